@@ -1,0 +1,33 @@
+# One command to try it (`make demo`), one to test it (`make test`). Both install what they need first.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test install browser serve clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+
+demo: install
+	$(BIN)/viktig demo
+
+serve: install
+	$(BIN)/viktig db upgrade
+	$(BIN)/viktig serve
+
+# Browser tests drive Debian's Chromium; install it when we are allowed to (root with apt), else they are skipped.
+browser:
+	@if ! command -v chromium >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	fi
+
+test: install browser
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) viktig.db viktig.db-wal viktig.db-shm viktig.db.secret

@@ -1,0 +1,170 @@
+"""Campaigns: creating, opening and closing them, finding them by code, and the links people use to answer."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from surveys.models import Answer, Campaign, CampaignStatus, Survey, Unit, as_utc, utcnow
+from surveys.settings import LANGUAGES
+from surveys.survey_files import DEFAULT_SURVEY_KEY, ensure_default_survey
+
+CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: codes are read off posters
+CODE_LENGTH = 10
+CHANNELS = ("telegram", "web", "staff")
+
+
+class CampaignError(ValueError):
+    """Something about a campaign request a member of staff can correct; the message says what."""
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def normalise_code(code: str) -> str:
+    return code.strip().lower()
+
+
+def parse_languages(text: str) -> str:
+    languages = [part.strip().lower() for part in text.split(",") if part.strip()]
+    unknown = [lang for lang in languages if lang not in LANGUAGES]
+    if unknown or not languages:
+        raise CampaignError(f"languages must be a comma-separated list of {', '.join(LANGUAGES)} (got {text!r})")
+    return ",".join(dict.fromkeys(languages))
+
+
+def parse_channels(text: str) -> str:
+    channels = [part.strip().lower() for part in text.split(",") if part.strip()]
+    unknown = [name for name in channels if name not in CHANNELS]
+    if unknown or not channels:
+        raise CampaignError(f"channels must be a comma-separated list of {', '.join(CHANNELS)} (got {text!r})")
+    return ",".join(dict.fromkeys(channels))
+
+
+async def get_unit_by_name(session: AsyncSession, name: str) -> Unit | None:
+    return (await session.exec(select(Unit).where(Unit.name == name.strip()))).first()
+
+
+async def add_unit(session: AsyncSession, name: str) -> Unit:
+    name = name.strip()
+    if not name:
+        raise CampaignError("a unit needs a name")
+    if await get_unit_by_name(session, name) is not None:
+        raise CampaignError(f"a unit called {name!r} already exists")
+    unit = Unit(name=name)
+    session.add(unit)
+    await session.flush()
+    return unit
+
+
+async def find_unit(session: AsyncSession, name_or_id: str) -> Unit:
+    unit = await get_unit_by_name(session, name_or_id)
+    if unit is None and name_or_id.strip().isdigit():
+        unit = await session.get(Unit, int(name_or_id))
+    if unit is None:
+        raise CampaignError(f"no unit called {name_or_id!r} (add it with `viktig unit add NAME`)")
+    return unit
+
+
+async def create_campaign(
+    session: AsyncSession,
+    *,
+    name: str,
+    unit: Unit,
+    survey_key: str = DEFAULT_SURVEY_KEY,
+    languages: str = "nb,nn,sv,en",
+    anonymous: bool = False,
+    draft: bool = False,
+    channels: str = "telegram,web,staff",
+    opens_at: datetime | None = None,
+    closes_at: datetime | None = None,
+    reminder_after_hours: int | None = None,
+    retention_months: int = 12,
+    purpose: dict[str, str] | None = None,
+    privacy_text: dict[str, str] | None = None,
+) -> Campaign:
+    if not name.strip():
+        raise CampaignError("a campaign needs a name")
+    if survey_key == DEFAULT_SURVEY_KEY:
+        survey = await ensure_default_survey(session)
+    else:
+        survey = (await session.exec(select(Survey).where(Survey.key == survey_key))).first()
+        if survey is None:
+            raise CampaignError(f"no survey with key {survey_key!r} (import it with `viktig survey import FILE`)")
+    if reminder_after_hours is not None and reminder_after_hours < 1:
+        raise CampaignError("a reminder must come at least 1 hour after the last message")
+    if retention_months < 1:
+        raise CampaignError("the retention period must be at least 1 month")
+    if opens_at and closes_at and closes_at <= opens_at:
+        raise CampaignError("the campaign must close after it opens")
+    campaign = Campaign(
+        name=name.strip(), unit_id=unit.id, survey_id=survey.id, code=new_code(),
+        status=(CampaignStatus.draft if draft else CampaignStatus.live).value, anonymous=anonymous,
+        languages=parse_languages(languages), channels=parse_channels(channels), opens_at=opens_at,
+        closes_at=closes_at, reminder_after_hours=reminder_after_hours, retention_months=retention_months,
+        purpose=purpose or {}, privacy_text=privacy_text or {},
+    )
+    session.add(campaign)
+    await session.flush()
+    return campaign
+
+
+async def find_campaign(session: AsyncSession, code: str) -> Campaign | None:
+    return (await session.exec(select(Campaign).where(Campaign.code == normalise_code(code)))).first()
+
+
+async def require_campaign(session: AsyncSession, code: str) -> Campaign:
+    campaign = await find_campaign(session, code)
+    if campaign is None:
+        raise CampaignError(f"no campaign with code {code!r} (see `viktig campaign list`)")
+    return campaign
+
+
+async def set_status(session: AsyncSession, campaign: Campaign, status: CampaignStatus) -> Campaign:
+    campaign.status = status.value
+    campaign.closed_at = utcnow() if status is CampaignStatus.closed else None
+    session.add(campaign)
+    await session.flush()
+    return campaign
+
+
+def accepts_answers(campaign: Campaign, now: datetime | None = None) -> str | None:
+    """None when the campaign takes answers now; otherwise the catalogue key that explains why not."""
+    now = now or utcnow()
+    if campaign.status == CampaignStatus.closed.value:
+        return "campaign.closed"
+    if campaign.closes_at is not None and as_utc(campaign.closes_at) <= now:
+        return "campaign.closed"
+    if campaign.status == CampaignStatus.draft.value:
+        return "campaign.not_open"
+    if campaign.opens_at is not None and as_utc(campaign.opens_at) > now:
+        return "campaign.not_open"
+    return None
+
+
+@dataclass(frozen=True)
+class CampaignLinks:
+    deep_link: str | None
+    web_link: str
+
+
+def links_for(campaign: Campaign, *, web_base_url: str, bot_username: str | None) -> CampaignLinks:
+    deep = f"https://t.me/{bot_username}?start={campaign.code}" if bot_username else None
+    return CampaignLinks(deep_link=deep, web_link=f"{web_base_url.rstrip('/')}/s/{campaign.code}")
+
+
+async def answer_stats(session: AsyncSession, campaign_ids: list[int]) -> dict[int, tuple[int, datetime | None]]:
+    """Answers so far and the time of the last one, per campaign, in one query."""
+    if not campaign_ids:
+        return {}
+    rows = await session.exec(
+        select(Answer.campaign_id, func.count(Answer.id), func.max(Answer.created_at))
+        .where(Answer.campaign_id.in_(campaign_ids))  # type: ignore[attr-defined]
+        .group_by(Answer.campaign_id)
+    )
+    return {campaign_id: (count, last) for campaign_id, count, last in rows}

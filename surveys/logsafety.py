@@ -1,0 +1,130 @@
+"""Keep secrets and personal data out of log lines, whatever level a library logs at.
+
+python-telegram-bot's HTTP client (httpx) logs every request URL at INFO, and the Bot API puts the bot token in
+the URL (https://api.telegram.org/bot<TOKEN>/sendMessage); at DEBUG the libraries also log request parameters and
+update bodies, which hold what people wrote. Quietening those loggers is the first measure, but a quiet level is
+easy to undo while debugging, so every record is also scrubbed before any handler writes it:
+
+- the given secrets (and the token's secret half, and their URL-encoded forms) become ``[secret]``;
+- `surveys.deidentify.redact` replaces identity numbers, phone numbers, e-mails and addresses;
+- runs of 7 or more digits (Telegram chat and user ids) become ``[number]``; counts that large are rare in our
+  logs, ids are not;
+- in DEBUG records from libraries (not from our own packages), quoted string values become ``'…'``: at DEBUG,
+  python-telegram-bot logs whole updates and API replies, aiosqlite its query arguments and SQLAlchemy its result
+  rows, all holding answer texts and names that no pattern can recognise. Dict keys (a quoted string followed by
+  a colon) stay, so the line still shows its shape.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from urllib.parse import quote
+
+from surveys.deidentify import redact
+
+__all__ = ["RedactingFilter", "install_log_redaction", "quiet_noisy_loggers"]
+
+SECRET_PLACEHOLDER = "[secret]"
+NUMBER_PLACEHOLDER = "[number]"
+# Shorter "secrets" are configuration mistakes; replacing them everywhere would shred every log line.
+MIN_SECRET_LENGTH = 6
+NOISY_LOGGERS = ("httpx", "httpcore")
+# Hex literals (object addresses in library debug lines) are matched first so that they stay whole.
+_LONG_NUMBER = re.compile(r"0x[0-9a-fA-F]+|(?<![0-9])[0-9]{7,}(?![0-9])")
+OWN_PACKAGES = ("viktig", "surveys", "bot", "web", "analysis", "migrations", "__main__")
+_QUOTED = re.compile(r"""(?P<literal>'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")(?P<key>[ \t]*:)?""")
+
+
+def _is_own(logger_name: str) -> bool:
+    return logger_name.split(".", 1)[0] in OWN_PACKAGES
+
+
+def _mask_value(match: re.Match[str]) -> str:
+    return match.group() if match.group("key") else "'…'"
+
+
+def _mask_number(match: re.Match[str]) -> str:
+    return match.group() if match.group().startswith("0x") else NUMBER_PLACEHOLDER
+
+
+def _secret_forms(secrets: Iterable[str]) -> tuple[str, ...]:
+    """Each secret as it may appear in a log line: plain, URL-encoded, and a bot token's part after the colon."""
+    forms: set[str] = set()
+    for secret in secrets:
+        if not secret or len(secret) < MIN_SECRET_LENGTH:
+            continue
+        candidates = {secret, quote(secret, safe=""), quote(secret)}
+        if ":" in secret:  # "<bot id>:<secret>": the bot id is public, the rest is what must never leak
+            tail = secret.split(":", 1)[1]
+            if len(tail) >= MIN_SECRET_LENGTH:
+                candidates.add(tail)
+        forms.update(candidates)
+    return tuple(sorted(forms, key=len, reverse=True))  # longest first, so a whole token goes before its tail
+
+
+class RedactingFilter(logging.Filter):
+    """Rewrites each record's message (rendered with its args) and traceback without secrets or personal data.
+
+    Attached to handlers rather than loggers, because a logger's filters do not see records propagated from
+    child loggers such as ``httpx`` or ``telegram.ext``. It never drops a record.
+    """
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        super().__init__()
+        self._secrets = _secret_forms(secrets)
+
+    def scrub(self, text: str, payload: bool = False) -> str:
+        """`text` without secrets, identifiers and long ids; with `payload`, also without quoted values."""
+        for secret in self._secrets:
+            text = text.replace(secret, SECRET_PLACEHOLDER)
+        if payload:
+            text = _QUOTED.sub(_mask_value, text)
+        return _LONG_NUMBER.sub(_mask_number, redact(text, "en"))
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string must not let the raw args through, nor stop the record
+            message = f"{record.msg} {record.args!r}"
+        payload = record.levelno <= logging.DEBUG and not _is_own(record.name)
+        record.msg, record.args = self.scrub(message, payload), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.scrub(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self.scrub(record.stack_info)
+        return True
+
+
+def _handlers() -> list[logging.Handler]:
+    loggers = [logging.getLogger()] + [
+        logger for logger in logging.root.manager.loggerDict.values() if isinstance(logger, logging.Logger)
+    ]
+    seen: dict[int, logging.Handler] = {}
+    for logger in loggers:
+        for handler in logger.handlers:
+            seen.setdefault(id(handler), handler)
+    return list(seen.values())
+
+
+def install_log_redaction(secrets: list[str]) -> RedactingFilter:
+    """Put one `RedactingFilter` with these secrets on every handler configured now (replacing an earlier one).
+
+    Call it after the handlers are set up (viktig.logging_setup does); a handler added later needs the returned
+    filter added to it.
+    """
+    redacting = RedactingFilter(secrets)
+    for handler in _handlers():
+        for old in [f for f in handler.filters if isinstance(f, RedactingFilter)]:
+            handler.removeFilter(old)
+        handler.addFilter(redacting)
+    return redacting
+
+
+def quiet_noisy_loggers() -> None:
+    """httpx and httpcore log each request URL (with the bot token) at INFO: only warnings from them."""
+    for name in NOISY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)

@@ -1,0 +1,291 @@
+"""All tables in one place. The schema changes only through Alembic migrations generated from these models.
+
+Personal data is kept apart on purpose: `Respondent` holds only a keyed pseudonym, the address needed to reach a
+person on a channel lives in `ChannelContact`, and the staff access log lives in `AccessLogEntry`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from enum import Enum
+from typing import Any, Optional
+
+from sqlalchemy import JSON, BigInteger, Column, DateTime, ForeignKey, Index, Integer, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; we always store UTC, so attach it."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _ts(*, nullable: bool = True, index: bool = False) -> Any:
+    return Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=nullable, index=index))
+
+
+def _created() -> Any:
+    return Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+def _fk(target: str, *, nullable: bool = False, ondelete: str | None = "CASCADE", index: bool = True) -> Any:
+    return Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey(target, ondelete=ondelete), nullable=nullable, index=index),
+    )
+
+
+class CampaignStatus(str, Enum):
+    draft = "draft"
+    live = "live"
+    closed = "closed"
+
+
+class QuestionKind(str, Enum):
+    text = "text"
+    choice = "choice"
+    scale = "scale"
+
+
+class AnswerSource(str, Enum):
+    self = "self"
+    staff = "staff"
+    paper = "paper"
+
+
+class ConversationStatus(str, Enum):
+    active = "active"
+    completed = "completed"
+    cancelled = "cancelled"
+
+
+class Unit(SQLModel, table=True):
+    """An organisational unit, e.g. "Hjemmetjenesten Øst"."""
+
+    __tablename__ = "unit"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(sa_column=Column(Text, nullable=False, unique=True))
+    created_at: datetime = _created()
+
+
+class Survey(SQLModel, table=True):
+    __tablename__ = "survey"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    key: str = Field(sa_column=Column(Text, nullable=False, unique=True))
+    version: int = 1
+    # Per-language texts: {"title": {"nb": ...}, "purpose": {...}, "thanks": {...}}
+    texts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = _created()
+
+
+class Question(SQLModel, table=True):
+    __tablename__ = "question"
+    __table_args__ = (UniqueConstraint("survey_id", "key"), UniqueConstraint("survey_id", "position"))
+    id: Optional[int] = Field(default=None, primary_key=True)
+    survey_id: int = _fk("survey.id")
+    position: int
+    key: str
+    kind: str = QuestionKind.text.value
+    required: bool = True
+    repeat: bool = False  # ask "anything more?" until the respondent says that was all
+    # {"prompt": {"nb": ...}, "more": {"nb": ...}, "options": [{"key": .., "label": {"nb": ..}}]}
+    texts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    scale_min: Optional[int] = None
+    scale_max: Optional[int] = None
+
+
+class Campaign(SQLModel, table=True):
+    __tablename__ = "campaign"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    unit_id: int = _fk("unit.id", ondelete="RESTRICT")
+    survey_id: int = _fk("survey.id", ondelete="RESTRICT")
+    name: str = Field(sa_column=Column(Text, nullable=False))
+    code: str = Field(sa_column=Column(Text, nullable=False, unique=True))
+    status: str = Field(default=CampaignStatus.live.value, index=True)
+    anonymous: bool = False
+    languages: str = "nb,nn,sv,en"  # first is the campaign's main language
+    channels: str = "telegram,web,staff"
+    # Optional per-language purpose and privacy texts written by staff; the catalogue supplies defaults.
+    purpose: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    privacy_text: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    privacy_version: int = 1
+    reminder_after_hours: Optional[int] = None
+    retention_months: int = 12
+    opens_at: Optional[datetime] = _ts(nullable=True)
+    closes_at: Optional[datetime] = _ts(nullable=True)
+    closed_at: Optional[datetime] = _ts(nullable=True)
+    created_at: datetime = _created()
+
+    @property
+    def language_list(self) -> list[str]:
+        return [code for code in self.languages.split(",") if code]
+
+    @property
+    def channel_list(self) -> list[str]:
+        return [name for name in self.channels.split(",") if name]
+
+
+class Respondent(SQLModel, table=True):
+    """A person known only by a keyed pseudonym (HMAC of channel and channel user id)."""
+
+    __tablename__ = "respondent"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    pseudonym: str = Field(sa_column=Column(Text, nullable=False, unique=True))
+    reference: str = Field(sa_column=Column(Text, nullable=False, unique=True))  # short, shown to the person
+    channel: str
+    language: Optional[str] = None
+    language_chosen: bool = False
+    pending_action: Optional[str] = None  # e.g. "confirm_delete", "choose_language"
+    created_at: datetime = _created()
+
+
+class ChannelContact(SQLModel, table=True):
+    """How to reach a respondent on a channel (a Telegram chat id); deleted on erasure or when no longer needed."""
+
+    __tablename__ = "channel_contact"
+    __table_args__ = (UniqueConstraint("respondent_id", "channel"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    respondent_id: int = _fk("respondent.id")
+    channel: str
+    address: str
+    unreachable: bool = False
+    created_at: datetime = _created()
+
+
+class Conversation(SQLModel, table=True):
+    __tablename__ = "conversation"
+    __table_args__ = (UniqueConstraint("respondent_id", "campaign_id"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    respondent_id: Optional[int] = _fk("respondent.id", nullable=True)
+    campaign_id: int = _fk("campaign.id")
+    channel: str
+    source: str = AnswerSource.self.value
+    status: str = ConversationStatus.active.value
+    step: str = "consent"
+    question_index: int = 0
+    turn: int = 0  # increases with every prompt; buttons carry it so stale taps are recognised
+    editing_answer_id: Optional[int] = None
+    consent_version: Optional[int] = None
+    consent_at: Optional[datetime] = _ts(nullable=True)
+    started_at: datetime = _created()
+    updated_at: datetime = _created()
+    completed_at: Optional[datetime] = _ts(nullable=True)
+    reminder_due_at: Optional[datetime] = _ts(nullable=True, index=True)
+    reminder_sent_at: Optional[datetime] = _ts(nullable=True)
+
+
+class Answer(SQLModel, table=True):
+    __tablename__ = "answer"
+    __table_args__ = (Index("ix_answer_campaign_created", "campaign_id", "created_at"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    campaign_id: int = _fk("campaign.id", index=False)
+    question_id: int = _fk("question.id", ondelete="RESTRICT")
+    conversation_id: Optional[int] = _fk("conversation.id", nullable=True, ondelete="SET NULL")
+    respondent_id: Optional[int] = _fk("respondent.id", nullable=True)
+    position: int = 0  # order within the conversation
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    language: str = "nb"
+    channel: str
+    source: str = AnswerSource.self.value
+    message_key: Optional[str] = None  # the channel's message reference, so an edited message updates its answer
+    created_at: datetime = _created()
+    edited_at: Optional[datetime] = _ts(nullable=True)
+
+
+class ProcessedUpdate(SQLModel, table=True):
+    """Idempotency keys: an update with a key seen before is not processed again."""
+
+    __tablename__ = "processed_update"
+    key: str = Field(sa_column=Column(Text, primary_key=True))
+    processed_at: datetime = _created()
+
+
+class ThemeRun(SQLModel, table=True):
+    __tablename__ = "theme_run"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    campaign_id: int = _fk("campaign.id")
+    created_at: datetime = _created()
+    n_answers: int = 0
+    parameters: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class Theme(SQLModel, table=True):
+    __tablename__ = "theme"
+    __table_args__ = (UniqueConstraint("campaign_id", "key"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    campaign_id: int = _fk("campaign.id")
+    key: str
+    label: str = Field(sa_column=Column(Text, nullable=False))
+    label_locked: bool = False  # a manager renamed it; later runs keep the name
+    keywords: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    quotes: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    size: int = 0
+    share: float = 0.0
+    taxonomy_key: Optional[str] = None
+    is_other: bool = False
+    merged_into_id: Optional[int] = _fk("theme.id", nullable=True, ondelete="SET NULL")
+    run_id: Optional[int] = _fk("theme_run.id", nullable=True, ondelete="SET NULL")
+    created_at: datetime = _created()
+    updated_at: datetime = _created()
+
+
+class AnswerTheme(SQLModel, table=True):
+    __tablename__ = "answer_theme"
+    answer_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("answer.id", ondelete="CASCADE"), primary_key=True)
+    )
+    theme_id: int = _fk("theme.id")
+    run_id: Optional[int] = _fk("theme_run.id", nullable=True, ondelete="SET NULL")
+    manual: bool = False  # a manager moved it; later runs respect it
+    score: Optional[float] = None
+
+
+class StaffUser(SQLModel, table=True):
+    __tablename__ = "staff_user"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    email: str = Field(sa_column=Column(Text, nullable=False, unique=True))
+    password_hash: str
+    role: str  # admin | manager | staff
+    unit_id: Optional[int] = _fk("unit.id", nullable=True, ondelete="SET NULL")
+    language: str = "nb"
+    active: bool = True
+    created_at: datetime = _created()
+    last_login_at: Optional[datetime] = _ts(nullable=True)
+
+
+class AccessLogEntry(SQLModel, table=True):
+    """Who viewed or exported which campaign's answers; kept apart from the answers themselves."""
+
+    __tablename__ = "access_log"
+    id: Optional[int] = Field(default=None, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True))
+    at: datetime = _created()
+    actor: str  # staff e-mail, or "cli:<os user>"
+    action: str  # view_answers | export | view_themes | erasure | purge ...
+    campaign_id: Optional[int] = Field(default=None, index=True)  # no FK: the log outlives deleted campaigns
+    detail: str = ""
+
+
+class JobRun(SQLModel, table=True):
+    """When each periodic job last ran, shared by every `viktig worker`, so a job runs on schedule, not per worker."""
+
+    __tablename__ = "job_run"
+    name: str = Field(sa_column=Column(Text, primary_key=True))
+    last_started_at: Optional[datetime] = _ts(nullable=True)
+    last_finished_at: Optional[datetime] = _ts(nullable=True)
+    last_outcome: Optional[str] = None  # ok | error
+    last_summary: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    runs: int = 0
+    failures: int = 0
+
+
+class LoginAttempt(SQLModel, table=True):
+    """A failed dashboard login, per account and per client address, so throttling holds across processes."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (Index("ix_login_attempt_key_at", "key", "at"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    key: str = Field(sa_column=Column(Text, nullable=False))  # "account:<hmac of e-mail>" or "ip:<hmac of address>"
+    at: datetime = _created()

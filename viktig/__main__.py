@@ -1,0 +1,5 @@
+import sys
+
+from viktig.cli import main
+
+sys.exit(main())

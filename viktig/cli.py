@@ -1,0 +1,99 @@
+"""`viktig`: the command line, and the composition root that wires settings, database, bot, web and jobs.
+
+Each module in viktig/commands/ adds its subcommands through `register(subparsers)`; a handler is
+`async def handler(args, ctx) -> int`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import logging
+import pkgutil
+import sys
+from typing import Sequence
+
+import viktig.commands
+from surveys.settings import Settings, SettingsError
+from viktig.context import AppContext
+
+
+class UserError(Exception):
+    """A problem the person running the command can fix; printed without a traceback."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="viktig",
+        description="Viktig: ask \"Hva er viktig for deg?\", keep the answers safe, and turn them into themes.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers.required = True
+    for module_info in sorted(pkgutil.iter_modules(viktig.commands.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"viktig.commands.{module_info.name}")
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(subparsers)
+    return parser
+
+
+def configure_logging(settings: Settings) -> None:
+    from viktig.logging_setup import setup_logging
+
+    setup_logging(settings)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        print(f"viktig: configuration error: {error}", file=sys.stderr)
+        return 2
+    configure_logging(settings)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 2
+    if getattr(args, "no_context", False):
+        try:
+            return int(asyncio.run(handler(args, settings)) or 0)
+        except UserError as error:
+            print(f"viktig: {error}", file=sys.stderr)
+            return 1
+    try:
+        return int(asyncio.run(_run(handler, args, settings)) or 0)
+    except UserError as error:
+        print(f"viktig: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+async def _run(handler, args: argparse.Namespace, settings: Settings) -> int:  # type: ignore[no-untyped-def]
+    ensure_schema_is_current(settings)
+    ctx = AppContext.create(settings)
+    try:
+        return await handler(args, ctx)
+    finally:
+        await ctx.close()
+
+
+def ensure_schema_is_current(settings: Settings) -> None:
+    """Refuse to work on a database whose schema is missing or old, with the command that fixes it."""
+    from viktig import migrate
+
+    try:
+        current = migrate.current_revision(settings.database_url)
+    except Exception as error:  # noqa: BLE001 - any connection problem is reported the same way
+        raise UserError(f"cannot open the database at DATABASE_URL ({type(error).__name__}: {error})") from error
+    head = migrate.head_revision()
+    if current != head:
+        where = "has no schema yet" if current is None else f"is at schema {current}, not {head}"
+        raise UserError(f"the database {where}: run `viktig db upgrade` first")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,133 @@
+"""`viktig analyse` (themes of a campaign) and `viktig report` (a self-contained HTML report for a manager)."""
+
+from __future__ import annotations
+
+# The analysis stack (scikit-learn, simplemma) is imported inside the handlers, so `viktig --help` and every
+# other command start quickly.
+
+import argparse
+import getpass
+import json
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlmodel import col, select
+
+from surveys.access_log import record_access
+from surveys.campaigns import CampaignError, require_campaign
+from surveys.models import Campaign, Theme, Unit
+from viktig.cli import UserError
+from viktig.context import AppContext
+
+if TYPE_CHECKING:
+    from analysis.service import ThemeSummary
+
+JSON_FIELDS = ("id", "label", "size", "share", "keywords", "quotes")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    analyse = subparsers.add_parser(
+        "analyse", help="find the themes in a campaign's answers",
+        description="Cluster the campaign's free-text answers into themes (guided by the taxonomy, "
+        "VIKTIG_TAXONOMY_FILE), keep managers' renames, merges and moves, and print the themes.",
+    )
+    analyse.add_argument("--campaign", required=True, metavar="CODE")
+    analyse.add_argument("--json", action="store_true", help="print a JSON list: id, label, size, share, keywords, quotes")
+    analyse.set_defaults(handler=_analyse)
+    report = subparsers.add_parser("report", help="write an HTML report of a campaign's themes")
+    report.add_argument("--campaign", required=True, metavar="CODE")
+    report.add_argument("--out", required=True, type=Path, metavar="FILE.html")
+    report.set_defaults(handler=_report)
+
+
+class ProgressBar:
+    """A plain text bar on stderr; drawn only when stderr is a terminal or forced, so pipes stay clean."""
+
+    def __init__(self, stream=sys.stderr, width: int = 30) -> None:  # type: ignore[no-untyped-def]
+        self.stream, self.width = stream, width
+
+    def __call__(self, step: str, fraction: float) -> None:
+        done = int(self.width * fraction)
+        self.stream.write(f"\r[{'#' * done}{'.' * (self.width - done)}] {fraction:4.0%} {step:<10}")
+        if fraction >= 1.0:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+async def _analyse(args: argparse.Namespace, ctx: AppContext) -> int:
+    from analysis.service import analyse_campaign
+    from analysis.taxonomy import TaxonomyError
+
+    taxonomy = getattr(ctx.settings, "taxonomy_file", None)
+    try:
+        with ThreadPoolExecutor(max_workers=1) as executor:  # a CLI process blocks nobody; threads let progress through
+            themes = await analyse_campaign(ctx.sessions, args.campaign, taxonomy_path=taxonomy,
+                                            progress=ProgressBar(), executor=executor)
+    except (CampaignError, TaxonomyError) as error:
+        raise UserError(str(error)) from error
+    await _log_access(ctx, args.campaign, "view_themes", f"{len(themes)} themes")
+    if args.json:
+        print(json.dumps([_json_row(theme) for theme in themes], ensure_ascii=False, indent=2))
+        return 0
+    if not themes:
+        print("no free-text answers to analyse yet")
+    for theme in themes:
+        print(f"[{theme.id}] {theme.label} — {theme.size} answers ({theme.share:.0%})")
+        print(f"    keywords: {', '.join(theme.keywords)}")
+        for text in theme.quote_texts:
+            print(f"    “{text}”")
+    return 0
+
+
+def _json_row(theme: "ThemeSummary") -> dict[str, object]:
+    row = asdict(theme)
+    result = {field: row[field] for field in JSON_FIELDS}
+    result["quotes"] = list(theme.quote_texts)
+    return result
+
+
+async def _log_access(ctx: AppContext, code: str, action: str, detail: str) -> None:
+    async with ctx.sessions() as session, session.begin():
+        campaign = await require_campaign(session, code)
+        await record_access(session, actor=f"cli:{getpass.getuser()}", action=action, campaign_id=campaign.id, detail=detail)
+
+
+async def _report(args: argparse.Namespace, ctx: AppContext) -> int:
+    from analysis.report import ReportInput, render_report
+    from analysis.service import analyse_campaign, campaign_summary, main_language
+
+    try:
+        themes = await campaign_summary(ctx.sessions, args.campaign)
+        if not themes:
+            themes = await analyse_campaign(ctx.sessions, args.campaign, taxonomy_path=getattr(ctx.settings, "taxonomy_file", None),
+                                            executor=ThreadPoolExecutor(max_workers=1))
+        async with ctx.sessions() as session:
+            campaign = await require_campaign(session, args.campaign)
+            unit = await session.get(Unit, campaign.unit_id)
+            previous = await previous_campaign(session, campaign)
+            shares = None
+            if previous is not None:
+                rows = (await session.exec(select(Theme).where(Theme.campaign_id == previous.id, col(Theme.merged_into_id).is_(None)))).all()
+                shares = {row.key: (row.label, row.share) for row in rows}
+    except CampaignError as error:
+        raise UserError(str(error)) from error
+    html = render_report(ReportInput(campaign.name, unit.name if unit else "", main_language(campaign), themes,
+                                     previous.name if previous else None, shares))
+    args.out.write_text(html, encoding="utf-8")
+    await _log_access(ctx, args.campaign, "report", f"{len(themes)} themes")
+    print(f"wrote {args.out}", file=sys.stderr)
+    return 0
+
+
+async def previous_campaign(session, campaign: Campaign) -> Campaign | None:  # type: ignore[no-untyped-def]
+    """The latest other campaign of the same unit, created before this one, that has themes."""
+    query = (
+        select(Campaign)
+        .where(Campaign.unit_id == campaign.unit_id, Campaign.id != campaign.id, Campaign.created_at <= campaign.created_at)
+        .where(col(Campaign.id).in_(select(Theme.campaign_id)))
+        .order_by(col(Campaign.created_at).desc(), col(Campaign.id).desc())
+    )
+    return (await session.exec(query)).first()

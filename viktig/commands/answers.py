@@ -1,0 +1,76 @@
+"""`viktig answers import` (paper cards) and `viktig export` (answers with themes)."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from pathlib import Path
+
+from surveys.access_log import record_access
+from surveys.campaigns import CampaignError, require_campaign
+from surveys.exporter import FORMATS, collect_rows, write_csv, write_jsonl, write_xlsx
+from surveys.importer import AnswerImportError, import_answers, read_import_file
+from viktig.cli import UserError
+from viktig.context import AppContext
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    answers = subparsers.add_parser("answers", help="answers", description="Answers typed in from paper cards.")
+    commands = answers.add_subparsers(dest="answers_command", metavar="ACTION")
+    commands.required = True
+    importer = commands.add_parser(
+        "import", help="import transcribed paper cards (CSV with a 'text' column, or JSONL)",
+        description="Import answers from paper cards. CSV: a header with a 'text' column (optional 'question' and "
+        "'language'), comma or semicolon separated, UTF-8 (with or without BOM) or Windows-1252. JSONL: one "
+        '{"text": ...} per line. Either every row is imported or none, with the reasons.',
+    )
+    importer.add_argument("file", type=Path, metavar="FILE")
+    importer.add_argument("--campaign", required=True, metavar="CODE")
+    importer.set_defaults(handler=_import)
+
+    export = subparsers.add_parser("export", help="export a campaign's answers", description="One row per answer.")
+    export.add_argument("--campaign", required=True, metavar="CODE")
+    export.add_argument("--format", choices=FORMATS, default="jsonl")
+    export.add_argument("--out", type=Path, metavar="FILE", help="write here instead of standard output (required for xlsx)")
+    export.set_defaults(handler=_export)
+
+
+async def _import(args: argparse.Namespace, ctx: AppContext) -> int:
+    try:
+        raw = read_import_file(args.file)
+        async with ctx.sessions() as session, session.begin():
+            campaign = await require_campaign(session, args.campaign)
+            result = await import_answers(session, campaign, raw, filename=args.file.name)
+    except CampaignError as error:
+        raise UserError(str(error)) from error
+    except AnswerImportError as error:
+        reasons = "\n".join(f"  - {problem}" for problem in error.problems)
+        raise UserError(f"nothing was imported from {args.file}:\n{reasons}") from error
+    print(f"imported {result.imported} answers from {args.file} ({result.format}, {result.encoding}) into {campaign.code}")
+    return 0
+
+
+async def _export(args: argparse.Namespace, ctx: AppContext) -> int:
+    if args.format == "xlsx" and args.out is None:
+        raise UserError("--format xlsx needs --out FILE.xlsx")
+    async with ctx.sessions() as session, session.begin():
+        try:
+            campaign = await require_campaign(session, args.campaign)
+        except CampaignError as error:
+            raise UserError(str(error)) from error
+        rows = await collect_rows(session, campaign)
+        await record_access(session, actor=f"cli:{getpass.getuser()}", action="export", campaign_id=campaign.id,
+                            detail=f"{args.format}, {len(rows)} rows")
+    if args.format == "xlsx":
+        count = write_xlsx(rows, args.out)
+    else:
+        writer = write_jsonl if args.format == "jsonl" else write_csv
+        if args.out is None:
+            count = writer(rows, sys.stdout)
+        else:
+            with args.out.open("w", encoding="utf-8", newline="") as handle:
+                count = writer(rows, handle)
+    if args.out is not None:
+        print(f"wrote {count} answers to {args.out}", file=sys.stderr)
+    return 0

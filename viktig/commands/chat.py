@@ -1,0 +1,72 @@
+"""`viktig chat`: the survey in the terminal, to try it or to type answers on behalf of a person (source staff)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import uuid
+
+from surveys.messages import Incoming, IncomingKind, OutgoingMessage
+from viktig.context import AppContext
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    chat = subparsers.add_parser(
+        "chat", help="answer a campaign in the terminal (staff typing on behalf of a person)",
+        description="A terminal chat with the conversation engine. Answer buttons by typing their number. Each run is "
+        "a new person and ends when the conversation does; answers are stored with source 'staff'. Type /hjelp "
+        "for commands, Ctrl-D to leave.",
+    )
+    chat.add_argument("--campaign", required=True, metavar="CODE")
+    chat.add_argument("--language", choices=["nb", "nn", "sv", "en"], help="the person's language (asked if not given)")
+    chat.set_defaults(handler=_chat)
+
+
+def render(message: OutgoingMessage, out=sys.stdout) -> list[str]:  # type: ignore[no-untyped-def]
+    """Print a message and its buttons as numbered choices; returns the payloads by number."""
+    print(message.text, file=out)
+    payloads = []
+    for number, button in enumerate(message.flat_buttons, start=1):
+        print(f"  [{number}] {button.label}", file=out)
+        payloads.append(button.payload)
+    print(file=out)
+    return payloads
+
+
+async def _chat(args: argparse.Namespace, ctx: AppContext) -> int:
+    person = f"terminal-{uuid.uuid4()}"
+    engine = ctx.conversations
+
+    finished = False
+    step: str | None = None
+
+    async def send(incoming: Incoming) -> list[str]:
+        nonlocal finished, step
+        reply = await engine.handle(incoming)
+        finished, step = reply.finished, reply.step
+        if reply.notice:
+            print(f"({reply.notice})\n")
+        payloads: list[str] = []
+        for message in reply.messages:
+            payloads = render(message)  # only the last message's buttons can be chosen by number
+        return payloads
+
+    base = dict(channel="terminal", user_ref=person, campaign_code=args.campaign, source="staff",
+                language_hint=args.language)
+    payloads = await send(Incoming(kind=IncomingKind.command, command="start", argument=args.campaign, **base))
+    if step is None:  # the campaign refused (unknown code, closed, not open, staff entry not offered)
+        return 1
+    while not finished:
+        try:
+            line = input("> ")
+        except EOFError:
+            print()
+            return 0
+        stripped = line.strip()
+        if stripped.isdigit() and payloads and 1 <= int(stripped) <= len(payloads):
+            incoming = Incoming(kind=IncomingKind.choice, payload=payloads[int(stripped) - 1], **base)
+        else:
+            incoming = Incoming(kind=IncomingKind.text, text=line, **base)
+        payloads = await send(incoming)
+    print("(the conversation is over; run `viktig chat` again for the next person)")
+    return 0

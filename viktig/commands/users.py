@@ -1,0 +1,57 @@
+"""`viktig user add EMAIL --role admin|manager|staff --unit UNIT`: dashboard accounts from the command line.
+
+The password is read from stdin when it is piped, otherwise generated and printed once (only its argon2id hash is
+stored).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from surveys.campaigns import CampaignError, find_unit
+from viktig.cli import UserError
+from viktig.context import AppContext
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    user = subparsers.add_parser("user", help="dashboard users", description="Staff accounts for the web dashboard.")
+    commands = user.add_subparsers(dest="user_command", metavar="ACTION")
+    commands.required = True
+    add = commands.add_parser(
+        "add", help="add a user (or --reset the password of an existing one)",
+        description="Add a dashboard user. Pipe a password on stdin, or get a generated one printed once.",
+    )
+    add.add_argument("email", metavar="EMAIL")
+    add.add_argument("--role", required=True, choices=("admin", "manager", "staff"))
+    add.add_argument("--unit", help="unit name or id (required for manager and staff)")
+    add.add_argument("--reset", action="store_true", help="the user exists: set a new password, role and unit")
+    add.set_defaults(handler=_add)
+
+
+def _password_from_stdin() -> str | None:
+    if sys.stdin is None or sys.stdin.isatty():
+        return None
+    text = sys.stdin.readline().rstrip("\r\n")
+    return text or None
+
+
+async def _add(args: argparse.Namespace, ctx: AppContext) -> int:
+    from web.accounts import AccountError, save_user
+    from web.passwords import generate_password, password_problem
+
+    piped = _password_from_stdin()
+    if piped is not None and password_problem(piped):
+        raise UserError("the password from stdin is too short (at least 10 characters)")
+    password = piped or generate_password()
+    async with ctx.sessions() as session, session.begin():
+        try:
+            unit = await find_unit(session, args.unit) if args.unit else None
+            user, created = await save_user(session, email=args.email, role=args.role, unit=unit, password=password,
+                                            reset=args.reset)
+        except (AccountError, CampaignError) as error:
+            raise UserError(str(error)) from error
+    print(f"{'added' if created else 'updated'} {user.email} ({user.role}{', ' + unit.name if unit else ''})")
+    if piped is None:
+        print(f"password (shown only now): {password}")
+    return 0

@@ -1,0 +1,71 @@
+"""The server factory: one aiohttp application with the dashboard, the web chat and the Telegram channel.
+
+No import-time side effects: `create_app(ctx)` builds everything, and resources open and close in cleanup contexts,
+so tests build their own app on a free port.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from aiohttp import web
+
+from surveys.db import ping
+from viktig.context import AppContext
+from viktig.observability import setup_observability
+
+log = logging.getLogger(__name__)
+
+CONTEXT = web.AppKey("context", AppContext)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    try:
+        await asyncio.wait_for(ping(request.app[CONTEXT].db), timeout=5)
+    except Exception as error:  # noqa: BLE001 - any failure means not ready
+        log.warning("readiness check failed: %s", type(error).__name__)
+        return web.json_response({"status": "unavailable", "database": "unreachable"}, status=503)
+    return web.json_response({"status": "ready", "database": "ok"})
+
+
+def create_app(ctx: AppContext, *, with_telegram: bool | None = None) -> web.Application:
+    app = web.Application(client_max_size=4 * 1024 * 1024)
+    app[CONTEXT] = ctx
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    setup_observability(app, ctx)
+    from web.app import setup_web
+
+    setup_web(app, ctx)
+    if with_telegram is None:
+        with_telegram = bool(ctx.settings.telegram_bot_token)
+    if with_telegram:
+        from bot.telegram import setup_telegram
+
+        setup_telegram(app, ctx)
+    return app
+
+
+async def run_server(ctx: AppContext, app: web.Application | None = None, *, reuse_port: bool = False) -> None:
+    """Serve until SIGINT/SIGTERM, then stop taking requests and let in-flight ones finish."""
+    app = app or create_app(ctx)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=30)
+    await runner.setup()
+    site = web.TCPSite(runner, ctx.settings.host, ctx.settings.port, reuse_port=reuse_port or None)
+    await site.start()
+    log.info("serving on http://%s:%s", ctx.settings.host, ctx.settings.port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        log.info("shutting down")
+        await runner.cleanup()

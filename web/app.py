@@ -1,0 +1,47 @@
+"""The web part of the server: the staff dashboard and the citizens' web chat, added to the app by create_app.
+
+Server-rendered (aiohttp-jinja2), every asset served by the app itself, no inline scripts (the CSP forbids them).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+
+from surveys.models import as_utc
+from viktig.context import AppContext
+from web.security import SECURE, SESSION, csrf_middleware, on_response_prepare, session_middleware
+
+HERE = Path(__file__).parent
+TEMPLATES = HERE / "templates"
+STATIC = HERE / "static"
+LOCAL_TIME = ZoneInfo("Europe/Oslo")  # dashboard users are in Norway; the database keeps UTC
+
+
+def setup_web(app: web.Application, ctx: AppContext) -> None:
+    from web.views import admin, answers, auth, campaigns, chat, themes
+
+    env = aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
+                               trim_blocks=True, lstrip_blocks=True)
+    env.filters["when"] = _when
+    env.filters["dtlocal"] = _datetime_local
+    app[SESSION] = ctx.settings.secret_key
+    app[SECURE] = (ctx.settings.public_url or "").startswith("https://")
+    app.middlewares.extend([session_middleware, csrf_middleware])
+    app.on_response_prepare.append(on_response_prepare)
+    app.router.add_static("/static", STATIC, append_version=False)
+    for module in (auth, campaigns, answers, themes, admin, chat):
+        module.add_routes(app)
+
+
+def _when(moment) -> str:  # type: ignore[no-untyped-def]
+    return as_utc(moment).astimezone(LOCAL_TIME).strftime("%Y-%m-%d %H:%M") if moment else "–"
+
+
+def _datetime_local(moment) -> str:  # type: ignore[no-untyped-def]
+    """The value format of <input type=datetime-local>, in Norwegian time."""
+    return as_utc(moment).astimezone(LOCAL_TIME).strftime("%Y-%m-%dT%H:%M") if moment else ""

@@ -1,0 +1,97 @@
+/* Web chat progressive enhancement: post the forms with fetch, append the new messages without a reload,
+   announce them through the aria-live log, and move focus sensibly. Without JavaScript the forms still work. */
+(function () {
+  "use strict";
+  var log = document.getElementById("log");
+  var compose = document.getElementById("compose");
+  var status = document.getElementById("status");
+  if (!log || !compose || !window.fetch || !window.FormData) { return; }
+  var busy = false;
+
+  function setNonce(value) {
+    document.querySelectorAll('input[name="nonce"]').forEach(function (input) { input.value = value; });
+  }
+
+  function csrf() { return compose.querySelector('input[name="csrf_token"]').value; }
+
+  function buttonsForm(rows) {
+    var form = document.createElement("form");
+    form.method = "post";
+    form.action = compose.action;
+    form.className = "choices";
+    [["csrf_token", csrf()], ["nonce", compose.querySelector('input[name="nonce"]').value]].forEach(function (pair) {
+      var input = document.createElement("input");
+      input.type = "hidden"; input.name = pair[0]; input.value = pair[1];
+      form.appendChild(input);
+    });
+    rows.forEach(function (row) {
+      var div = document.createElement("div");
+      div.className = "row";
+      row.forEach(function (b) {
+        var button = document.createElement("button");
+        button.type = "submit"; button.name = "payload"; button.value = b.payload; button.textContent = b.label;
+        div.appendChild(button);
+      });
+      form.appendChild(div);
+    });
+    form.addEventListener("submit", onSubmit);
+    return form;
+  }
+
+  function append(line) {
+    var item = document.createElement("li");
+    item.className = "line " + line.who;
+    var who = document.createElement("span");
+    who.className = "visually-hidden";
+    who.textContent = (line.who === "me" ? log.dataset.you : log.dataset.bot) + ":";
+    var text = document.createElement("p");
+    text.className = "text";
+    text.textContent = line.text;
+    item.appendChild(who);
+    item.appendChild(text);
+    if (line.buttons && line.buttons.length) { item.appendChild(buttonsForm(line.buttons)); }
+    log.appendChild(item);
+    return item;
+  }
+
+  function onSubmit(event) {
+    event.preventDefault();
+    if (busy) { return; }
+    var form = event.target;
+    var data = new FormData(form, event.submitter || undefined);
+    if (form === compose && !String(data.get("text") || "").trim()) { return; }
+    busy = true;
+    document.querySelectorAll("#main button").forEach(function (b) { b.disabled = true; });
+    status.textContent = "";
+    fetch(form.action, { method: "POST", body: new URLSearchParams(data), credentials: "same-origin",
+                         headers: { "Accept": "application/json" } })
+      .then(function (response) {
+        if (!response.ok) { throw new Error("HTTP " + response.status); }
+        return response.json();
+      })
+      .then(function (result) {
+        setNonce(result.nonce);
+        if (!result.lines.length) { return; }
+        log.querySelectorAll("form.choices").forEach(function (old) { old.remove(); });
+        var last = null;
+        result.lines.forEach(function (line) { last = append(line); });
+        if (result.language) { document.documentElement.lang = result.language; }
+        if (form === compose) { compose.querySelector("textarea").value = ""; }
+        var firstButton = last && last.querySelector("button");
+        (firstButton || compose.querySelector("textarea")).focus();
+        if (last) { last.scrollIntoView({ block: "nearest" }); }
+      })
+      .catch(function () { status.textContent = log.dataset.error; })
+      .finally(function () {
+        busy = false;
+        document.querySelectorAll("#main button").forEach(function (b) { b.disabled = false; });
+      });
+  }
+
+  document.querySelectorAll("form.choices, #compose").forEach(function (form) {
+    form.addEventListener("submit", onSubmit);
+  });
+  compose.querySelector("textarea").addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) { compose.requestSubmit(); }
+  });
+})();

@@ -1,0 +1,93 @@
+"""Admin pages: units and users (a new user's generated password is shown once), and the access log."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from sqlmodel import col, select
+
+from surveys.campaigns import CampaignError, add_unit
+from surveys.models import AccessLogEntry, Campaign, StaffUser, Unit
+from web.access import ROLES, require_user, sessions_of
+from web.accounts import AccountError, save_user
+from web.passwords import generate_password
+from web.render import page
+
+ACCESS_LOG_ROWS = 300
+
+
+async def _users_context(session) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    users = (await session.exec(select(StaffUser).order_by(col(StaffUser.email)))).all()
+    units = (await session.exec(select(Unit).order_by(col(Unit.name)))).all()
+    return {"users": users, "units": units, "unit_names": {u.id: u.name for u in units}, "roles": ROLES}
+
+
+async def users_page(request: web.Request) -> web.Response:
+    await require_user(request, "admin")
+    async with sessions_of(request)() as session:
+        context = await _users_context(session)
+    return page(request, "users.html", {**context, "error": None, "created": None})
+
+
+async def add_user(request: web.Request) -> web.Response:
+    await require_user(request, "admin")
+    form = await request.post()
+    password = generate_password()
+    error = None
+    created = None
+    try:
+        async with sessions_of(request)() as session, session.begin():
+            unit_id = str(form.get("unit_id", ""))
+            unit = await session.get(Unit, int(unit_id)) if unit_id.isdigit() else None
+            user, _ = await save_user(session, email=str(form.get("email", "")), role=str(form.get("role", "")),
+                                      unit=unit, password=password)
+            created = {"email": user.email, "password": password}
+    except AccountError as problem:
+        error = problem.key
+    async with sessions_of(request)() as session:
+        context = await _users_context(session)
+    return page(request, "users.html", {**context, "error": error, "created": created}, status=400 if error else 200)
+
+
+async def set_active(request: web.Request) -> web.Response:
+    admin = await require_user(request, "admin")
+    form = await request.post()
+    async with sessions_of(request)() as session, session.begin():
+        user = await session.get(StaffUser, int(request.match_info["user"]))
+        if user is None:
+            raise web.HTTPNotFound(text="404: no such user.")
+        if user.id != admin.id:  # an admin cannot lock themselves out
+            user.active = form.get("active") == "1"
+            session.add(user)
+    raise web.HTTPSeeOther("/admin/users")
+
+
+async def create_unit(request: web.Request) -> web.Response:
+    await require_user(request, "admin")
+    form = await request.post()
+    try:
+        async with sessions_of(request)() as session, session.begin():
+            await add_unit(session, str(form.get("name", "")))
+    except CampaignError:
+        async with sessions_of(request)() as session:
+            context = await _users_context(session)
+        return page(request, "users.html", {**context, "error": "users.unit_exists", "created": None}, status=400)
+    raise web.HTTPSeeOther("/admin/users")
+
+
+async def access_log(request: web.Request) -> web.Response:
+    await require_user(request, "admin")
+    async with sessions_of(request)() as session:
+        entries = (await session.exec(
+            select(AccessLogEntry).order_by(col(AccessLogEntry.id).desc()).limit(ACCESS_LOG_ROWS)
+        )).all()
+        ids = {entry.campaign_id for entry in entries if entry.campaign_id is not None}
+        names = dict((await session.exec(select(Campaign.id, Campaign.name).where(col(Campaign.id).in_(ids)))).all()) if ids else {}
+    return page(request, "access_log.html", {"entries": entries, "names": names})
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/admin/users", users_page)
+    app.router.add_post("/admin/users", add_user)
+    app.router.add_post(r"/admin/users/{user:\d+}/active", set_active)
+    app.router.add_post("/admin/units", create_unit)
+    app.router.add_get("/admin/access-log", access_log)

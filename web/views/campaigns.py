@@ -1,0 +1,178 @@
+"""Campaign pages: the list, create and edit, the campaign page with links, QR code and poster, open and close."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from sqlmodel import col, select
+
+from surveys.campaigns import CampaignError, answer_stats, create_campaign, links_for, set_status
+from surveys.models import Campaign, CampaignStatus, Unit
+from surveys.settings import LANGUAGES
+from viktig.server import CONTEXT
+from web.access import load_campaign, require_user, role_at_least, sessions_of
+from web.forms import read_campaign_form
+from web.i18n import chat_text, dashboard_text
+from web.qr import qr_png, qr_svg
+from web.render import language_of, page
+
+
+def campaign_links(request: web.Request, campaign: Campaign):  # type: ignore[no-untyped-def]
+    settings = request.app[CONTEXT].settings
+    base = settings.public_url or f"{request.scheme}://{request.host}"
+    return links_for(campaign, web_base_url=base, bot_username=settings.telegram_bot_username)
+
+
+async def campaign_list(request: web.Request) -> web.Response:
+    user = await require_user(request)
+    async with sessions_of(request)() as session:
+        query = select(Campaign, Unit.name).join(Unit, col(Unit.id) == Campaign.unit_id).order_by(col(Campaign.id).desc())
+        if user.role != "admin":
+            query = query.where(Campaign.unit_id == user.unit_id)
+        rows = (await session.exec(query)).all()
+        stats = await answer_stats(session, [campaign.id for campaign, _ in rows])  # type: ignore[misc]
+    items = [{"campaign": c, "unit": unit, "count": stats.get(c.id, (0, None))[0], "last": stats.get(c.id, (0, None))[1]}
+             for c, unit in rows]
+    return page(request, "campaigns.html", {"items": items})
+
+
+async def _units_for(session, user) -> list[Unit]:  # type: ignore[no-untyped-def]
+    query = select(Unit).order_by(col(Unit.name))
+    if user.role != "admin":
+        query = query.where(Unit.id == user.unit_id)
+    return list((await session.exec(query)).all())
+
+
+def _form_context(campaign: Campaign | None, units: list[Unit], errors: list[str], values: dict | None = None) -> dict:  # type: ignore[type-arg]
+    return {"campaign": campaign, "units": units, "errors": errors, "languages": LANGUAGES, "v": values or {}}
+
+
+async def new_form(request: web.Request) -> web.Response:
+    user = await require_user(request)
+    async with sessions_of(request)() as session:
+        units = await _units_for(session, user)
+    return page(request, "campaign_form.html", _form_context(None, units, []))
+
+
+async def create(request: web.Request) -> web.Response:
+    user = await require_user(request)
+    form = await request.post()
+    parsed = read_campaign_form(form)
+    async with sessions_of(request)() as session, session.begin():
+        units = await _units_for(session, user)
+        unit = next((u for u in units if str(u.id) == str(form.get("unit_id", ""))), units[0] if len(units) == 1 else None)
+        if unit is None:
+            parsed.errors.append("campaign.need_unit")
+        if parsed.errors:
+            return page(request, "campaign_form.html", _form_context(None, units, parsed.errors, parsed.values), status=400)
+        try:
+            campaign = await create_campaign(session, unit=unit, **parsed.values)  # type: ignore[arg-type]
+        except CampaignError:
+            return page(request, "campaign_form.html", _form_context(None, units, ["campaign.invalid"], parsed.values), status=400)
+        campaign_id = campaign.id
+    raise web.HTTPSeeOther(f"/campaigns/{campaign_id}")
+
+
+async def edit_form(request: web.Request) -> web.Response:
+    user = await require_user(request)
+    async with sessions_of(request)() as session:
+        campaign = await load_campaign(session, user, request.match_info["id"])
+        units = await _units_for(session, user)
+    return page(request, "campaign_form.html", _form_context(campaign, units, []))
+
+
+async def update(request: web.Request) -> web.Response:
+    user = await require_user(request)
+    form = await request.post()
+    parsed = read_campaign_form(form)
+    async with sessions_of(request)() as session, session.begin():
+        campaign = await load_campaign(session, user, request.match_info["id"])
+        units = await _units_for(session, user)
+        if parsed.errors:
+            return page(request, "campaign_form.html", _form_context(campaign, units, parsed.errors, parsed.values), status=400)
+        unit = next((u for u in units if str(u.id) == str(form.get("unit_id", ""))), None)
+        if unit is not None:
+            campaign.unit_id = unit.id  # type: ignore[assignment]
+        if parsed.values["privacy_text"] != (campaign.privacy_text or {}):
+            campaign.privacy_version += 1  # consent records name the version the person saw
+        for name, value in parsed.values.items():
+            setattr(campaign, name, value)
+        session.add(campaign)
+    raise web.HTTPSeeOther(f"/campaigns/{campaign.id}")
+
+
+async def change_status(request: web.Request) -> web.Response:
+    user = await require_user(request)
+    form = await request.post()
+    try:
+        status = CampaignStatus(str(form.get("status", "")))
+    except ValueError:
+        raise web.HTTPBadRequest(text="400: unknown status") from None
+    async with sessions_of(request)() as session, session.begin():
+        campaign = await load_campaign(session, user, request.match_info["id"])
+        await set_status(session, campaign, status)
+    raise web.HTTPSeeOther(f"/campaigns/{campaign.id}")
+
+
+async def campaign_page(request: web.Request) -> web.Response:
+    user = await require_user(request)
+    async with sessions_of(request)() as session:
+        campaign = await load_campaign(session, user, request.match_info["id"])
+        unit = await session.get(Unit, campaign.unit_id)
+        count, last = (await answer_stats(session, [campaign.id])).get(campaign.id, (0, None))  # type: ignore[list-item]
+    links = campaign_links(request, campaign)
+    return page(request, "campaign.html", {
+        "campaign": campaign, "unit": unit, "count": count, "last": last, "links": links,
+        "qr": qr_svg(links.web_link, scale=5, title=dashboard_text(language_of(request), "campaign.qr_caption")),
+        "can_read": role_at_least(user, "manager"),
+    })
+
+
+async def answer_count(request: web.Request) -> web.Response:
+    user = await require_user(request)
+    async with sessions_of(request)() as session:
+        campaign = await load_campaign(session, user, request.match_info["id"])
+        count, last = (await answer_stats(session, [campaign.id])).get(campaign.id, (0, None))  # type: ignore[list-item]
+    return web.json_response({"count": count, "last": last.isoformat() if last else None})
+
+
+async def qr_code(request: web.Request) -> web.Response:
+    user = await require_user(request)
+    async with sessions_of(request)() as session:
+        campaign = await load_campaign(session, user, request.match_info["id"])
+    link = campaign_links(request, campaign).web_link
+    if request.match_info["kind"] == "png":
+        return web.Response(body=qr_png(link), content_type="image/png",
+                            headers={"Content-Disposition": f'attachment; filename="viktig-{campaign.code}.png"'})
+    return web.Response(text=qr_svg(link, scale=10), content_type="image/svg+xml")
+
+
+async def poster(request: web.Request) -> web.Response:
+    user = await require_user(request)
+    async with sessions_of(request)() as session:
+        campaign = await load_campaign(session, user, request.match_info["id"])
+        unit = await session.get(Unit, campaign.unit_id)
+    language = (campaign.language_list or ["nb"])[0]
+    links = campaign_links(request, campaign)
+    return page(request, "poster.html", {
+        "campaign": campaign, "unit": unit, "links": links,
+        "qr": qr_svg(links.web_link, scale=12, title=chat_text(language, "poster.title")),
+        "poster_lang": language, "p": lambda key, **kw: chat_text(language, key, **kw),
+    })
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/", home)
+    app.router.add_get("/campaigns", campaign_list)
+    app.router.add_get("/campaigns/new", new_form)
+    app.router.add_post("/campaigns/new", create)
+    app.router.add_get(r"/campaigns/{id:\d+}", campaign_page)
+    app.router.add_get(r"/campaigns/{id:\d+}/edit", edit_form)
+    app.router.add_post(r"/campaigns/{id:\d+}/edit", update)
+    app.router.add_post(r"/campaigns/{id:\d+}/status", change_status)
+    app.router.add_get(r"/campaigns/{id:\d+}/count", answer_count)
+    app.router.add_get(r"/campaigns/{id:\d+}/qr.{kind:svg|png}", qr_code)
+    app.router.add_get(r"/campaigns/{id:\d+}/poster", poster)
+
+
+async def home(_request: web.Request) -> web.Response:
+    raise web.HTTPSeeOther("/campaigns")

@@ -1,0 +1,102 @@
+"""The themes page (managers): cards with share chart, keywords and quotes; rename, merge, run the analysis.
+
+The analysis package is imported only when the button is pressed, so the dashboard works (and says so) without it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+
+from aiohttp import web
+
+from surveys.access_log import record_access
+from surveys.models import Theme
+from viktig.server import CONTEXT
+from web.access import load_campaign, require_user, sessions_of
+from web.charts import share_chart
+from web.i18n import dashboard_text
+from web.render import language_of, page
+from web.theme_store import latest_run, merge_theme, rename_theme, theme_cards
+
+log = logging.getLogger(__name__)
+
+
+def analysis_available() -> bool:
+    try:
+        return importlib.util.find_spec("analysis.service") is not None
+    except ModuleNotFoundError:
+        return False
+
+
+async def themes_page(request: web.Request) -> web.Response:
+    user = await require_user(request, "manager")
+    async with sessions_of(request)() as session, session.begin():
+        campaign = await load_campaign(session, user, request.match_info["id"])
+        cards, before = await theme_cards(session, campaign)
+        run = await latest_run(session, campaign.id)  # type: ignore[arg-type]
+        await record_access(session, actor=user.email, action="view_themes", campaign_id=campaign.id)
+    title = dashboard_text(language_of(request), "themes.chart")
+    chart = share_chart([(card.theme.label, card.theme.share) for card in cards], title=title) if cards else ""
+    notice = request.query.get("ran")
+    return page(request, "themes.html", {
+        "campaign": campaign, "cards": cards, "previous": before, "run": run, "chart": chart,
+        "analysis_available": analysis_available(), "notice": notice,
+    })
+
+
+async def run_analysis(request: web.Request) -> web.Response:
+    user = await require_user(request, "manager")
+    async with sessions_of(request)() as session:
+        campaign = await load_campaign(session, user, request.match_info["id"])
+    if not analysis_available():
+        raise web.HTTPSeeOther(f"/campaigns/{campaign.id}/themes?ran=pending")
+    from analysis.service import analyse_campaign
+
+    ctx = request.app[CONTEXT]
+    try:
+        summaries = await analyse_campaign(ctx.sessions, campaign.code, taxonomy_path=ctx.settings.taxonomy_file)
+    except Exception as error:  # noqa: BLE001 - the page reports failure; details go to the log without answer text
+        log.error("theme analysis failed for campaign %s: %s", campaign.id, type(error).__name__)
+        raise web.HTTPSeeOther(f"/campaigns/{campaign.id}/themes?ran=failed") from error
+    raise web.HTTPSeeOther(f"/campaigns/{campaign.id}/themes?ran={len(summaries)}")
+
+
+async def _theme(session, user, request: web.Request) -> tuple:  # type: ignore[no-untyped-def,type-arg]
+    campaign = await load_campaign(session, user, request.match_info["id"])
+    theme_id = request.match_info["theme"]
+    theme = await session.get(Theme, int(theme_id))
+    if theme is None or theme.campaign_id != campaign.id:
+        raise web.HTTPNotFound(text="404: no such theme.")
+    return campaign, theme
+
+
+async def rename(request: web.Request) -> web.Response:
+    user = await require_user(request, "manager")
+    form = await request.post()
+    label = str(form.get("label", "")).strip()
+    async with sessions_of(request)() as session, session.begin():
+        campaign, theme = await _theme(session, user, request)
+        if label:
+            await rename_theme(session, theme, label)
+    raise web.HTTPSeeOther(f"/campaigns/{campaign.id}/themes#theme-{theme.id}")
+
+
+async def merge(request: web.Request) -> web.Response:
+    user = await require_user(request, "manager")
+    form = await request.post()
+    async with sessions_of(request)() as session, session.begin():
+        campaign, theme = await _theme(session, user, request)
+        target_id = str(form.get("into", ""))
+        target = await session.get(Theme, int(target_id)) if target_id.isdigit() else None
+        if target is None or target.campaign_id != campaign.id or target.id == theme.id or target.merged_into_id is not None:
+            raise web.HTTPBadRequest(text="400: choose another theme of this campaign to merge into.")
+        await merge_theme(session, theme, target)
+    raise web.HTTPSeeOther(f"/campaigns/{campaign.id}/themes#theme-{target.id}")
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get(r"/campaigns/{id:\d+}/themes", themes_page)
+    app.router.add_post(r"/campaigns/{id:\d+}/themes/analyse", run_analysis)
+    app.router.add_post(r"/campaigns/{id:\d+}/themes/{theme:\d+}/rename", rename)
+    app.router.add_post(r"/campaigns/{id:\d+}/themes/{theme:\d+}/merge", merge)

@@ -1,0 +1,143 @@
+"""Seed-term evidence: which taxonomy themes an answer clearly talks about, through lemmas, stems and compounds."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from analysis.taxonomy import Taxonomy
+from analysis.tokens import NEGATIONS, Token, TokenAnalyser
+
+FULL, HEAD, SUFFIX, MODIFIER, PHRASE = 1.0, 0.8, 0.6, 0.5, 1.5
+MIN_PART = 3  # letters; shorter seeds and keys match whole words only
+
+
+def language_group(language: str) -> str:
+    """Scandinavian seeds match each other's answers (shared words, and nb/nn/da are easily mistaken)."""
+    return "en" if language == "en" else "scand"
+
+
+@dataclass(frozen=True, slots=True)
+class Seed:
+    theme: str
+    term: str
+    group: str
+    negated: bool
+    words: tuple[frozenset[str], ...]  # per word: surface, lemma and stem keys
+
+
+def _keys(token: Token) -> frozenset[str]:
+    keys = {token.surface}
+    keys.update(key for key in (token.lemma, token.stem) if len(key) >= MIN_PART)
+    return frozenset(keys)
+
+
+def seed_vocabulary(taxonomy: Taxonomy) -> frozenset[str]:
+    """Seed words are content words by definition, so stop-word lists must not remove them."""
+    words = set()
+    for theme in taxonomy.themes:
+        for language, terms in theme.seeds.items():
+            negations = NEGATIONS.get(language, frozenset()) | NEGATIONS["en"]
+            for term in terms:
+                parts = term.split()
+                if len(parts) == 1:
+                    words.add(term)
+                elif parts[0] in negations:
+                    words.update(parts[1:])  # "ikke alene": "alene" must survive to carry the negation
+    return frozenset(words)
+
+
+class SeedMatcher:
+    """Scores each answer's tokens against the taxonomy's seeds.
+
+    Weights: whole word (surface, lemma or stem) 1.0; the head of a compound ("alarm" in "trygghetsalarmen") 0.8;
+    a known seed ending a longer word ("oldebarn") 0.6; the first part of a compound 0.5; a phrase seed ("gå tur",
+    "bli sett") 1.5 on top of its words. Each seed counts once per answer. A negated seed ("ikke alene") matches
+    only a negated word; a plain seed matches a word whether negated or not, because "ikke ha smerter" is still
+    about health.
+    """
+
+    def __init__(self, taxonomy: Taxonomy, analyser: TokenAnalyser) -> None:
+        self.taxonomy = taxonomy
+        self.analyser = analyser
+        self.singles: dict[str, list[Seed]] = defaultdict(list)
+        self.phrases: dict[str, list[Seed]] = defaultdict(list)
+
+    def fit(self, texts: Sequence[str] | None = None) -> "SeedMatcher":
+        for theme in self.taxonomy.themes:
+            for language, terms in theme.seeds.items():
+                negations = NEGATIONS.get(language, frozenset()) | NEGATIONS["en"]
+                for term in terms:
+                    words = term.split()
+                    negated = len(words) > 1 and words[0] in negations
+                    if negated:
+                        words = words[1:]
+                    tokens = [self.analyser.transform_one(word, language) for word in words]
+                    keys = tuple(_keys(parts[0]) | {word} for parts, word in zip(tokens, words) if parts)
+                    if not keys:
+                        continue
+                    seed = Seed(theme.key, term, language_group(language), negated, keys)
+                    index = self.singles if len(keys) == 1 else self.phrases
+                    for key in keys[0]:
+                        index[key].append(seed)
+        return self
+
+    def transform_one(self, tokens: Sequence[Token], language: str) -> dict[str, tuple[float, int]]:
+        """{theme key: (score, position of first evidence)} for one answer."""
+        group = language_group(language)
+        best: dict[tuple[str, str], tuple[float, int]] = {}
+
+        def credit(seed: Seed, weight: float, position: int, negated: bool) -> None:
+            if seed.group != group or (seed.negated and not negated):
+                return
+            key = (seed.theme, seed.term)
+            if key not in best or best[key][0] < weight:
+                best[key] = (weight, position)
+
+        keys_per_token = [_keys(token) for token in tokens]
+        for position, (token, keys) in enumerate(zip(tokens, keys_per_token)):
+            if token.stop:
+                continue
+            for key in keys:
+                for seed in self.singles.get(key, ()):
+                    credit(seed, FULL, position, token.negated)
+            for part, weight in ((token.head, HEAD), (token.modifier, MODIFIER)):
+                if part and len(part) >= MIN_PART:
+                    for seed in self.singles.get(part, ()):
+                        credit(seed, weight, position, token.negated)
+            lemma = token.lemma
+            for cut in range(MIN_PART, len(lemma) - 3):
+                for seed in self.singles.get(lemma[cut:], ()):
+                    credit(seed, SUFFIX, position, token.negated)
+        for position, keys in enumerate(keys_per_token):
+            for key in keys:
+                for seed in self.phrases.get(key, ()):
+                    if self._phrase_at(seed, keys_per_token, position):
+                        credit(seed, PHRASE, position, tokens[position].negated)
+        scores: dict[str, tuple[float, int]] = {}
+        for (theme, _term), (weight, position) in best.items():
+            total, first = scores.get(theme, (0.0, position))
+            scores[theme] = (total + weight, min(first, position))
+        return scores
+
+    @staticmethod
+    def _phrase_at(seed: Seed, keys_per_token: Sequence[frozenset[str]], start: int) -> bool:
+        """The phrase's words in order from `start`, allowing one extra word between them ("gå en tur")."""
+        position = start
+        for word_keys in seed.words[1:]:
+            for step in (1, 2):
+                if position + step < len(keys_per_token) and keys_per_token[position + step] & word_keys:
+                    position += step
+                    break
+            else:
+                return False
+        return True
+
+
+def primary_theme(scores: dict[str, tuple[float, int]], minimum: float) -> tuple[str, float] | None:
+    """The theme with most seed evidence; on a tie, the one mentioned first. None when evidence is too weak."""
+    if not scores:
+        return None
+    theme, (score, _first) = min(scores.items(), key=lambda item: (-item[1][0], item[1][1], item[0]))
+    return (theme, score) if score >= minimum else None

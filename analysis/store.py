@@ -1,0 +1,135 @@
+"""Reading answers and writing themes. Functions take a session and do not commit: the caller owns the transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import delete
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from analysis.clustering import OTHER
+from analysis.pipeline import ThemeAnalysis
+from surveys.models import Answer, AnswerTheme, Question, QuestionKind, Theme, ThemeRun, utcnow
+
+SAME_THEME_OVERLAP = 0.5  # share of a new theme's answers that must come from an old theme to count as the same
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    id: int
+    text: str
+
+
+async def text_answers(session: AsyncSession, campaign_id: int, *, unassigned_only: bool = False) -> list[StoredAnswer]:
+    """The campaign's answers to free-text questions, in id order (choice and scale answers are not analysed)."""
+    query = (
+        select(Answer.id, Answer.text)
+        .join(Question, col(Question.id) == Answer.question_id)
+        .where(Answer.campaign_id == campaign_id, Question.kind == QuestionKind.text.value)
+        .order_by(col(Answer.id))
+    )
+    if unassigned_only:
+        query = query.outerjoin(AnswerTheme, col(AnswerTheme.answer_id) == Answer.id).where(
+            col(AnswerTheme.answer_id).is_(None)
+        )
+    return [StoredAnswer(answer_id, text) for answer_id, text in (await session.exec(query)).all()]
+
+
+async def campaign_themes(session: AsyncSession, campaign_id: int) -> list[Theme]:
+    return list((await session.exec(select(Theme).where(Theme.campaign_id == campaign_id).order_by(col(Theme.id)))).all())
+
+
+async def campaign_assignments(session: AsyncSession, campaign_id: int) -> dict[int, AnswerTheme]:
+    query = select(AnswerTheme).join(Answer, col(Answer.id) == AnswerTheme.answer_id).where(Answer.campaign_id == campaign_id)
+    return {row.answer_id: row for row in (await session.exec(query)).all()}
+
+
+def final_theme(theme: Theme, by_id: dict[int, Theme]) -> Theme:
+    """Follow merges (a merged theme's answers belong to the theme it was merged into)."""
+    seen = set()
+    while theme.merged_into_id is not None and theme.merged_into_id in by_id and theme.id not in seen:
+        seen.add(theme.id)
+        theme = by_id[theme.merged_into_id]
+    return theme
+
+
+def match_existing(analysis: ThemeAnalysis, existing: Sequence[Theme], assignments: dict[int, AnswerTheme]) -> dict[str, Theme]:
+    """New theme key -> the existing row it continues: same key first, then the old theme most of its answers had."""
+    by_key = {theme.key: theme for theme in existing}
+    by_id = {theme.id: theme for theme in existing}
+    matched: dict[str, Theme] = {}
+    used: set[int] = set()
+    for result in analysis.themes:
+        old = by_key.get(result.key)
+        if old is not None:
+            matched[result.key] = old
+            used.add(old.id)  # type: ignore[arg-type]
+    for result in analysis.themes:
+        if result.key in matched or not result.members:
+            continue
+        votes: dict[int, int] = {}
+        for answer_id in result.members:
+            row = assignments.get(answer_id)  # type: ignore[call-overload]
+            if row is not None and row.theme_id not in used:
+                votes[row.theme_id] = votes.get(row.theme_id, 0) + 1
+        if votes:
+            theme_id, count = max(votes.items(), key=lambda item: (item[1], -item[0]))
+            if count / len(result.members) >= SAME_THEME_OVERLAP and not by_id[theme_id].is_other:
+                matched[result.key] = by_id[theme_id]
+                used.add(theme_id)
+    return matched
+
+
+async def persist_analysis(
+    session: AsyncSession, campaign_id: int, analysis: ThemeAnalysis, *, n_answers: int
+) -> tuple[ThemeRun, list[Theme]]:
+    """Write a run: continue matching themes (ids, locked labels, merges), add new ones, respect manual moves."""
+    run = ThemeRun(campaign_id=campaign_id, n_answers=n_answers, parameters=dict(analysis.parameters))
+    session.add(run)
+    await session.flush()
+    existing = await campaign_themes(session, campaign_id)
+    assignments = await campaign_assignments(session, campaign_id)
+    matched = match_existing(analysis, existing, assignments)
+    now = utcnow()
+    row_for: dict[str, Theme] = {}
+    for result in analysis.themes:
+        row = matched.get(result.key)
+        if row is None:
+            row = Theme(campaign_id=campaign_id, key=result.key, label=result.label, created_at=now)
+            session.add(row)
+        elif not row.label_locked and result.taxonomy_key is not None:
+            row.label = result.label  # taxonomy labels follow the (possibly edited) file; discovered themes keep theirs
+        row.keywords, row.taxonomy_key, row.is_other = list(result.keywords), result.taxonomy_key, result.is_other
+        row.run_id, row.updated_at = run.id, now
+        row_for[result.key] = row
+    await session.flush()
+    by_id = {theme.id: theme for theme in await campaign_themes(session, campaign_id)}
+    members: dict[int, list[int]] = {}
+    for answer_id, (key, score) in analysis.assignments.items():
+        current = assignments.get(answer_id)  # type: ignore[call-overload]
+        if current is not None and current.manual:
+            target = final_theme(by_id[current.theme_id], by_id)
+        else:
+            target = final_theme(row_for.get(key) or row_for[OTHER], by_id)
+            if current is None:
+                current = AnswerTheme(answer_id=answer_id, theme_id=target.id)  # type: ignore[arg-type]
+                session.add(current)
+            current.theme_id, current.run_id, current.score, current.manual = target.id, run.id, score, False  # type: ignore[assignment]
+        members.setdefault(target.id, []).append(answer_id)  # type: ignore[arg-type]
+    present = set(analysis.assignments)
+    stale = [answer_id for answer_id in assignments if answer_id not in present]
+    if stale:
+        await session.execute(delete(AnswerTheme).where(col(AnswerTheme.answer_id).in_(stale)))
+    total = len(analysis.assignments)
+    quotes = {row_for[result.key].id: list(result.quotes) for result in analysis.themes}
+    for theme in by_id.values():
+        ids = members.get(theme.id, [])  # type: ignore[arg-type]
+        theme.size, theme.share = len(ids), (len(ids) / total if total else 0.0)
+        wanted = set(ids)
+        picked = [q for q in quotes.get(theme.id, []) if q in wanted]
+        theme.quotes = (picked + [q for q in ids if q not in picked])[:3] if ids else []
+        theme.updated_at = now
+    await session.flush()
+    return run, sorted(by_id.values(), key=lambda t: (t.is_other, -t.size, t.id))

@@ -1,0 +1,60 @@
+"""`viktig analyse --json` and `viktig report` through the real command line on a SQLite file."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import TEST_SECRET
+
+DEV = Path(__file__).resolve().parents[1] / "data" / "answers" / "dev.jsonl"
+
+
+def viktig(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "VIKTIG_", "DATABASE_URL"))}
+    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'cli.db'}", VIKTIG_SECRET_KEY=TEST_SECRET,
+               VIKTIG_PUBLIC_URL="https://viktig.example.no")
+    result = subprocess.run([sys.executable, "-m", "viktig", *args], capture_output=True, text=True, env=env,
+                            cwd=tmp_path, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def campaign_with_answers(tmp_path: Path, name: str, texts: list[str]) -> str:
+    code = json.loads(viktig(tmp_path, "campaign", "create", "--name", name, "--unit", "Sykehjemmet", "--json").stdout)["code"]
+    answers = tmp_path / f"{code}.jsonl"
+    answers.write_text("\n".join(json.dumps({"text": t}, ensure_ascii=False) for t in texts), encoding="utf-8")
+    viktig(tmp_path, "answers", "import", str(answers), "--campaign", code)
+    return code
+
+
+@pytest.mark.slow
+def test_analyse_prints_json_and_report_compares_with_the_previous_campaign(tmp_path: Path) -> None:
+    viktig(tmp_path, "db", "upgrade")
+    viktig(tmp_path, "unit", "add", "Sykehjemmet")
+    texts = [json.loads(line)["text"] for line in DEV.read_text(encoding="utf-8").splitlines() if line.strip()]
+    spring = campaign_with_answers(tmp_path, "Våren", texts[::3])
+    viktig(tmp_path, "analyse", "--campaign", spring)
+    autumn = campaign_with_answers(tmp_path, "Høsten", texts[1::3] + ["barnebarna", "familien min", "sønnen min"])
+
+    result = viktig(tmp_path, "analyse", "--campaign", autumn, "--json")
+    themes = json.loads(result.stdout)
+    assert themes and all(set(theme) == {"id", "label", "size", "share", "keywords", "quotes"} for theme in themes)
+    assert sum(theme["size"] for theme in themes) == len(texts[1::3]) + 3
+    family = next(theme for theme in themes if theme["label"] == "Familie")
+    assert len(family["quotes"]) == 3 and all(isinstance(q, str) for q in family["quotes"])
+    assert "100%" in result.stderr  # the progress bar
+
+    plain = viktig(tmp_path, "analyse", "--campaign", autumn).stdout
+    assert f"[{family['id']}] Familie" in plain
+
+    out = tmp_path / "rapport.html"
+    viktig(tmp_path, "report", "--campaign", autumn, "--out", str(out))
+    html = out.read_text(encoding="utf-8")
+    assert "<svg" in html and "Familie" in html and "Våren" in html
+    assert "http" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")  # self-contained

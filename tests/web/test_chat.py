@@ -1,0 +1,102 @@
+"""The web chat over real HTTP: plain forms (POST-redirect-GET), JSON for the script, idempotent nonces, resume."""
+
+from __future__ import annotations
+
+import re
+
+from sqlmodel import select
+
+from surveys.models import Answer, Campaign
+from tests.web.conftest import Client, Server
+
+NONCE = re.compile(r'name="nonce" value="([^"]+)"')
+BUTTON = re.compile(r'<button type="submit" name="payload" value="([^"]+)">([^<]+)</button>')
+
+
+def buttons(html: str) -> dict[str, str]:
+    return {label: payload for payload, label in BUTTON.findall(html)}
+
+
+def nonce(html: str) -> str:
+    match = NONCE.search(html)
+    assert match
+    return match.group(1)
+
+
+async def answers_of(server: Server, campaign: Campaign) -> list[Answer]:
+    async with server.ctx.sessions() as session:
+        return list((await session.exec(select(Answer).where(Answer.campaign_id == campaign.id))).all())
+
+
+async def start(client: Client, campaign: Campaign, language: str = "nb-NO,nb;q=0.9") -> str:
+    response = await client.get(f"/s/{campaign.code}", headers={"Accept-Language": language})
+    assert response.status == 200
+    return client.last_html
+
+
+async def test_plain_forms_answer_and_resume_after_reload(server: Server, client: Client) -> None:
+    campaign = await server.campaign("Hjemmetjenesten Øst")
+    html = await start(client, campaign)
+    assert '<html lang="nb">' in html and "Vil du svare?" in html
+    response = await client.post(f"/s/{campaign.code}", {"payload": buttons(html)["Ja, jeg vil svare"], "nonce": nonce(html)})
+    assert response.status == 200 and str(response.url).endswith(f"/s/{campaign.code}")  # redirected back (PRG)
+    assert "Hva er viktig for deg?" in client.last_html
+    await client.post(f"/s/{campaign.code}", {"text": "Å kunne gå tur med hunden min", "nonce": nonce(client.last_html)})
+    assert "Å kunne gå tur med hunden min" in client.last_html  # the visit's transcript shows it
+    stored = await answers_of(server, campaign)
+    assert [a.text for a in stored] == ["Å kunne gå tur med hunden min"] and stored[0].channel == "web"
+    # A reload shows the same conversation and does not store anything again.
+    await client.get(f"/s/{campaign.code}")
+    assert "Er det noe mer som er viktig for deg?" in client.last_html
+    assert len(await answers_of(server, campaign)) == 1
+
+
+async def test_resubmitted_form_is_processed_once(server: Server, client: Client) -> None:
+    campaign = await server.campaign("Hjemmetjenesten Øst")
+    html = await start(client, campaign)
+    await client.post(f"/s/{campaign.code}", {"payload": buttons(html)["Ja, jeg vil svare"], "nonce": nonce(html)})
+    form_nonce = nonce(client.last_html)
+    token = client.csrf()
+    for _ in range(3):  # a double click, then the browser's "resubmit form"
+        await client.post(f"/s/{campaign.code}", {"text": "Besøk av barnebarna", "nonce": form_nonce, "csrf_token": token})
+    assert len(await answers_of(server, campaign)) == 1
+
+
+async def test_json_mode_returns_new_lines(server: Server, client: Client) -> None:
+    campaign = await server.campaign("Hjemmetjenesten Øst")
+    html = await start(client, campaign)
+    response = await client.post(f"/s/{campaign.code}", {"payload": buttons(html)["Ja, jeg vil svare"], "nonce": nonce(html)},
+                                 headers={"Accept": "application/json"})
+    body = await response.json()
+    assert body["duplicate"] is False and body["nonce"]
+    assert body["lines"][0] == {"who": "me", "text": "Ja, jeg vil svare", "buttons": []}
+    assert any("Hva er viktig for deg?" in line["text"] for line in body["lines"][1:])
+
+
+async def test_english_browser_gets_english(server: Server, client: Client) -> None:
+    campaign = await server.campaign("Hjemmetjenesten Øst", languages="en,nb")
+    html = await start(client, campaign, language="en-GB,en;q=0.8")
+    assert '<html lang="en">' in html and "Your answer" in html
+
+
+async def test_unknown_and_closed_codes_show_a_clear_page(server: Server, client: Client) -> None:
+    response = await client.get("/s/nosuchcode1")
+    assert response.status == 404 and "kode" in client.last_html.lower() and 'id="compose"' not in client.last_html
+    campaign = await server.campaign("Hjemmetjenesten Øst", draft=True)
+    response = await client.get(f"/s/{campaign.code}")
+    assert response.status == 410 and 'id="compose"' not in client.last_html
+
+
+async def test_campaign_without_web_channel_refuses_politely(server: Server, client: Client) -> None:
+    campaign = await server.campaign("Hjemmetjenesten Øst", channels="telegram,staff")
+    html = await start(client, campaign)
+    assert "Vil du svare?" not in html
+    assert await answers_of(server, campaign) == []
+
+
+async def test_post_without_visitor_cookie_or_token_is_refused(server: Server, make_client) -> None:  # type: ignore[no-untyped-def]
+    campaign = await server.campaign("Hjemmetjenesten Øst")
+    stranger: Client = make_client()
+    response = await stranger.post(f"/s/{campaign.code}", {"text": "hei", "nonce": "x"}, csrf=False)
+    assert response.status == 403
+    assert await answers_of(server, campaign) == []

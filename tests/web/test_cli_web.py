@@ -1,0 +1,62 @@
+"""`viktig user add` and `viktig demo` as a person runs them: real processes on a real SQLite file."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+from web.passwords import verify_password
+
+
+def viktig(args: list[str], db: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "VIKTIG_SECRET_KEY": "cli-test-secret-0123456789"}
+    return subprocess.run([sys.executable, "-m", "viktig.cli", *args], input=stdin, capture_output=True, text=True,
+                          env=env, timeout=120, cwd=db.parent)
+
+
+def users(db: Path) -> dict[str, tuple[str, str, int | None]]:
+    engine = create_engine(f"sqlite:///{db}")
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT email, password_hash, role, unit_id FROM staff_user")).all()
+    engine.dispose()
+    return {email: (hash_, role, unit) for email, hash_, role, unit in rows}
+
+
+def test_user_add_with_piped_and_generated_passwords(tmp_path: Path) -> None:
+    db = tmp_path / "viktig.db"
+    assert viktig(["db", "upgrade"], db).returncode == 0
+    assert viktig(["unit", "add", "Hjemmetjenesten Øst"], db).returncode == 0
+    piped = viktig(["user", "add", "Leder@Kommune.no", "--role", "manager", "--unit", "Hjemmetjenesten Øst"], db,
+                   stdin="et passord fra stdin\n")
+    assert piped.returncode == 0 and "password" not in piped.stdout
+    stored = users(db)["leder@kommune.no"]
+    assert stored[0].startswith("$argon2id$") and verify_password(stored[0], "et passord fra stdin") and stored[1] == "manager"
+    generated = viktig(["user", "add", "admin@kommune.no", "--role", "admin"], db, stdin="")
+    password = re.search(r"password \(shown only now\): (\S+)", generated.stdout).group(1)  # type: ignore[union-attr]
+    assert verify_password(users(db)["admin@kommune.no"][0], password)
+    again = viktig(["user", "add", "admin@kommune.no", "--role", "admin"], db, stdin="")
+    assert again.returncode == 1 and "--reset" in again.stderr
+    missing_unit = viktig(["user", "add", "ansatt@kommune.no", "--role", "staff"], db, stdin="")
+    assert missing_unit.returncode == 1 and "--unit" in missing_unit.stderr
+
+
+def test_demo_seeds_once_and_reuses_on_the_second_run(tmp_path: Path) -> None:
+    db = tmp_path / "demo.db"
+    first = viktig(["demo", "--no-serve"], db)
+    assert first.returncode == 0, first.stderr
+    assert "60 answers added" in first.stdout and "shown only now" in first.stdout and "/s/" in first.stdout
+    second = viktig(["demo", "--no-serve"], db)
+    assert second.returncode == 0 and "0 answers added" in second.stdout and "shown only now" not in second.stdout
+    assert "--reset" in second.stdout
+    engine = create_engine(f"sqlite:///{db}")
+    with engine.connect() as connection:
+        languages = {row[0] for row in connection.execute(text("SELECT DISTINCT language FROM answer"))}
+        sources = {row[0] for row in connection.execute(text("SELECT DISTINCT source FROM answer"))}
+        units = connection.execute(text("SELECT count(*) FROM unit")).scalar()
+    engine.dispose()
+    assert languages == {"nb", "nn", "sv", "en"} and sources == {"self", "staff", "paper"} and units == 2

@@ -1,0 +1,216 @@
+"""Webhook throughput of one server process: updates per second and delivery latency, SQLite and PostgreSQL.
+
+The server (create_app + the Telegram channel in webhook mode) runs in its own process, so the figure is what
+one process does; this process plays Telegram (the fake Bot API from the tests) and N people who each wait for
+the bot's reply before writing again. Latency is measured from the moment the fake starts a webhook POST to the
+moment the server answers it (the update is stored and its replies are sent by then).
+
+The outgoing rate limiter is set far above Telegram's 30 messages/s here, because the fake does not limit and the
+question is how much one process can do, not how fast Telegram lets us send.
+
+    python bench/telegram_throughput.py [--respondents 50] [--answers 5] [--database-url URL] [--profile FILE]
+
+Without --database-url it runs on a fresh SQLite file and, if TEST_DATABASE_URL is set, a fresh PostgreSQL database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from surveys.i18n import t  # noqa: E402
+from tests.support.fake_bot_api import FakeBotApi, Webhook  # noqa: E402
+from tests.support.fake_updates import Update  # noqa: E402
+
+SECRET = "bench-secret-key-0123456789abcdef"
+
+
+class TimedFake(FakeBotApi):
+    """The fake Bot API, timing each webhook POST."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.latencies: list[float] = []
+
+    async def _post(self, target: str, update: Update, webhook: Webhook) -> int | str:
+        started = time.perf_counter()
+        status = await super()._post(target, update, webhook)
+        self.latencies.append(time.perf_counter() - started)
+        return status
+
+
+# -- the server process ----------------------------------------------------------------------------------------
+
+
+def serve_child(database_url: str, port: int, base_url: str, token: str, profile: str | None) -> None:
+    from aiohttp import web
+
+    from bot.limits import SendLimits
+    from bot.telegram import setup_telegram
+    from surveys.settings import Settings
+    from viktig.context import AppContext
+    from viktig.server import create_app
+
+    async def main() -> None:
+        settings = Settings(database_url=database_url, secret_key=SECRET, telegram_bot_token=token, telegram_api_base_url=base_url,
+                            public_url=f"http://127.0.0.1:{port}", port=port)
+        ctx = AppContext.create(settings)
+        try:
+            app = create_app(ctx, with_telegram=False)
+        except ModuleNotFoundError:  # the web package may be missing in a partial checkout; the bench needs only the bot
+            from viktig.server import CONTEXT
+
+            app = web.Application()
+            app[CONTEXT] = ctx
+            app.router.add_get("/healthz", lambda _request: web.json_response({"status": "ok"}))
+        limits = SendLimits(overall_per_second=100_000, overall_burst=100_000, per_chat_per_second=10_000, per_chat_burst=100)
+        setup_telegram(app, ctx, limits=limits, reminder_interval=None)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        stop = asyncio.Event()
+        asyncio.get_running_loop().add_signal_handler(15, stop.set)
+        await stop.wait()
+        await runner.cleanup()
+        await ctx.close()
+
+    if profile:
+        import cProfile
+
+        cProfile.runctx("asyncio.run(main())", globals(), {"asyncio": asyncio, "main": main}, filename=profile)
+    else:
+        asyncio.run(main())
+
+
+# -- the people ------------------------------------------------------------------------------------------------
+
+
+async def person(fake: FakeBotApi, chat_id: int, code: str, answers: int) -> int:
+    """One respondent's whole conversation; returns how many updates it sent."""
+    seen = 0
+
+    async def push(update: Update, expect: int = 1) -> None:
+        nonlocal seen
+        await fake.push(update)
+        seen += expect
+        await fake.wait_for_messages(chat_id, seen, timeout=120)
+
+    await push(fake.command(chat_id, "start", code))
+    await push(fake.press(chat_id, t("nb", "consent.yes")))
+    for number in range(answers):
+        await push(fake.message(chat_id, f"Svar nummer {number} fra {chat_id}: tid med familien og turer i skogen"))
+    await push(fake.press(chat_id, t("nb", "question.no_more")))
+    await push(fake.message(chat_id, "Mer tid til å prate"))
+    await push(fake.press(chat_id, t("nb", "summary.send")), expect=2)
+    return answers + 5
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def run(database_url: str, respondents: int, answers: int, profile: str | None) -> dict[str, float]:
+    from surveys.campaigns import add_unit, create_campaign
+    from surveys.db import create_engine, session_factory
+
+    engine = create_engine(database_url)
+    async with session_factory(engine)() as session, session.begin():
+        unit = await add_unit(session, "Benk")
+        code = (await create_campaign(session, name="Benk", unit=unit)).code
+    await engine.dispose()
+
+    port = free_port()
+    async with TimedFake(retry_delay=0.05, max_retry_delay=0.5) as fake:
+        command = [sys.executable, __file__, "--serve-child", database_url, str(port), fake.base_url, fake.token, profile or ""]
+        child = subprocess.Popen(command, cwd=ROOT)
+        try:
+            deadline = time.monotonic() + 30
+            while fake.webhook is None:
+                if time.monotonic() > deadline or child.poll() is not None:
+                    raise RuntimeError("the server did not register its webhook")
+                await asyncio.sleep(0.05)
+            async with aiohttp.ClientSession() as client:  # wait until it serves, then start the clock
+                while True:
+                    try:
+                        async with client.get(f"http://127.0.0.1:{port}/healthz") as response:
+                            if response.status == 200:
+                                break
+                    except aiohttp.ClientError:
+                        pass
+                    await asyncio.sleep(0.05)
+            started = time.perf_counter()
+            updates = sum(await asyncio.gather(*(person(fake, 9_000_000 + n, code, answers) for n in range(respondents))))
+            elapsed = time.perf_counter() - started
+        finally:
+            child.terminate()
+            child.wait(timeout=30)
+        assert not fake.violations, fake.violations[:3]
+        latencies = sorted(fake.latencies)
+    return {
+        "updates": updates, "seconds": elapsed, "updates_per_second": updates / elapsed,
+        "p50_ms": statistics.median(latencies) * 1000, "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
+    }
+
+
+def databases(arguments: argparse.Namespace, workdir: Path) -> list[tuple[str, str, Any]]:
+    from viktig.migrate import upgrade
+
+    if arguments.database_url:
+        upgrade(arguments.database_url)
+        return [("given", arguments.database_url, None)]
+    sqlite_url = f"sqlite:///{workdir / 'bench.db'}"
+    upgrade(sqlite_url)
+    chosen: list[tuple[str, str, Any]] = [("sqlite", sqlite_url, None)]
+    admin = os.environ.get("TEST_DATABASE_URL")
+    if admin:
+        from tests.conftest import create_postgres_database, drop_postgres_database
+
+        url = create_postgres_database(admin)
+        upgrade(url)
+        chosen.append(("postgresql", url, lambda: drop_postgres_database(admin, url)))
+    return chosen
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--serve-child":
+        database_url, port, base_url, token, profile = sys.argv[2:7]
+        serve_child(database_url, int(port), base_url, token, profile or None)
+        return
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--respondents", type=int, default=50)
+    parser.add_argument("--answers", type=int, default=5, help="free-text answers per respondent (each one update)")
+    parser.add_argument("--database-url", help="run on this database only (default: SQLite, plus PostgreSQL from TEST_DATABASE_URL)")
+    parser.add_argument("--profile", help="write a cProfile of the server process to this file")
+    arguments = parser.parse_args()
+    with tempfile.TemporaryDirectory() as workdir:
+        for name, url, cleanup in databases(arguments, Path(workdir)):
+            try:
+                result = asyncio.run(run(url, arguments.respondents, arguments.answers, arguments.profile))
+            finally:
+                if cleanup:
+                    cleanup()
+            print(
+                f"{name:10s} respondents={arguments.respondents} updates={result['updates']:.0f} "
+                f"time={result['seconds']:.1f}s  {result['updates_per_second']:.0f} updates/s  "
+                f"latency p50={result['p50_ms']:.1f} ms p99={result['p99_ms']:.1f} ms", flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()

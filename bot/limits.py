@@ -24,6 +24,14 @@ class SendLimits:
     per_chat_burst: int = 3
     max_retries_after_429: int = 3
 
+    @classmethod
+    def for_rate(cls, overall_per_second: float) -> "SendLimits":
+        """Limits for one process sending at most `overall_per_second` (Telegram's ~30/s is per bot, so N
+        processes each get 30/N). Rates above Telegram's own only make sense against a local Bot API in
+        benchmarks; there the per-chat rate is lifted in proportion so that it does not become the bottleneck."""
+        return cls(overall_per_second=overall_per_second,
+                   per_chat_per_second=max(1.0, overall_per_second / 30))
+
 
 class TokenBucket:
     """A FIFO token bucket: waiters are served in arrival order (the lock is held while waiting)."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -25,7 +24,8 @@ from bot.outgoing import Sender
 from bot.processing import StorageUnavailable, UpdateProcessor, where
 from bot.reminders import send_due_reminders
 from bot.updates import ALLOWED_UPDATES, CHANNEL
-from bot.webhook import WEBHOOK_PATH, webhook_handler, webhook_secret
+from bot.webhook import WEBHOOK_PATH, webhook_handler
+from bot.webhook_auth import webhook_secret
 from surveys.i18n import normalise_language, t
 from surveys.messages import OutgoingMessage
 from surveys.settings import DEFAULT_LANGUAGE
@@ -54,10 +54,8 @@ def setup_telegram(
     """Wire the channel into `app`; the Bot API is first contacted when the server starts."""
     settings = ctx.settings
     assert settings.telegram_bot_token, "setup_telegram needs TELEGRAM_BOT_TOKEN"
-    # Telegram's ~30/s is per bot: with N processes set TELEGRAM_SEND_RATE=30/N each (benchmarks lift it).
-    if limits is None and os.environ.get("TELEGRAM_SEND_RATE"):
-        rate = float(os.environ["TELEGRAM_SEND_RATE"])
-        limits = SendLimits(overall_per_second=rate, overall_burst=max(1, int(rate)), per_chat_per_second=max(1.0, rate / 30))
+    if limits is None:
+        limits = SendLimits.for_rate(settings.telegram_send_rate)
     webhook = settings.public_url is not None
     builder = ApplicationBuilder().token(settings.telegram_bot_token).concurrent_updates(256)
     if settings.telegram_api_base_url:

@@ -6,8 +6,6 @@ read. The body is never logged (it holds the person's words and ids).
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
 import json
 import logging
@@ -15,21 +13,12 @@ import logging
 from aiohttp import web
 from telegram import Update
 
+from bot.webhook_auth import SECRET_HEADER
 from bot.processing import StorageUnavailable, UpdateProcessor
 
 log = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/telegram/webhook"
-SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-
-
-def webhook_secret(secret_key: str) -> str:
-    """Derived from the secret key, so every process of one installation agrees without another setting.
-
-    Telegram allows 1-256 characters of A-Z, a-z, 0-9, _ and -; URL-safe base64 without padding fits.
-    """
-    digest = hmac.new(secret_key.encode(), b"viktig telegram webhook secret", hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
 def webhook_handler(processor: UpdateProcessor, secret: str):  # type: ignore[no-untyped-def]

@@ -30,6 +30,7 @@ class Settings:
     port: int = 8080
     taxonomy_file: Path | None = None
     log_level: str = "INFO"
+    telegram_send_rate: float = 30.0
     secret_key_is_generated: bool = field(default=False, compare=False)
 
     @classmethod
@@ -62,6 +63,13 @@ class Settings:
         log_level = (env.get("VIKTIG_LOG_LEVEL", "").strip() or "INFO").upper()
         if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise SettingsError("VIKTIG_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR.")
+        send_rate_text = env.get("TELEGRAM_SEND_RATE", "").strip() or "30"
+        try:
+            send_rate = float(send_rate_text)
+        except ValueError:
+            send_rate = 0.0
+        if not 0 < send_rate <= 100_000:
+            raise SettingsError(f"TELEGRAM_SEND_RATE must be a positive number of messages per second, not {send_rate_text!r}.")
         return cls(
             database_url=database_url,
             secret_key=secret_key,
@@ -73,6 +81,7 @@ class Settings:
             port=int(port_text),
             taxonomy_file=Path(taxonomy) if taxonomy else None,
             log_level=log_level,
+            telegram_send_rate=send_rate,
             secret_key_is_generated=generated,
         )
 

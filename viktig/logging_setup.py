@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+from bot.webhook_auth import webhook_secret
+from surveys.logsafety import install_log_redaction, quiet_noisy_loggers
 from surveys.settings import Settings
 
 
@@ -16,11 +18,15 @@ def setup_logging(settings: Settings) -> None:
     root.addHandler(handler)
     root.setLevel(settings.log_level)
     logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))  # schema checks on every command
-    try:
-        from surveys.logsafety import install_log_redaction, quiet_noisy_loggers
-    except ImportError:  # pragma: no cover - the module ships with the package
-        pass
-    else:
-        quiet_noisy_loggers()
-        install_log_redaction([settings.telegram_bot_token] if settings.telegram_bot_token else [])
+    quiet_noisy_loggers()
+    install_log_redaction(_secrets(settings))
     root._viktig_configured = True  # type: ignore[attr-defined]
+
+
+def _secrets(settings: Settings) -> list[str]:
+    """Everything that must never appear in a log line: the bot token, the secret key and the webhook secret
+    derived from it (Telegram sends that one back in a header on every delivery)."""
+    secrets = [settings.secret_key, webhook_secret(settings.secret_key)]
+    if settings.telegram_bot_token:
+        secrets.append(settings.telegram_bot_token)
+    return secrets

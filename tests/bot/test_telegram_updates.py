@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from bot.webhook import SECRET_HEADER, webhook_secret
+from bot.webhook_auth import SECRET_HEADER, webhook_secret
 from surveys.i18n import t
 from surveys.models import Answer, ChannelContact, Conversation, ProcessedUpdate, Respondent
 from tests.bot.fixtures import Person, campaign_in, running_server

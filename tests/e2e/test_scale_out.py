@@ -19,7 +19,7 @@ from surveys.db import create_engine, session_factory
 from surveys.models import Answer
 from tests.conftest import TEST_SECRET, create_postgres_database, drop_postgres_database
 from tests.support.fake_bot_api import FakeBotApi
-from tests.support.serve_cluster import ServeCluster, answer_survey, requires_server
+from tests.support.serve_cluster import ServeCluster, answer_survey
 from viktig.migrate import upgrade
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -65,7 +65,6 @@ async def _stored_answers(url: str) -> dict[int | None, list[str]]:
     return by_conversation
 
 
-@requires_server
 async def test_two_processes_300_respondents_duplicates_and_a_kill(fresh_postgres: str, tmp_path: Path) -> None:
     code = await _campaign_code(fresh_postgres)
     fake = FakeBotApi(retry_delay=0.05, max_retry_delay=0.5, max_delivery_attempts=200, duplicate_probability=0.1, seed=4)
@@ -157,7 +156,6 @@ async def test_one_respondents_burst_split_over_two_processes_is_serialised(post
         assert len({answer.text for answer in stored}) == 10
 
 
-@requires_server
 async def test_sigterm_finishes_in_flight_updates_and_a_new_process_takes_over(fresh_postgres: str, tmp_path: Path) -> None:
     """A deploy: SIGTERM while 100 people are mid-survey. In-flight updates finish (answer stored and reply sent), so
     nobody misses a reply; the next process receives what Telegram still holds, and nothing is stored twice."""

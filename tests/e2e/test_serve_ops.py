@@ -16,7 +16,6 @@ from surveys.settings import Settings
 from tests.conftest import TEST_SECRET
 from viktig.context import AppContext
 from viktig.jobs import exclusive_file_lock
-from tests.support.serve_cluster import requires_server
 from viktig.observability import setup_observability
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -103,7 +102,6 @@ def _children(pid: int) -> set[int]:
 
 @pytest.mark.postgres
 @pytest.mark.slow
-@requires_server
 def test_processes_share_one_port_a_killed_one_is_restarted_and_sigterm_stops_all(postgres_url: str, tmp_path: Path) -> None:
     import queue
     import signal

@@ -18,18 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
-import pytest
 
 from tests.support.fake_bot_api import FakeBotApi
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# `viktig serve` builds the dashboard too (web.app), which another engineer is writing; until it exists, tests that
-# start real server processes cannot run.
-requires_server = pytest.mark.skipif(
-    not (ROOT / "web" / "app.py").exists() and not any(Path(p, "web", "app.py").exists() for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p),
-    reason="web/app.py is not written yet; `viktig serve` needs it",
-)
 CONSENT_NB = "Ja, jeg vil svare"
 
 

@@ -35,6 +35,7 @@ from surveys.models import (
     Campaign,
     ChannelContact,
     Conversation,
+    LoginAttempt,
     ProcessedUpdate,
     Respondent,
     Theme,
@@ -46,6 +47,8 @@ from surveys.models import (
 log = logging.getLogger(__name__)
 
 UPDATE_KEY_DAYS = 7
+# Failed logins only matter for throttling (minutes); a day is plenty, and they hold hashed addresses.
+LOGIN_ATTEMPT_DAYS = 1
 UNCONSENTED_IDLE_DAYS = 7
 PURGE_ACTOR = "system:retention"
 
@@ -76,12 +79,13 @@ class PurgeReport:
     themes: int = 0
     processed_updates: int = 0
     unconsented_conversations: int = 0
+    login_attempts: int = 0
     dry_run: bool = False
     due: list[DueCampaign] = field(default_factory=list)
 
     COUNT_FIELDS = (
         "campaigns", "answers", "answer_themes", "conversations", "channel_contacts", "respondents",
-        "theme_runs", "themes", "processed_updates", "unconsented_conversations",
+        "theme_runs", "themes", "processed_updates", "unconsented_conversations", "login_attempts",
     )
 
     def counts(self) -> dict[str, int]:
@@ -213,6 +217,9 @@ async def _purge(session: AsyncSession, now: datetime, report: PurgeReport) -> N
     await _delete_orphaned_respondents(session, list((await session.execute(lone)).scalars()), report)
     report.processed_updates += await _delete(
         session, delete(ProcessedUpdate).where(col(ProcessedUpdate.processed_at) < now - timedelta(days=UPDATE_KEY_DAYS))
+    )
+    report.login_attempts += await _delete(
+        session, delete(LoginAttempt).where(col(LoginAttempt.at) < now - timedelta(days=LOGIN_ATTEMPT_DAYS))
     )
 
 

@@ -17,7 +17,9 @@ from sqlmodel import col, select
 from surveys.access_log import record_access
 from surveys.i18n import t
 from surveys.messages import IncomingKind
-from surveys.models import Answer, AnswerTheme, Campaign, Conversation, ProcessedUpdate, Theme, ThemeRun, utcnow
+from surveys.models import (
+    Answer, AnswerTheme, Campaign, Conversation, LoginAttempt, ProcessedUpdate, Theme, ThemeRun, utcnow,
+)
 from surveys.retention import PurgeReport, add_months, purge_due, run_purge
 from tests.support.chat_driver import ChatDriver
 from tests.support.raw_database import query, row_count, snapshot
@@ -106,6 +108,8 @@ async def build(conversation_engine, sessions, make_campaign) -> Scenario:  # ty
         session.add_all(unconsented)
         session.add(ProcessedUpdate(key="test:old", processed_at=NOW - timedelta(days=8)))
         session.add(ProcessedUpdate(key="test:recent", processed_at=NOW - timedelta(days=6)))
+        session.add(LoginAttempt(key="test:old-login", at=NOW - timedelta(days=2)))
+        session.add(LoginAttempt(key="test:recent-login", at=NOW - timedelta(minutes=5)))
         await record_access(session, actor="leder@kommune.no", action="view_answers", campaign_id=due_staff.id)
     for campaign in (due_staff, live):
         await add_themes(sessions, campaign.id)
@@ -146,6 +150,7 @@ async def test_dry_run_changes_nothing_and_counts_what_the_real_run_deletes(
     assert real.theme_runs == 1 and real.themes == 2
     assert real.unconsented_conversations == 1
     assert real.processed_updates == 1
+    assert real.login_attempts == 1
 
 
 async def test_real_purge_removes_what_is_due_and_nothing_else(
@@ -167,6 +172,7 @@ async def test_real_purge_removes_what_is_due_and_nothing_else(
     assert row_count(database_url, "respondent") == 4  # both, recent, future, the fresh unconsented one
     assert row_count(database_url, "conversation", "consent_at IS NULL") == 1
     assert [row[0] for row in query(database_url, "SELECT key FROM processed_update WHERE key LIKE 'test:%'")] == ["test:recent"]
+    assert [row[0] for row in query(database_url, "SELECT key FROM login_attempt")] == ["test:recent-login"]
     assert len(after_keys := query(database_url, "SELECT key FROM processed_update")) == len(before["processed_update"]) - 1, after_keys
     # Nothing of the kept campaigns changed; the campaign rows all stay.
     after = snapshot(database_url)

@@ -69,14 +69,7 @@ def serve_child(database_url: str, port: int, base_url: str, token: str, profile
         settings = Settings(database_url=database_url, secret_key=SECRET, telegram_bot_token=token, telegram_api_base_url=base_url,
                             public_url=f"http://127.0.0.1:{port}", port=port)
         ctx = AppContext.create(settings)
-        try:
-            app = create_app(ctx, with_telegram=False)
-        except ModuleNotFoundError:  # the web package may be missing in a partial checkout; the bench needs only the bot
-            from viktig.server import CONTEXT
-
-            app = web.Application()
-            app[CONTEXT] = ctx
-            app.router.add_get("/healthz", lambda _request: web.json_response({"status": "ok"}))
+        app = create_app(ctx, with_telegram=False)
         limits = SendLimits(overall_per_second=100_000, overall_burst=100_000, per_chat_per_second=10_000, per_chat_burst=100)
         setup_telegram(app, ctx, limits=limits, reminder_interval=None)
         runner = web.AppRunner(app, access_log=None)

@@ -161,6 +161,8 @@ class FakeBotApi(SimulatedUsers):
         self._webhook_targets: list[str] | None = None
         self._state = _State()
         self._changed = asyncio.Event()
+        # (predicate, future) of tests waiting for a state; checked on every change instead of waking every waiter
+        self._waiters: list[tuple[Callable[[], bool], asyncio.Future[None]]] = []
         self._closing = False
         self._runner: web.AppRunner | None = None
         self._client: aiohttp.ClientSession | None = None
@@ -682,6 +684,9 @@ class FakeBotApi(SimulatedUsers):
     def _notify(self) -> None:
         self._changed.set()
         self._changed = asyncio.Event()
+        for predicate, future in self._waiters:
+            if not future.done() and predicate():
+                future.set_result(None)
 
     async def _wait_changed(self, timeout: float) -> None:
         try:
@@ -690,12 +695,19 @@ class FakeBotApi(SimulatedUsers):
             pass
 
     async def _wait_until(self, predicate: Callable[[], bool], timeout: float, describe: Callable[[], str]) -> None:
-        deadline = time.monotonic() + timeout
-        while not predicate():
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError(f"after {timeout} s: {describe()}")
-            await self._wait_changed(remaining)
+        """Hundreds of simulated people wait at once: each waiter is a future that `_notify` resolves when its
+        predicate holds, so a change costs a predicate call per waiter rather than a task wake-up per waiter."""
+        if predicate():
+            return
+        waiter = (predicate, asyncio.get_running_loop().create_future())
+        self._waiters.append(waiter)
+        try:
+            async with asyncio.timeout(timeout):
+                await waiter[1]
+        except TimeoutError:
+            raise TimeoutError(f"after {timeout} s: {describe()}") from None
+        finally:
+            self._waiters.remove(waiter)
 
     # -- control endpoints for standalone use ---------------------------------------------------
 

@@ -101,6 +101,7 @@ class ConversationEngine:
         self._max_answer_chars = max_answer_chars
         self._clock = clock
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._questions: dict[int, tuple[Question, ...]] = {}
 
     def pseudonym_for(self, channel: str, user_ref: str) -> str:
         return pseudonym(self._secret_key, channel, user_ref)
@@ -123,8 +124,8 @@ class ConversationEngine:
                     async with session.begin():
                         await lock_key(session, key)
                         started = metrics.turn_taken(incoming.channel, queued)
-                        if incoming.update_key and not await _claim_update(session, incoming.update_key):
-                            return metrics.skipped_duplicate(incoming.channel, Reply(duplicate=True))
+                        if incoming.update_key:
+                            await _claim_update(session, incoming.update_key)
                         turn = _Turn(self, session, incoming, key)
                         reply = await turn.run()
             except IntegrityError:
@@ -158,12 +159,11 @@ class ConversationEngine:
                 session.add(conversation)
 
 
-async def _claim_update(session: AsyncSession, update_key: str) -> bool:
-    if await session.get(ProcessedUpdate, update_key) is not None:
-        return False
+async def _claim_update(session: AsyncSession, update_key: str) -> None:
+    """Insert the update's key first thing: a key seen before fails the primary key (IntegrityError, caught in
+    `handle`), so a duplicate costs no extra read and a new update no look-up before its insert."""
     session.add(ProcessedUpdate(key=update_key))
     await session.flush()
-    return True
 
 
 class _Turn:
@@ -219,7 +219,8 @@ class _Turn:
         if self.respondent is None:
             return None
         code = campaign_code or self.incoming.campaign_code
-        query = select(Conversation).where(Conversation.respondent_id == self.respondent.id)
+        query = (select(Conversation, Campaign).join(Campaign, col(Campaign.id) == col(Conversation.campaign_id))
+                 .where(Conversation.respondent_id == self.respondent.id))
         if code:
             campaign = await find_campaign(self.session, code)
             if campaign is None:
@@ -229,19 +230,26 @@ class _Turn:
             # The active conversation, else a completed one (so "add more" works); a cancelled one stays closed.
             query = query.where(col(Conversation.status).in_([ConversationStatus.active.value, ConversationStatus.completed.value]))
             query = query.order_by(col(Conversation.status) == ConversationStatus.completed.value)
-        conversation = (await self.session.exec(query.order_by(col(Conversation.updated_at).desc()).limit(1))).first()
-        if conversation is not None:
-            self.conversation = conversation
-            self.campaign = await self.session.get(Campaign, conversation.campaign_id)
-        return conversation
+        row = (await self.session.exec(query.order_by(col(Conversation.updated_at).desc()).limit(1))).first()
+        if row is None:
+            return None
+        self.conversation, self.campaign = row
+        return self.conversation
 
     async def questions(self) -> list[Question]:
+        """A survey's questions never change once installed (a changed survey gets a new key), so each engine
+        reads them once per survey; they are detached from the session and only read."""
         assert self.campaign is not None
-        return list(
-            (await self.session.exec(
-                select(Question).where(Question.survey_id == self.campaign.survey_id).order_by(col(Question.position))
+        survey_id = self.campaign.survey_id
+        cached = self.engine._questions.get(survey_id)
+        if cached is None:
+            rows = (await self.session.exec(
+                select(Question).where(Question.survey_id == survey_id).order_by(col(Question.position))
             )).all()
-        )
+            for question in rows:
+                self.session.expunge(question)
+            cached = self.engine._questions[survey_id] = tuple(rows)
+        return list(cached)
 
     async def ensure_respondent(self) -> Respondent:
         if self.respondent is None:
@@ -684,13 +692,16 @@ class _Turn:
         assert self.conversation is not None and self.campaign is not None
         if not await self.acceptable(text):
             return False
-        last = await self.session.scalar(
-            select(func.max(Answer.position)).where(Answer.conversation_id == self.conversation.id)
+        # The next position is computed by the INSERT itself: one statement instead of a read and a write.
+        next_position = (
+            select(func.coalesce(func.max(Answer.position), 0) + 1)
+            .where(Answer.conversation_id == self.conversation.id)
+            .scalar_subquery()
         )
         self.session.add(
             Answer(
                 campaign_id=self.campaign.id, question_id=question.id, conversation_id=self.conversation.id,
-                respondent_id=self.conversation.respondent_id, position=(last or 0) + 1,
+                respondent_id=self.conversation.respondent_id, position=next_position,
                 text=self.engine._redact(clean_answer_text(text), self.language), language=self.language,
                 channel=self.incoming.channel, source=self.conversation.source,
                 message_key=self.incoming.message_key, created_at=self.now,

@@ -7,7 +7,7 @@ from sqlmodel import select
 
 from surveys.models import StaffUser, utcnow
 from viktig.server import CONTEXT
-from web.access import USER, current_user, password_fingerprint, require_user, sessions_of
+from web.access import current_user, password_fingerprint, require_user, sessions_of
 from web.i18n import DASHBOARD_LANGUAGES
 from web.passwords import hash_password, password_problem, verify_password
 from web.render import page

@@ -100,3 +100,28 @@ async def test_post_without_visitor_cookie_or_token_is_refused(server: Server, m
     response = await stranger.post(f"/s/{campaign.code}", {"text": "hei", "nonce": "x"}, csrf=False)
     assert response.status == 403
     assert await answers_of(server, campaign) == []
+
+
+async def test_empty_and_over_long_texts_get_a_clear_answer_and_long_ones_are_kept_whole(server: Server, client: Client) -> None:
+    from surveys.engine import MAX_ANSWER_CHARS
+    from surveys.i18n import t
+
+    campaign = await server.campaign("Hjemmetjenesten Øst")
+    html = await start(client, campaign)
+    assert f'maxlength="{MAX_ANSWER_CHARS}"' in html  # the form allows what the engine accepts, no less
+    await client.post(f"/s/{campaign.code}", {"payload": buttons(html)["Ja, jeg vil svare"], "nonce": nonce(html)})
+
+    async def send(text: str, number: int) -> list[dict]:
+        response = await client.post(f"/s/{campaign.code}", {"text": text, "nonce": f"long-{number}"},
+                                     headers={"Accept": "application/json"})
+        return (await response.json())["lines"]
+
+    empty = await send("   \n ", 1)
+    assert [line["who"] for line in empty][:1] == ["bot"]  # no empty bubble of the person's
+    assert empty[0]["text"] == t("nb", "error.empty")
+    too_long = await send("x" * (MAX_ANSWER_CHARS + 1), 2)
+    assert t("nb", "error.too_long", max=MAX_ANSWER_CHARS) in [line["text"] for line in too_long]
+    assert await answers_of(server, campaign) == []
+    long_answer = "Å ha det fint hjemme. " * 700  # about 15 000 characters: more than the old 8 000 limit
+    await send(long_answer, 3)
+    assert [a.text for a in await answers_of(server, campaign)] == [long_answer.strip()]

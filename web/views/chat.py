@@ -13,6 +13,7 @@ import secrets
 from aiohttp import web
 
 from surveys.campaigns import accepts_answers, find_campaign
+from surveys.engine import MAX_ANSWER_CHARS
 from surveys.i18n import normalise_language, t
 from surveys.messages import Incoming, IncomingKind, Reply
 from viktig.server import CONTEXT
@@ -23,7 +24,6 @@ from web.security import SECURE, SESSION, chat_csrf
 from web.transcript import Line, Transcript, TranscriptStore
 
 TRANSCRIPTS = web.AppKey("web_chat_transcripts", TranscriptStore)
-MAX_TEXT = 8000
 
 
 def _accept_language(request: web.Request) -> str | None:
@@ -46,7 +46,7 @@ def _set_visitor(request: web.Request, response: web.StreamResponse, visitor: st
 def _page(request: web.Request, template: str, language: str, context: dict, status: int = 200) -> web.Response:  # type: ignore[type-arg]
     import aiohttp_jinja2
 
-    values = {"c": lambda key, **kw: chat_text(language, key, **kw), "lang": language}
+    values = {"c": lambda key, **kw: chat_text(language, key, **kw), "lang": language, "max_chars": MAX_ANSWER_CHARS}
     values.update(context)
     return aiohttp_jinja2.render_template(template, request, values, status=status)
 
@@ -110,13 +110,12 @@ async def chat_post(request: web.Request) -> web.StreamResponse:
     if fresh:
         raise web.HTTPSeeOther(f"/s/{code}")
     form = await request.post()
-    text = str(form.get("text", ""))[:MAX_TEXT]
+    # Never cut here: an over-long text goes to the engine, which says so clearly (aiohttp's body limit still holds).
+    text = str(form.get("text", ""))
     payload = str(form.get("payload", ""))[:64]
     nonce = str(form.get("nonce", ""))[:40] or secrets.token_urlsafe(12)
     store = request.app[TRANSCRIPTS]
     transcript = store.get(visitor, code)
-    if not text.strip() and not payload:
-        return _respond(request, code, visitor, transcript, None, [])
     visit = hashlib.sha256(visitor.encode()).hexdigest()[:20]
     incoming = Incoming(
         channel="web", user_ref=visitor, kind=IncomingKind.choice if payload else IncomingKind.text,
@@ -128,9 +127,11 @@ async def chat_post(request: web.Request) -> web.StreamResponse:
     if not reply.duplicate:
         if transcript is None:
             transcript = store.create(visitor, code)
-        mine = Line("me", _button_label(transcript, payload) if payload else text.strip())
-        transcript.lines.append(mine)
-        new = [mine]
+        said = _button_label(transcript, payload) if payload else text.strip()
+        if said:  # an empty send still gets the engine's answer ("write a few words"), but no empty bubble
+            mine = Line("me", said)
+            transcript.lines.append(mine)
+            new = [mine]
         if reply.notice:
             new.append(Line("bot", reply.notice))
             transcript.lines.append(new[-1])

@@ -27,7 +27,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -35,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 from surveys.i18n import t  # noqa: E402
 from tests.support.fake_bot_api import FakeBotApi, Webhook  # noqa: E402
 from tests.support.fake_updates import Update  # noqa: E402
+from tests.support.serve_cluster import wait_until_ready  # noqa: E402
 
 SECRET = "bench-secret-key-0123456789abcdef"
 
@@ -138,15 +138,7 @@ async def run(database_url: str, respondents: int, answers: int, profile: str | 
                 if time.monotonic() > deadline or child.poll() is not None:
                     raise RuntimeError("the server did not register its webhook")
                 await asyncio.sleep(0.05)
-            async with aiohttp.ClientSession() as client:  # wait until it serves, then start the clock
-                while True:
-                    try:
-                        async with client.get(f"http://127.0.0.1:{port}/healthz") as response:
-                            if response.status == 200:
-                                break
-                    except aiohttp.ClientError:
-                        pass
-                    await asyncio.sleep(0.05)
+            await wait_until_ready(f"http://127.0.0.1:{port}", child, deadline)  # then start the clock
             started = time.perf_counter()
             updates = sum(await asyncio.gather(*(person(fake, 9_000_000 + n, code, answers) for n in range(respondents))))
             elapsed = time.perf_counter() - started

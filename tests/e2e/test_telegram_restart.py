@@ -15,7 +15,6 @@ import sys
 import time
 from pathlib import Path
 
-import aiohttp
 import pytest
 from sqlmodel import col, select
 
@@ -24,6 +23,7 @@ from surveys.models import Answer, Conversation, ConversationStatus
 from tests.bot.fixtures import bound_socket, campaign_in
 from tests.conftest import TEST_SECRET
 from tests.support.fake_bot_api import FakeBotApi
+from tests.support.serve_cluster import wait_until_ready
 
 PEOPLE = 20
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,20 +32,6 @@ VIKTIG = str(Path(sys.executable).with_name("viktig"))
 
 def serve(env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen([VIKTIG, "serve"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-async def wait_ready(url: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    async with aiohttp.ClientSession() as client:
-        while True:
-            try:
-                async with client.get(f"{url}/healthz") as response:
-                    if response.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            assert time.monotonic() < deadline, "viktig serve did not come up"
-            await asyncio.sleep(0.1)
 
 
 async def person(fake: FakeBotApi, chat_id: int, code: str) -> list[str]:
@@ -103,7 +89,7 @@ async def test_kill_9_mid_campaign_and_restart_loses_nothing(sqlite_url: str) ->
         }
         process = serve(env)
         try:
-            await wait_ready(url)
+            await wait_until_ready(url, process, time.monotonic() + 30)
             people = asyncio.gather(*(person(fake, 6_300_000 + n, campaign.code) for n in range(PEOPLE)))
             while sum(len(fake.sent_messages(6_300_000 + n)) for n in range(PEOPLE)) < PEOPLE * 3:
                 await asyncio.sleep(0.01)

@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -108,9 +109,8 @@ class ServeCluster:
                 )
             self.processes.append(ServeProcess(port, process, log_path))
         deadline = time.monotonic() + timeout
-        async with aiohttp.ClientSession() as client:
-            for server in self.processes:
-                await _wait_ready(client, server, deadline)
+        for server in self.processes:
+            await wait_until_ready(server.base_url, server.process, deadline, server.log_tail)
         while self.fake.webhook is None:
             if time.monotonic() > deadline:
                 raise TimeoutError("no process registered the webhook with setWebhook")
@@ -140,19 +140,22 @@ class ServeCluster:
         return "\n".join(f"--- serve {i} (port {s.port}) ---\n{s.log_tail()}" for i, s in enumerate(self.processes))
 
 
-async def _wait_ready(client: aiohttp.ClientSession, server: ServeProcess, deadline: float) -> None:
-    while True:
-        if server.process.poll() is not None:
-            raise RuntimeError(f"viktig serve on port {server.port} exited with {server.process.returncode}:\n{server.log_tail()}")
-        try:
-            async with client.get(server.base_url + "/readyz", timeout=aiohttp.ClientTimeout(total=2)) as response:
-                if response.status == 200:
-                    return
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
-            pass
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"viktig serve on port {server.port} not ready:\n{server.log_tail()}")
-        await asyncio.sleep(0.1)
+async def wait_until_ready(base_url: str, process: subprocess.Popen, deadline: float,  # type: ignore[type-arg]
+                           log_tail: Callable[[], str] = lambda: "") -> None:
+    """Until the server process answers /readyz (its database reachable); fails early if the process exits."""
+    async with aiohttp.ClientSession() as client:
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"viktig serve at {base_url} exited with {process.returncode}:\n{log_tail()}")
+            try:
+                async with client.get(base_url + "/readyz", timeout=aiohttp.ClientTimeout(total=2)) as response:
+                    if response.status == 200:
+                        return
+            except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"viktig serve at {base_url} not ready:\n{log_tail()}")
+            await asyncio.sleep(0.1)
 
 
 @dataclass

@@ -20,28 +20,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from surveys.campaigns import add_unit, create_campaign  # noqa: E402
-from surveys.db import create_engine, session_factory  # noqa: E402
+from tests.bot.fixtures import campaign_in  # noqa: E402
 from tests.conftest import TEST_SECRET, create_postgres_database, drop_postgres_database  # noqa: E402
 from tests.support.fake_bot_api import FakeBotApi  # noqa: E402
 from tests.support.serve_cluster import ServeCluster, answer_survey, postgres_cpu_seconds  # noqa: E402
 from viktig.migrate import upgrade  # noqa: E402
 
 
-async def _campaign(url: str) -> str:
-    engine = create_engine(url)
-    async with session_factory(engine)() as session, session.begin():
-        unit = await add_unit(session, "Benk")
-        code = (await create_campaign(session, name="Skalering", unit=unit, languages="nb")).code
-    await engine.dispose()
-    return code
-
-
 async def measure(admin_url: str, processes: int, respondents: int, answers: int) -> dict[str, float]:
     url = create_postgres_database(admin_url)
     try:
         upgrade(url)
-        code = await _campaign(url)
+        code = (await campaign_in(url, "Skalering", languages="nb")).code
         with tempfile.TemporaryDirectory() as workdir:
             async with FakeBotApi(retry_delay=0.02, max_retry_delay=0.2, max_delivery_attempts=100) as fake:
                 # Processing capacity, not Telegram's 30 messages/s per bot: lift the send pacing.

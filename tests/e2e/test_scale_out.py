@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from sqlmodel import col, select
 
-from surveys.campaigns import add_unit, create_campaign
 from surveys.db import create_engine, session_factory
 from surveys.models import Answer
+from tests.bot.fixtures import campaign_in
 from tests.conftest import TEST_SECRET, create_postgres_database, drop_postgres_database
 from tests.support.fake_bot_api import FakeBotApi
 from tests.support.serve_cluster import ServeCluster, answer_survey
@@ -46,15 +46,6 @@ def fresh_postgres() -> str:  # type: ignore[misc]
         drop_postgres_database(admin_url, url)
 
 
-async def _campaign_code(url: str) -> str:
-    engine = create_engine(url)
-    async with session_factory(engine)() as session, session.begin():
-        unit = await add_unit(session, "Helse og omsorg, hele fylket")
-        code = (await create_campaign(session, name="Hva er viktig for deg-dagen", unit=unit, languages="nb")).code
-    await engine.dispose()
-    return code
-
-
 async def _stored_answers(url: str) -> dict[int | None, list[str]]:
     engine = create_engine(url)
     by_conversation: dict[int | None, list[str]] = defaultdict(list)
@@ -66,7 +57,7 @@ async def _stored_answers(url: str) -> dict[int | None, list[str]]:
 
 
 async def test_two_processes_300_respondents_duplicates_and_a_kill(fresh_postgres: str, tmp_path: Path) -> None:
-    code = await _campaign_code(fresh_postgres)
+    code = (await campaign_in(fresh_postgres, languages="nb")).code
     fake = FakeBotApi(retry_delay=0.05, max_retry_delay=0.5, max_delivery_attempts=200, duplicate_probability=0.1, seed=4)
     async with fake:
         # Telegram's 30 messages/s per bot would make this a test of patience; it tests correctness under load.
@@ -120,7 +111,7 @@ async def test_one_respondents_burst_split_over_two_processes_is_serialised(post
     from surveys.engine import ConversationEngine
     from surveys.messages import Incoming, IncomingKind
 
-    code = await _campaign_code(postgres_url)
+    code = (await campaign_in(postgres_url, languages="nb")).code
     first, second = create_engine(postgres_url), create_engine(postgres_url)
     engines = [ConversationEngine(session_factory(db), secret_key=TEST_SECRET) for db in (first, second)]
 
@@ -159,7 +150,7 @@ async def test_one_respondents_burst_split_over_two_processes_is_serialised(post
 async def test_sigterm_finishes_in_flight_updates_and_a_new_process_takes_over(fresh_postgres: str, tmp_path: Path) -> None:
     """A deploy: SIGTERM while 100 people are mid-survey. In-flight updates finish (answer stored and reply sent), so
     nobody misses a reply; the next process receives what Telegram still holds, and nothing is stored twice."""
-    code = await _campaign_code(fresh_postgres)
+    code = (await campaign_in(fresh_postgres, languages="nb")).code
     async with FakeBotApi(retry_delay=0.05, max_retry_delay=0.5, max_delivery_attempts=400) as fake:
         old = ServeCluster(fresh_postgres, fake, 1, tmp_path / "old", TEST_SECRET, extra_env={"TELEGRAM_SEND_RATE": "2000"})
         new = ServeCluster(fresh_postgres, fake, 1, tmp_path / "new", TEST_SECRET, extra_env={"TELEGRAM_SEND_RATE": "2000"})

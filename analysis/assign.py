@@ -52,4 +52,3 @@ def assign_to_existing(
         for answer_id in targets:
             result[answer_id] = (key, score)
     return result
-

@@ -48,7 +48,9 @@ class SurfaceForms:
         return min(counts.items(), key=lambda item: (-item[1], item[0]))[0]
 
 
-def keywords_for(scores: np.ndarray, vocabulary: Sequence[str], forms: SurfaceForms, language: str, n: int = 8) -> list[str]:
+def keywords_for(
+    scores: np.ndarray, vocabulary: Sequence[str], forms: SurfaceForms, language: str, n: int = 8
+) -> list[str]:
     order = np.argsort(-scores, kind="stable")
     words: list[str] = []
     for index in order:
@@ -84,6 +86,7 @@ def pick_quotes(
     n: int = 3,
 ) -> list[int]:
     """Answers close to the centre, of a readable length (3–30 words preferred), and not near-copies of each other."""
+
     def rank(index: int) -> tuple[float, int]:
         words = word_counts[index]
         penalty = 0.0 if 3 <= words <= 30 else (0.15 if words < 3 else 0.3)

@@ -34,12 +34,16 @@ class AnswerVectoriser:
         self.min_df = min_df
 
     def fit(self, documents: Sequence[list[str]], weights: Sequence[int] | None = None) -> "AnswerVectoriser":
-        self.words_ = TfidfVectorizer(
-            analyzer=_identity, min_df=self.min_df, sublinear_tf=True, dtype=np.float32
-        ).fit(documents)
+        self.words_ = TfidfVectorizer(analyzer=_identity, min_df=self.min_df, sublinear_tf=True, dtype=np.float32).fit(
+            documents
+        )
         self.chars_ = TfidfVectorizer(
-            analyzer="char_wb", ngram_range=self.char_ngrams, min_df=self.min_df, sublinear_tf=True,
-            dtype=np.float32, max_features=200_000,
+            analyzer="char_wb",
+            ngram_range=self.char_ngrams,
+            min_df=self.min_df,
+            sublinear_tf=True,
+            dtype=np.float32,
+            max_features=200_000,
         ).fit([self._char_text(document) for document in documents] or [""])
         return self
 

@@ -8,9 +8,25 @@ from collections.abc import Iterable
 
 # A few emoji carry the theme on their own ("☕" alone means coffee and company); the rest are dropped.
 EMOJI_WORDS = {
-    "☕": " kaffe ", "🐶": " hund ", "🐕": " hund ", "🐱": " katt ", "🐈": " katt ", "🌸": " blomst ", "🌷": " blomst ",
-    "🌻": " blomst ", "🎵": " musikk ", "🎶": " musikk ", "⛪": " kirke ", "🐟": " fisk ", "🍰": " kake ", "🚶": " tur ",
-    "🌲": " skog ", "🌳": " skog ", "🏠": " hjem ", "🏡": " hjem ", "💊": " medisin ",
+    "☕": " kaffe ",
+    "🐶": " hund ",
+    "🐕": " hund ",
+    "🐱": " katt ",
+    "🐈": " katt ",
+    "🌸": " blomst ",
+    "🌷": " blomst ",
+    "🌻": " blomst ",
+    "🎵": " musikk ",
+    "🎶": " musikk ",
+    "⛪": " kirke ",
+    "🐟": " fisk ",
+    "🍰": " kake ",
+    "🚶": " tur ",
+    "🌲": " skog ",
+    "🌳": " skog ",
+    "🏠": " hjem ",
+    "🏡": " hjem ",
+    "💊": " medisin ",
 }
 _REPEATS = re.compile(r"(\w)\1{2,}")
 _NON_WORD = re.compile(r"[^\w\s'’-]+")

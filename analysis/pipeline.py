@@ -106,7 +106,9 @@ class ThemePipeline:
         languages = self.detector.predict(texts)
         tokens = [self.analyser.transform_one(text, language) for text, language in zip(texts, languages)]
         features = [content_features(doc) for doc in tokens]
-        return PreparedAnswers(texts, languages, tokens, features, ids, np.array([len(i) for i in ids], dtype=np.float32))
+        return PreparedAnswers(
+            texts, languages, tokens, features, ids, np.array([len(i) for i in ids], dtype=np.float32)
+        )
 
     def seed_themes(self, prepared: PreparedAnswers) -> tuple[list[str | None], list[float]]:
         anchors: list[str | None] = []
@@ -146,7 +148,9 @@ class ThemePipeline:
         for theme in themes:  # discovered themes are stored under their readable key
             for answer_id in theme.members:
                 assignments[answer_id] = (theme.key, assignments[answer_id][1])
-        languages = {answer_id: prepared.languages[row] for row, group in enumerate(prepared.ids) for answer_id in group}
+        languages = {
+            answer_id: prepared.languages[row] for row, group in enumerate(prepared.ids) for answer_id in group
+        }
         report("done", 1.0)
         return ThemeAnalysis(themes, assignments, languages, parameters)
 

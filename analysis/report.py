@@ -8,18 +8,54 @@ from html import escape
 from analysis.service import ThemeSummary
 
 TEXTS = {
-    "nb": {"title": "Hva er viktig for deg?", "answers": "svar", "themes": "Tema", "quotes": "Sitater",
-           "change": "Endring siden forrige kampanje", "theme": "Tema", "then": "Da", "now": "Nå",
-           "none": "Ingen tidligere kampanje for denne enheten med tema.", "keywords": "Nøkkelord"},
-    "nn": {"title": "Kva er viktig for deg?", "answers": "svar", "themes": "Tema", "quotes": "Sitat",
-           "change": "Endring sidan førre kampanje", "theme": "Tema", "then": "Då", "now": "No",
-           "none": "Ingen tidlegare kampanje for denne eininga med tema.", "keywords": "Nøkkelord"},
-    "sv": {"title": "Vad är viktigt för dig?", "answers": "svar", "themes": "Teman", "quotes": "Citat",
-           "change": "Förändring sedan förra kampanjen", "theme": "Tema", "then": "Då", "now": "Nu",
-           "none": "Ingen tidigare kampanj för enheten med teman.", "keywords": "Nyckelord"},
-    "en": {"title": "What matters to you?", "answers": "answers", "themes": "Themes", "quotes": "Quotes",
-           "change": "Change since the previous campaign", "theme": "Theme", "then": "Then", "now": "Now",
-           "none": "No earlier campaign of this unit with themes.", "keywords": "Keywords"},
+    "nb": {
+        "title": "Hva er viktig for deg?",
+        "answers": "svar",
+        "themes": "Tema",
+        "quotes": "Sitater",
+        "change": "Endring siden forrige kampanje",
+        "theme": "Tema",
+        "then": "Da",
+        "now": "Nå",
+        "none": "Ingen tidligere kampanje for denne enheten med tema.",
+        "keywords": "Nøkkelord",
+    },
+    "nn": {
+        "title": "Kva er viktig for deg?",
+        "answers": "svar",
+        "themes": "Tema",
+        "quotes": "Sitat",
+        "change": "Endring sidan førre kampanje",
+        "theme": "Tema",
+        "then": "Då",
+        "now": "No",
+        "none": "Ingen tidlegare kampanje for denne eininga med tema.",
+        "keywords": "Nøkkelord",
+    },
+    "sv": {
+        "title": "Vad är viktigt för dig?",
+        "answers": "svar",
+        "themes": "Teman",
+        "quotes": "Citat",
+        "change": "Förändring sedan förra kampanjen",
+        "theme": "Tema",
+        "then": "Då",
+        "now": "Nu",
+        "none": "Ingen tidigare kampanj för enheten med teman.",
+        "keywords": "Nyckelord",
+    },
+    "en": {
+        "title": "What matters to you?",
+        "answers": "answers",
+        "themes": "Themes",
+        "quotes": "Quotes",
+        "change": "Change since the previous campaign",
+        "theme": "Theme",
+        "then": "Then",
+        "now": "Now",
+        "none": "No earlier campaign of this unit with themes.",
+        "keywords": "Keywords",
+    },
 }
 
 
@@ -36,14 +72,20 @@ class ReportInput:
 def bar_chart(themes: list[ThemeSummary]) -> str:
     row, label_width, bar_width = 26, 260, 360
     height = row * len(themes) + 10
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_width + bar_width + 80}" height="{height}" role="img">']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_width + bar_width + 80}" height="{height}" role="img">'
+    ]
     for i, theme in enumerate(themes):
         y = 5 + i * row
         width = max(1.0, bar_width * theme.share)
-        parts.append(f'<text x="{label_width - 8}" y="{y + 17}" text-anchor="end" font-size="13">{escape(theme.label)}</text>')
+        parts.append(
+            f'<text x="{label_width - 8}" y="{y + 17}" text-anchor="end" font-size="13">{escape(theme.label)}</text>'
+        )
         colour = "#b0b0b0" if theme.is_other else "#2f6f9f"
         parts.append(f'<rect x="{label_width}" y="{y + 4}" width="{width:.1f}" height="{row - 8}" fill="{colour}"/>')
-        parts.append(f'<text x="{label_width + width + 6:.1f}" y="{y + 17}" font-size="12">{theme.size} ({theme.share:.0%})</text>')
+        parts.append(
+            f'<text x="{label_width + width + 6:.1f}" y="{y + 17}" font-size="12">{theme.size} ({theme.share:.0%})</text>'
+        )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -68,21 +110,25 @@ def render_report(data: ReportInput) -> str:
             then = data.previous_shares.get(key, (label, 0.0))[1]
             current = now[key].share if key in now else 0.0
             delta = current - then
-            rows.append(f"<tr><td>{escape(label)}</td><td>{then:.0%}</td><td>{current:.0%}</td><td>{delta:+.0%}</td></tr>")
-        change = (f"<p>{escape(data.previous_name or '')}</p><table><tr><th>{t['theme']}</th><th>{t['then']}</th>"
-                  f"<th>{t['now']}</th><th>±</th></tr>{''.join(rows)}</table>")
+            rows.append(
+                f"<tr><td>{escape(label)}</td><td>{then:.0%}</td><td>{current:.0%}</td><td>{delta:+.0%}</td></tr>"
+            )
+        change = (
+            f"<p>{escape(data.previous_name or '')}</p><table><tr><th>{t['theme']}</th><th>{t['then']}</th>"
+            f"<th>{t['now']}</th><th>±</th></tr>{''.join(rows)}</table>"
+        )
     else:
         change = f"<p>{t['none']}</p>"
     return f"""<!doctype html>
 <html lang="{escape(data.language)}"><head><meta charset="utf-8">
-<title>{escape(t['title'])} – {escape(data.campaign_name)}</title>
+<title>{escape(t["title"])} – {escape(data.campaign_name)}</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}}
 blockquote{{margin:.4rem 0 .4rem 1rem;padding-left:.8rem;border-left:3px solid #2f6f9f;font-style:italic}}
 small{{color:#666;font-weight:normal}} .kw{{color:#555;font-size:.9rem}} table{{border-collapse:collapse}}
 td,th{{border-bottom:1px solid #ddd;padding:.3rem .8rem;text-align:left}}</style></head>
-<body><h1>{escape(t['title'])}</h1><p>{escape(data.unit_name)} – {escape(data.campaign_name)}: {total} {t['answers']}</p>
-<h2>{t['themes']}</h2>{bar_chart(data.themes)}
-<h2>{t['change']}</h2>{change}
-<h2>{t['quotes']}</h2>{''.join(sections)}
+<body><h1>{escape(t["title"])}</h1><p>{escape(data.unit_name)} – {escape(data.campaign_name)}: {total} {t["answers"]}</p>
+<h2>{t["themes"]}</h2>{bar_chart(data.themes)}
+<h2>{t["change"]}</h2>{change}
+<h2>{t["quotes"]}</h2>{"".join(sections)}
 </body></html>
 """

@@ -49,7 +49,10 @@ def main_language(campaign: Campaign) -> str:
 
 
 def run_pipeline(
-    answers: list[AnswerText], taxonomy_path: str | None, languages: list[str], label_language: str,
+    answers: list[AnswerText],
+    taxonomy_path: str | None,
+    languages: list[str],
+    label_language: str,
     progress: Progress | None = None,
 ) -> ThemeAnalysis:
     """Top-level (picklable) so a process pool can run it."""
@@ -89,8 +92,13 @@ async def analyse_campaign(
         loop = asyncio.get_running_loop()
         report("analyse", 0.05)
         analysis = await loop.run_in_executor(
-            pool, run_pipeline, inputs, str(taxonomy_path) if taxonomy_path else None, campaign.language_list,
-            main_language(campaign), forward,
+            pool,
+            run_pipeline,
+            inputs,
+            str(taxonomy_path) if taxonomy_path else None,
+            campaign.language_list,
+            main_language(campaign),
+            forward,
         )
     finally:
         if own:
@@ -117,18 +125,26 @@ async def assign_new_answers(
             return 0
         by_id = {theme.id: theme for theme in themes}
         assignments = await campaign_assignments(session, campaign.id)  # type: ignore[arg-type]
-        texts = dict((await session.exec(select(Answer.id, Answer.text).where(col(Answer.id).in_(list(assignments))))).all())
+        texts = dict(
+            (await session.exec(select(Answer.id, Answer.text).where(col(Answer.id).in_(list(assignments))))).all()
+        )
         members: dict[str, list[str]] = {}
         for answer_id, row in assignments.items():
             members.setdefault(final_theme(by_id[row.theme_id], by_id).key, []).append(texts[answer_id])
         active = [theme for theme in themes if theme.merged_into_id is None]
         taxonomy_keys = {theme.taxonomy_key: theme.key for theme in active if theme.taxonomy_key}
-        pipeline = ThemePipeline(taxonomy_path, languages=campaign.language_list or ["nb"], label_language=main_language(campaign))
+        pipeline = ThemePipeline(
+            taxonomy_path, languages=campaign.language_list or ["nb"], label_language=main_language(campaign)
+        )
         result = assign_to_existing(pipeline, members, taxonomy_keys, [AnswerText(a.id, a.text) for a in new])
         by_key = {theme.key: theme for theme in active}
         if OTHER not in by_key and any(key == OTHER for key, _ in result.values()):
-            other = Theme(campaign_id=campaign.id, key=OTHER, label=pipeline.taxonomy.other_label(main_language(campaign)),  # type: ignore[arg-type]
-                          is_other=True)
+            other = Theme(
+                campaign_id=campaign.id,
+                key=OTHER,
+                label=pipeline.taxonomy.other_label(main_language(campaign)),  # type: ignore[arg-type]
+                is_other=True,
+            )
             session.add(other)
             await session.flush()
             by_key[OTHER], by_id[other.id] = other, other  # type: ignore[index]
@@ -159,10 +175,24 @@ async def summarise(session: AsyncSession, themes: list[Theme]) -> list[ThemeSum
     shown = [theme for theme in themes if theme.size > 0 and theme.merged_into_id is None]
     shown.sort(key=lambda t: (t.is_other, -t.size, t.id))
     quote_ids = [q for theme in shown for q in theme.quotes]
-    texts = dict((await session.exec(select(Answer.id, Answer.text).where(col(Answer.id).in_(quote_ids)))).all()) if quote_ids else {}
+    texts = (
+        dict((await session.exec(select(Answer.id, Answer.text).where(col(Answer.id).in_(quote_ids)))).all())
+        if quote_ids
+        else {}
+    )
     return [
-        ThemeSummary(theme.id, theme.key, theme.label, theme.size, theme.share, list(theme.keywords), list(theme.quotes),  # type: ignore[arg-type]
-                     [texts[q] for q in theme.quotes if q in texts], theme.taxonomy_key, theme.is_other)
+        ThemeSummary(
+            theme.id,
+            theme.key,
+            theme.label,
+            theme.size,
+            theme.share,
+            list(theme.keywords),
+            list(theme.quotes),  # type: ignore[arg-type]
+            [texts[q] for q in theme.quotes if q in texts],
+            theme.taxonomy_key,
+            theme.is_other,
+        )
         for theme in shown
     ]
 

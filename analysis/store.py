@@ -38,11 +38,17 @@ async def text_answers(session: AsyncSession, campaign_id: int, *, unassigned_on
 
 
 async def campaign_themes(session: AsyncSession, campaign_id: int) -> list[Theme]:
-    return list((await session.exec(select(Theme).where(Theme.campaign_id == campaign_id).order_by(col(Theme.id)))).all())
+    return list(
+        (await session.exec(select(Theme).where(Theme.campaign_id == campaign_id).order_by(col(Theme.id)))).all()
+    )
 
 
 async def campaign_assignments(session: AsyncSession, campaign_id: int) -> dict[int, AnswerTheme]:
-    query = select(AnswerTheme).join(Answer, col(Answer.id) == AnswerTheme.answer_id).where(Answer.campaign_id == campaign_id)
+    query = (
+        select(AnswerTheme)
+        .join(Answer, col(Answer.id) == AnswerTheme.answer_id)
+        .where(Answer.campaign_id == campaign_id)
+    )
     return {row.answer_id: row for row in (await session.exec(query)).all()}
 
 
@@ -55,7 +61,9 @@ def final_theme(theme: Theme, by_id: dict[int, Theme]) -> Theme:
     return theme
 
 
-def match_existing(analysis: ThemeAnalysis, existing: Sequence[Theme], assignments: dict[int, AnswerTheme]) -> dict[str, Theme]:
+def match_existing(
+    analysis: ThemeAnalysis, existing: Sequence[Theme], assignments: dict[int, AnswerTheme]
+) -> dict[str, Theme]:
     """New theme key -> the existing row it continues: same key first, then the old theme most of its answers had."""
     by_key = {theme.key: theme for theme in existing}
     by_id = {theme.id: theme for theme in existing}

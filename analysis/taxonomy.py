@@ -67,7 +67,9 @@ def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
 
     unknown = set(data) - {"themes", "other"}
     if unknown:
-        raise TaxonomyError(f"{path}: unknown top-level section(s) {sorted(unknown)}; expected [other] and [themes.KEY]")
+        raise TaxonomyError(
+            f"{path}: unknown top-level section(s) {sorted(unknown)}; expected [other] and [themes.KEY]"
+        )
     themes_data = data.get("themes")
     if not isinstance(themes_data, dict) or not themes_data:
         raise TaxonomyError(f"{path}: no themes; add at least one [themes.KEY] section")
@@ -79,12 +81,16 @@ def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
         if not _KEY.match(key):
             raise TaxonomyError(f"{place}: a theme key must be lower-case letters, digits and '_' (got '{key}')")
         if key == "other":
-            raise TaxonomyError(f"{place}: 'other' is reserved for answers that fit no theme; use [other] for its label")
+            raise TaxonomyError(
+                f"{place}: 'other' is reserved for answers that fit no theme; use [other] for its label"
+            )
         if not isinstance(body, dict):
             raise TaxonomyError(f"{place}: expected a table with 'label' and seed lists")
         extra = set(body) - {"label", *SEED_LANGUAGES}
         if extra:
-            raise TaxonomyError(f"{place}: unknown field(s) {sorted(extra)}; allowed: label, {', '.join(SEED_LANGUAGES)}")
+            raise TaxonomyError(
+                f"{place}: unknown field(s) {sorted(extra)}; allowed: label, {', '.join(SEED_LANGUAGES)}"
+            )
         labels = body.get("label")
         _check_labels(labels, place)
         seeds: dict[str, tuple[str, ...]] = {}
@@ -95,14 +101,14 @@ def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
             if terms:
                 seeds[language] = tuple(term.strip().lower() for term in terms)
         if not seeds:
-            raise TaxonomyError(f"{place}: no seed terms; add a list such as nb = [\"familie\", \"barn\"]")
+            raise TaxonomyError(f'{place}: no seed terms; add a list such as nb = ["familie", "barn"]')
         themes.append(TaxonomyTheme(key=key, labels=dict(labels), seeds=seeds))
     return Taxonomy(themes=tuple(themes), other_labels=dict(other), source=str(path))
 
 
 def _check_labels(labels: object, place: str) -> None:
     if not isinstance(labels, dict):
-        raise TaxonomyError(f"{place}: 'label' must be a table such as {{ nb = \"…\", nn = \"…\", sv = \"…\", en = \"…\" }}")
+        raise TaxonomyError(f'{place}: \'label\' must be a table such as {{ nb = "…", nn = "…", sv = "…", en = "…" }}')
     missing = [code for code in LABEL_LANGUAGES if not isinstance(labels.get(code), str) or not labels[code].strip()]
     if missing:
         raise TaxonomyError(f"{place}: label is missing language(s) {', '.join(missing)}")

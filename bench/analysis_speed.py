@@ -38,7 +38,7 @@ def generate(n: int, seed: int = 7) -> list[str]:
             text += rng.choice(JOINERS) + rng.choice(texts).lower()
         if rng.random() < 0.3 and len(text) > 4:  # a typo: drop or double a letter
             at = rng.randrange(1, len(text) - 1)
-            text = text[:at] + text[at + 1:] if rng.random() < 0.5 else text[:at] + text[at] + text[at:]
+            text = text[:at] + text[at + 1 :] if rng.random() < 0.5 else text[:at] + text[at] + text[at:]
         answers.append(text)
     return answers
 
@@ -75,7 +75,9 @@ def main() -> int:
             [sys.executable, __file__, "--one", str(n)], check=True, capture_output=True, text=True
         ).stdout
         row = json.loads(output.strip().splitlines()[-1])
-        print(f"{row['n']:8d} {row['distinct']:8d} {row['seconds']:8.2f} {row['peak_mb']:8.1f} {row['themes']:6d} {row['other_share']:6.3f}")
+        print(
+            f"{row['n']:8d} {row['distinct']:8d} {row['seconds']:8.2f} {row['peak_mb']:8.1f} {row['themes']:6d} {row['other_share']:6.3f}"
+        )
     return 0
 
 

@@ -26,8 +26,30 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-WORDS = ("tur", "hunden", "kaffe", "barnebarna", "trygg", "natta", "middag", "faste", "folk", "tid", "prat", "hjemme",
-         "hagen", "musikk", "kirken", "dusj", "medisiner", "venner", "skogen", "butikken", "alarm", "besøk")
+WORDS = (
+    "tur",
+    "hunden",
+    "kaffe",
+    "barnebarna",
+    "trygg",
+    "natta",
+    "middag",
+    "faste",
+    "folk",
+    "tid",
+    "prat",
+    "hjemme",
+    "hagen",
+    "musikk",
+    "kirken",
+    "dusj",
+    "medisiner",
+    "venner",
+    "skogen",
+    "butikken",
+    "alarm",
+    "besøk",
+)
 
 
 def seed(url: str, n_answers: int) -> tuple[int, str]:
@@ -46,8 +68,14 @@ def seed(url: str, n_answers: int) -> tuple[int, str]:
         async with session_factory(engine)() as session, session.begin():
             unit = await add_unit(session, "Hjemmetjenesten Øst")
             campaign = await create_campaign(session, name="Benchmark", unit=unit)
-            session.add(StaffUser(email="leder@bench.no", password_hash=hash_password("bench-password-1"), role="manager",
-                                  unit_id=unit.id))
+            session.add(
+                StaffUser(
+                    email="leder@bench.no",
+                    password_hash=hash_password("bench-password-1"),
+                    role="manager",
+                    unit_id=unit.id,
+                )
+            )
             result = campaign.id, campaign.code
         await engine.dispose()
         return result  # type: ignore[return-value]
@@ -62,34 +90,66 @@ def seed(url: str, n_answers: int) -> tuple[int, str]:
         rows = []
         for index in range(n_answers):
             words = " ".join(rng.choice(WORDS) for _ in range(rng.randint(4, 14)))
-            rows.append({
-                "campaign_id": campaign_id, "question_id": rng.choice(questions), "position": 1,
-                "text": f"Det viktigste er {words}.", "language": rng.choice(("nb", "nb", "nb", "nn", "sv", "en")),
-                "channel": "web", "source": rng.choice(("self", "self", "staff", "paper")),
-                "created_at": start + timedelta(seconds=index * 60 * 60 * 24 * 60 / n_answers),
-            })
+            rows.append(
+                {
+                    "campaign_id": campaign_id,
+                    "question_id": rng.choice(questions),
+                    "position": 1,
+                    "text": f"Det viktigste er {words}.",
+                    "language": rng.choice(("nb", "nb", "nb", "nn", "sv", "en")),
+                    "channel": "web",
+                    "source": rng.choice(("self", "self", "staff", "paper")),
+                    "created_at": start + timedelta(seconds=index * 60 * 60 * 24 * 60 / n_answers),
+                }
+            )
         for offset in range(0, len(rows), 20_000):
-            connection.execute(insert(Answer.__table__), rows[offset:offset + 20_000])  # type: ignore[attr-defined]
+            connection.execute(insert(Answer.__table__), rows[offset : offset + 20_000])  # type: ignore[attr-defined]
         answer_ids = [row[0] for row in connection.execute(select(Answer.id).where(Answer.campaign_id == campaign_id))]
-        run_id = connection.execute(insert(ThemeRun.__table__).values(  # type: ignore[attr-defined]
-            campaign_id=campaign_id, n_answers=n_answers, parameters={}, created_at=datetime.now(timezone.utc))).inserted_primary_key[0]
+        run_id = connection.execute(
+            insert(ThemeRun.__table__).values(  # type: ignore[attr-defined]
+                campaign_id=campaign_id, n_answers=n_answers, parameters={}, created_at=datetime.now(timezone.utc)
+            )
+        ).inserted_primary_key[0]
         theme_ids = []
         for number in range(12):
-            theme_ids.append(connection.execute(insert(Theme.__table__).values(  # type: ignore[attr-defined]
-                campaign_id=campaign_id, key=f"t{number}", label=f"Tema {number + 1}: {WORDS[number]}", label_locked=False,
-                keywords=list(WORDS[number:number + 5]), quotes=answer_ids[number * 7:number * 7 + 3], size=0, share=0.0,
-                is_other=False, run_id=run_id, created_at=datetime.now(timezone.utc), updated_at=datetime.now(timezone.utc),
-            )).inserted_primary_key[0])
-        assignments = [{"answer_id": answer_id, "theme_id": theme_ids[min(11, int(rng.expovariate(0.35)))], "run_id": run_id,
-                        "manual": False} for answer_id in answer_ids]
+            theme_ids.append(
+                connection.execute(
+                    insert(Theme.__table__).values(  # type: ignore[attr-defined]
+                        campaign_id=campaign_id,
+                        key=f"t{number}",
+                        label=f"Tema {number + 1}: {WORDS[number]}",
+                        label_locked=False,
+                        keywords=list(WORDS[number : number + 5]),
+                        quotes=answer_ids[number * 7 : number * 7 + 3],
+                        size=0,
+                        share=0.0,
+                        is_other=False,
+                        run_id=run_id,
+                        created_at=datetime.now(timezone.utc),
+                        updated_at=datetime.now(timezone.utc),
+                    )
+                ).inserted_primary_key[0]
+            )
+        assignments = [
+            {
+                "answer_id": answer_id,
+                "theme_id": theme_ids[min(11, int(rng.expovariate(0.35)))],
+                "run_id": run_id,
+                "manual": False,
+            }
+            for answer_id in answer_ids
+        ]
         for offset in range(0, len(assignments), 20_000):
-            connection.execute(insert(AnswerTheme.__table__), assignments[offset:offset + 20_000])  # type: ignore[attr-defined]
+            connection.execute(insert(AnswerTheme.__table__), assignments[offset : offset + 20_000])  # type: ignore[attr-defined]
         counts: dict[int, int] = {}
         for row in assignments:
             counts[row["theme_id"]] = counts.get(row["theme_id"], 0) + 1
         for theme_id in theme_ids:
-            connection.execute(Theme.__table__.update().where(Theme.__table__.c.id == theme_id)  # type: ignore[attr-defined]
-                               .values(size=counts.get(theme_id, 0), share=counts.get(theme_id, 0) / len(assignments)))
+            connection.execute(
+                Theme.__table__.update()
+                .where(Theme.__table__.c.id == theme_id)  # type: ignore[attr-defined]
+                .values(size=counts.get(theme_id, 0), share=counts.get(theme_id, 0) / len(assignments))
+            )
     engine.dispose()
     return campaign_id, code
 
@@ -103,7 +163,9 @@ async def measure(url: str, campaign_id: int, requests: int) -> dict[str, list[f
     from viktig.context import AppContext
     from viktig.server import create_app
 
-    ctx = AppContext.create(Settings(database_url=url, secret_key="bench-secret-0123456789abcdef", host="127.0.0.1", port=0))
+    ctx = AppContext.create(
+        Settings(database_url=url, secret_key="bench-secret-0123456789abcdef", host="127.0.0.1", port=0)
+    )
     runner = web.AppRunner(create_app(ctx, with_telegram=False), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -114,8 +176,9 @@ async def measure(url: str, campaign_id: int, requests: int) -> dict[str, list[f
         async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
             page = await (await http.get(base + "/login")).text()
             token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
-            response = await http.post(base + "/login", data={"csrf_token": token, "email": "leder@bench.no",
-                                                              "password": "bench-password-1"})
+            response = await http.post(
+                base + "/login", data={"csrf_token": token, "email": "leder@bench.no", "password": "bench-password-1"}
+            )
             assert str(response.url).endswith("/campaigns"), "login failed"
             deep = f"/campaigns/{campaign_id}/answers"
             for _ in range(40):  # follow the keyset cursor 40 pages (2 000 answers) down

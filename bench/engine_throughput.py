@@ -46,8 +46,16 @@ async def measure(database_url: str, respondents: int, answers: int) -> dict[str
         async def send(kind: IncomingKind, **fields: str) -> None:
             nonlocal updates
             updates += 1
-            await conversations.handle(Incoming(channel="telegram", user_ref=str(number), kind=kind, language_hint="nb",
-                                                update_key=f"bench:{number}:{updates}", **fields))
+            await conversations.handle(
+                Incoming(
+                    channel="telegram",
+                    user_ref=str(number),
+                    kind=kind,
+                    language_hint="nb",
+                    update_key=f"bench:{number}:{updates}",
+                    **fields,
+                )
+            )
 
         await send(IncomingKind.command, command="start", argument=code)
         await send(IncomingKind.text, text=t("nb", "consent.yes"))
@@ -83,9 +91,12 @@ def main() -> None:
             try:
                 upgrade(url)
                 figures = asyncio.run(measure(url, arguments.respondents, arguments.answers))
-                print(f"{name:10} respondents={arguments.respondents} updates={figures['updates']} "
-                      f"time={figures['seconds']:.1f}s  {figures['per_second']:.0f} updates/s  "
-                      f"cpu={figures['cpu_ms']:.1f} ms/update", flush=True)
+                print(
+                    f"{name:10} respondents={arguments.respondents} updates={figures['updates']} "
+                    f"time={figures['seconds']:.1f}s  {figures['per_second']:.0f} updates/s  "
+                    f"cpu={figures['cpu_ms']:.1f} ms/update",
+                    flush=True,
+                )
             finally:
                 if callable(cleanup):
                     cleanup()

@@ -35,19 +35,39 @@ async def measure(admin_url: str, processes: int, respondents: int, answers: int
         with tempfile.TemporaryDirectory() as workdir:
             async with FakeBotApi(retry_delay=0.02, max_retry_delay=0.2, max_delivery_attempts=100) as fake:
                 # Processing capacity, not Telegram's 30 messages/s per bot: lift the send pacing.
-                cluster = ServeCluster(url, fake, processes, Path(workdir), TEST_SECRET, extra_env={"TELEGRAM_SEND_RATE": "10000"})
+                cluster = ServeCluster(
+                    url, fake, processes, Path(workdir), TEST_SECRET, extra_env={"TELEGRAM_SEND_RATE": "10000"}
+                )
                 try:
                     await cluster.start()
                     # Warm-up: a few respondents so every process has its pool and caches ready.
-                    await asyncio.gather(*(answer_survey(fake, 9_000_000 + i, code, ["oppvarming"]) for i in range(4 * processes)))
+                    await asyncio.gather(
+                        *(answer_survey(fake, 9_000_000 + i, code, ["oppvarming"]) for i in range(4 * processes))
+                    )
                     started = time.perf_counter()
-                    cpu_before = (sum(p.cpu_seconds() for p in cluster.processes), postgres_cpu_seconds(), time.process_time())
-                    runs = await asyncio.gather(*(
-                        answer_survey(fake, 1_000_000 + i, code, [f"Svar {n} fra {i}" for n in range(answers)], reply_timeout=60)
-                        for i in range(respondents)
-                    ))
+                    cpu_before = (
+                        sum(p.cpu_seconds() for p in cluster.processes),
+                        postgres_cpu_seconds(),
+                        time.process_time(),
+                    )
+                    runs = await asyncio.gather(
+                        *(
+                            answer_survey(
+                                fake,
+                                1_000_000 + i,
+                                code,
+                                [f"Svar {n} fra {i}" for n in range(answers)],
+                                reply_timeout=60,
+                            )
+                            for i in range(respondents)
+                        )
+                    )
                     elapsed = time.perf_counter() - started
-                    cpu_after = (sum(p.cpu_seconds() for p in cluster.processes), postgres_cpu_seconds(), time.process_time())
+                    cpu_after = (
+                        sum(p.cpu_seconds() for p in cluster.processes),
+                        postgres_cpu_seconds(),
+                        time.process_time(),
+                    )
                 finally:
                     await cluster.stop()
     finally:
@@ -77,15 +97,22 @@ async def main() -> None:
     admin_url = os.environ.get("TEST_DATABASE_URL")
     if not admin_url:
         sys.exit("set TEST_DATABASE_URL, e.g. postgresql://postgres@127.0.0.1:5432/test")
-    print(f"{args.respondents} concurrent respondents, {2 + args.answers} updates each (start, consent, {args.answers} answers); "
-          f"{os.cpu_count()} CPU cores; PostgreSQL and the fake Bot API on the same machine")
-    print(f"{'processes':>9}  {'updates':>7}  {'seconds':>7}  {'updates/s':>9}  {'p50 ms':>7}  {'p99 ms':>7}  {'no reply':>8}"
-          f"  {'serve CPU s':>11}  {'upd/serve-CPU-s':>15}  {'postgres CPU s':>14}  {'driver+fake CPU s':>17}")
+    print(
+        f"{args.respondents} concurrent respondents, {2 + args.answers} updates each (start, consent, {args.answers} answers); "
+        f"{os.cpu_count()} CPU cores; PostgreSQL and the fake Bot API on the same machine"
+    )
+    print(
+        f"{'processes':>9}  {'updates':>7}  {'seconds':>7}  {'updates/s':>9}  {'p50 ms':>7}  {'p99 ms':>7}  {'no reply':>8}"
+        f"  {'serve CPU s':>11}  {'upd/serve-CPU-s':>15}  {'postgres CPU s':>14}  {'driver+fake CPU s':>17}"
+    )
     for count in args.processes:
         row = await measure(admin_url, count, args.respondents, args.answers)
-        print(f"{row['processes']:>9}  {row['updates']:>7}  {row['seconds']:>7.1f}  {row['per_second']:>9.0f}  "
-              f"{row['p50_ms']:>7.0f}  {row['p99_ms']:>7.0f}  {row['missing']:>8}  {row['serve_cpu']:>11.1f}  "
-              f"{row['updates'] / max(row['serve_cpu'], 0.01):>15.0f}  {row['postgres_cpu']:>14.1f}  {row['driver_cpu']:>17.1f}", flush=True)
+        print(
+            f"{row['processes']:>9}  {row['updates']:>7}  {row['seconds']:>7.1f}  {row['per_second']:>9.0f}  "
+            f"{row['p50_ms']:>7.0f}  {row['p99_ms']:>7.0f}  {row['missing']:>8}  {row['serve_cpu']:>11.1f}  "
+            f"{row['updates'] / max(row['serve_cpu'], 0.01):>15.0f}  {row['postgres_cpu']:>14.1f}  {row['driver_cpu']:>17.1f}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

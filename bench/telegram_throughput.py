@@ -66,11 +66,19 @@ def serve_child(database_url: str, port: int, base_url: str, token: str, profile
     from viktig.server import create_app
 
     async def main() -> None:
-        settings = Settings(database_url=database_url, secret_key=SECRET, telegram_bot_token=token, telegram_api_base_url=base_url,
-                            public_url=f"http://127.0.0.1:{port}", port=port)
+        settings = Settings(
+            database_url=database_url,
+            secret_key=SECRET,
+            telegram_bot_token=token,
+            telegram_api_base_url=base_url,
+            public_url=f"http://127.0.0.1:{port}",
+            port=port,
+        )
         ctx = AppContext.create(settings)
         app = create_app(ctx, with_telegram=False)
-        limits = SendLimits(overall_per_second=100_000, overall_burst=100_000, per_chat_per_second=10_000, per_chat_burst=100)
+        limits = SendLimits(
+            overall_per_second=100_000, overall_burst=100_000, per_chat_per_second=10_000, per_chat_burst=100
+        )
         setup_telegram(app, ctx, limits=limits, reminder_interval=None)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
@@ -130,7 +138,16 @@ async def run(database_url: str, respondents: int, answers: int, profile: str | 
 
     port = free_port()
     async with TimedFake(retry_delay=0.05, max_retry_delay=0.5) as fake:
-        command = [sys.executable, __file__, "--serve-child", database_url, str(port), fake.base_url, fake.token, profile or ""]
+        command = [
+            sys.executable,
+            __file__,
+            "--serve-child",
+            database_url,
+            str(port),
+            fake.base_url,
+            fake.token,
+            profile or "",
+        ]
         child = subprocess.Popen(command, cwd=ROOT)
         try:
             deadline = time.monotonic() + 30
@@ -140,7 +157,9 @@ async def run(database_url: str, respondents: int, answers: int, profile: str | 
                 await asyncio.sleep(0.05)
             await wait_until_ready(f"http://127.0.0.1:{port}", child, deadline)  # then start the clock
             started = time.perf_counter()
-            updates = sum(await asyncio.gather(*(person(fake, 9_000_000 + n, code, answers) for n in range(respondents))))
+            updates = sum(
+                await asyncio.gather(*(person(fake, 9_000_000 + n, code, answers) for n in range(respondents)))
+            )
             elapsed = time.perf_counter() - started
         finally:
             child.terminate()
@@ -148,8 +167,11 @@ async def run(database_url: str, respondents: int, answers: int, profile: str | 
         assert not fake.violations, fake.violations[:3]
         latencies = sorted(fake.latencies)
     return {
-        "updates": updates, "seconds": elapsed, "updates_per_second": updates / elapsed,
-        "p50_ms": statistics.median(latencies) * 1000, "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
+        "updates": updates,
+        "seconds": elapsed,
+        "updates_per_second": updates / elapsed,
+        "p50_ms": statistics.median(latencies) * 1000,
+        "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
     }
 
 
@@ -180,7 +202,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--respondents", type=int, default=50)
     parser.add_argument("--answers", type=int, default=5, help="free-text answers per respondent (each one update)")
-    parser.add_argument("--database-url", help="run on this database only (default: SQLite, plus PostgreSQL from TEST_DATABASE_URL)")
+    parser.add_argument(
+        "--database-url", help="run on this database only (default: SQLite, plus PostgreSQL from TEST_DATABASE_URL)"
+    )
     parser.add_argument("--profile", help="write a cProfile of the server process to this file")
     arguments = parser.parse_args()
     with tempfile.TemporaryDirectory() as workdir:
@@ -193,7 +217,8 @@ def main() -> None:
             print(
                 f"{name:10s} respondents={arguments.respondents} updates={result['updates']:.0f} "
                 f"time={result['seconds']:.1f}s  {result['updates_per_second']:.0f} updates/s  "
-                f"latency p50={result['p50_ms']:.1f} ms p99={result['p99_ms']:.1f} ms", flush=True,
+                f"latency p50={result['p50_ms']:.1f} ms p99={result['p99_ms']:.1f} ms",
+                flush=True,
             )
 
 

@@ -29,8 +29,7 @@ class SendLimits:
         """Limits for one process sending at most `overall_per_second` (Telegram's ~30/s is per bot, so N
         processes each get 30/N). Rates above Telegram's own only make sense against a local Bot API in
         benchmarks; there the per-chat rate is lifted in proportion so that it does not become the bottleneck."""
-        return cls(overall_per_second=overall_per_second,
-                   per_chat_per_second=max(1.0, overall_per_second / 30))
+        return cls(overall_per_second=overall_per_second, per_chat_per_second=max(1.0, overall_per_second / 30))
 
 
 class TokenBucket:

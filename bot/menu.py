@@ -15,7 +15,9 @@ log = logging.getLogger(__name__)
 
 
 def commands_for(language: str) -> list[BotCommand]:
-    return [BotCommand(name, t(language, f"commands.{command.value}")) for command, name in COMMAND_NAMES[language].items()]
+    return [
+        BotCommand(name, t(language, f"commands.{command.value}")) for command, name in COMMAND_NAMES[language].items()
+    ]
 
 
 async def register_commands(bot: Bot) -> None:

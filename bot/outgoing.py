@@ -51,7 +51,7 @@ def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
             boundary = cut
             piece, rest = window, rest[cut:]
         else:
-            piece, rest = window[:boundary], rest[boundary + 1:]
+            piece, rest = window[:boundary], rest[boundary + 1 :]
         if piece.strip():
             pieces.append(piece)
     if rest.strip() or not pieces:
@@ -98,7 +98,9 @@ class Sender:
                     return outcome
         return Delivery.sent
 
-    async def send_text(self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None, user_ref: str | None) -> Delivery:
+    async def send_text(
+        self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None, user_ref: str | None
+    ) -> Delivery:
         retries = self.limiter.limits.max_retries_after_429
         for attempt in range(retries + 1):
             await self.limiter.acquire(chat_id)

@@ -92,7 +92,9 @@ class UpdateProcessor:
         except Exception as error:  # noqa: BLE001 - a bug must never reach the chat as anything but a kind message
             log.error("telegram update failed: %s at %s", type(error).__name__, where(error))
             await self._answer_callback(routed, None)
-            await self.sender.send_messages(routed.chat_id, [OutgoingMessage(t(language, "error.internal"))], routed.incoming.user_ref)
+            await self.sender.send_messages(
+                routed.chat_id, [OutgoingMessage(t(language, "error.internal"))], routed.incoming.user_ref
+            )
             return Outcome.failed
         if reply.duplicate:
             return Outcome.duplicate
@@ -107,7 +109,9 @@ class UpdateProcessor:
         except ValueError as error:  # e.g. callback data over 64 bytes: an engine bug, not the person's
             log.error("telegram reply not sendable: %s at %s", type(error).__name__, where(error))
             language = reply.language or DEFAULT_LANGUAGE
-            outcome = await self.sender.send_messages(routed.chat_id, [OutgoingMessage(t(language, "error.internal"))], routed.incoming.user_ref)
+            outcome = await self.sender.send_messages(
+                routed.chat_id, [OutgoingMessage(t(language, "error.internal"))], routed.incoming.user_ref
+            )
         if outcome is Delivery.failed:
             log.warning("telegram reply incomplete for one %s update (stored; not resent)", CHANNEL)
 

@@ -40,7 +40,13 @@ async def claim_due_reminders(ctx: Any, now: datetime, limit: int) -> list[_Due]
     query = (
         select(Conversation, ChannelContact.address, Respondent.language, Campaign)
         .join(Respondent, col(Respondent.id) == col(Conversation.respondent_id))
-        .join(ChannelContact, and_(col(ChannelContact.respondent_id) == col(Conversation.respondent_id), col(ChannelContact.channel) == CHANNEL))
+        .join(
+            ChannelContact,
+            and_(
+                col(ChannelContact.respondent_id) == col(Conversation.respondent_id),
+                col(ChannelContact.channel) == CHANNEL,
+            ),
+        )
         .join(Campaign, col(Campaign.id) == col(Conversation.campaign_id))
         .where(
             col(Conversation.reminder_due_at) <= now,
@@ -59,17 +65,25 @@ async def claim_due_reminders(ctx: Any, now: datetime, limit: int) -> list[_Due]
         rows = (await session.exec(query)).all()
         for conversation, address, language, campaign in rows:
             if accepts_answers(campaign, now) is None:
-                lang = language if language in campaign.language_list else (campaign.language_list or [DEFAULT_LANGUAGE])[0]
+                lang = (
+                    language
+                    if language in campaign.language_list
+                    else (campaign.language_list or [DEFAULT_LANGUAGE])[0]
+                )
                 due.append(_Due(address, t(lang, "reminder.text", campaign=campaign.name)))
         ids = [conversation.id for conversation, *_rest in rows]
         if ids:
             await session.execute(
-                update(Conversation).where(col(Conversation.id).in_(ids)).values(reminder_sent_at=now, reminder_due_at=None)
+                update(Conversation)
+                .where(col(Conversation.id).in_(ids))
+                .values(reminder_sent_at=now, reminder_due_at=None)
             )
     return due
 
 
-async def send_due_reminders(ctx: Any, bot: Bot, *, now: datetime | None = None, limit: int = 100, sender: Sender | None = None) -> int:
+async def send_due_reminders(
+    ctx: Any, bot: Bot, *, now: datetime | None = None, limit: int = 100, sender: Sender | None = None
+) -> int:
     """Send the reminders that are due; returns how many went out. `ctx` is the AppContext (sessions, conversations).
 
     Without a `sender` (e.g. from `viktig worker`, which has no running channel) a fresh one paces the sends.

@@ -83,13 +83,18 @@ def setup_telegram(
         await register_commands(application.bot)
         if webhook:
             await application.bot.set_webhook(
-                f"{settings.public_url}{WEBHOOK_PATH}", secret_token=secret, allowed_updates=ALLOWED_UPDATES,
-                drop_pending_updates=False, max_connections=40,
+                f"{settings.public_url}{WEBHOOK_PATH}",
+                secret_token=secret,
+                allowed_updates=ALLOWED_UPDATES,
+                drop_pending_updates=False,
+                max_connections=40,
             )
         await application.start()
         if not webhook:
             assert application.updater is not None
-            await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False, timeout=poll_timeout)
+            await application.updater.start_polling(
+                allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False, timeout=poll_timeout
+            )
         log.info("telegram channel started in %s mode", channel.mode)
         sweeper = asyncio.create_task(_sweep_reminders(ctx, sender, reminder_interval)) if reminder_interval else None
         try:

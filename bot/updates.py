@@ -20,8 +20,25 @@ ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "channel_post"
 
 # Message content a person can send that carries no words we could store as an answer.
 UNREADABLE_CONTENT = (
-    "sticker", "photo", "voice", "video", "video_note", "audio", "document", "animation", "location", "venue",
-    "poll", "dice", "contact", "game", "story", "paid_media", "checklist", "invoice", "live_photo",
+    "sticker",
+    "photo",
+    "voice",
+    "video",
+    "video_note",
+    "audio",
+    "document",
+    "animation",
+    "location",
+    "venue",
+    "poll",
+    "dice",
+    "contact",
+    "game",
+    "story",
+    "paid_media",
+    "checklist",
+    "invoice",
+    "live_photo",
 )
 
 
@@ -53,10 +70,17 @@ def _update_key(update: Update) -> str:
     return f"{CHANNEL}:{update.update_id}"
 
 
-def _incoming(update: Update, chat: Chat, user_id: int, language: str | None, kind: IncomingKind, **values: object) -> Incoming:
+def _incoming(
+    update: Update, chat: Chat, user_id: int, language: str | None, kind: IncomingKind, **values: object
+) -> Incoming:
     return Incoming(
-        channel=CHANNEL, user_ref=str(user_id), kind=kind, update_key=_update_key(update), language_hint=language,
-        address=str(chat.id), **values,  # type: ignore[arg-type]
+        channel=CHANNEL,
+        user_ref=str(user_id),
+        kind=kind,
+        update_key=_update_key(update),
+        language_hint=language,
+        address=str(chat.id),
+        **values,  # type: ignore[arg-type]
     )
 
 
@@ -71,13 +95,25 @@ def _route_message(update: Update, message: Message) -> Routed | None:
     if message.text is not None:
         parsed = parse_command(message.text)
         if parsed is not None and parsed[0] is Command.start:
-            incoming = _incoming(update, chat, user.id, language, IncomingKind.command, command=Command.start.value,
-                                 argument=parsed[1], message_key=message_key)
+            incoming = _incoming(
+                update,
+                chat,
+                user.id,
+                language,
+                IncomingKind.command,
+                command=Command.start.value,
+                argument=parsed[1],
+                message_key=message_key,
+            )
         else:
-            incoming = _incoming(update, chat, user.id, language, IncomingKind.text, text=message.text, message_key=message_key)
+            incoming = _incoming(
+                update, chat, user.id, language, IncomingKind.text, text=message.text, message_key=message_key
+            )
         return Routed(chat.id, incoming, language_hint=language)
     if any(getattr(message, attribute, None) for attribute in UNREADABLE_CONTENT) or message.effective_attachment:
-        return Routed(chat.id, _incoming(update, chat, user.id, language, IncomingKind.unsupported), language_hint=language)
+        return Routed(
+            chat.id, _incoming(update, chat, user.id, language, IncomingKind.unsupported), language_hint=language
+        )
     return None  # service messages (pinned, auto-delete timer...) need no answer
 
 
@@ -85,8 +121,15 @@ def _route_edit(update: Update, message: Message) -> Routed | None:
     chat, user = message.chat, message.from_user
     if chat.type != Chat.PRIVATE or user is None or message.text is None:
         return None  # edits in groups or of captions: nothing was stored, nothing to update
-    incoming = _incoming(update, chat, user.id, user.language_code, IncomingKind.edit, text=message.text,
-                         message_key=f"{chat.id}:{message.message_id}")
+    incoming = _incoming(
+        update,
+        chat,
+        user.id,
+        user.language_code,
+        IncomingKind.edit,
+        text=message.text,
+        message_key=f"{chat.id}:{message.message_id}",
+    )
     return Routed(chat.id, incoming, language_hint=user.language_code)
 
 

@@ -103,11 +103,20 @@ async def create_campaign(
     if opens_at and closes_at and closes_at <= opens_at:
         raise CampaignError("the campaign must close after it opens")
     campaign = Campaign(
-        name=name.strip(), unit_id=unit.id, survey_id=survey.id, code=new_code(),
-        status=(CampaignStatus.draft if draft else CampaignStatus.live).value, anonymous=anonymous,
-        languages=parse_languages(languages), channels=parse_channels(channels), opens_at=opens_at,
-        closes_at=closes_at, reminder_after_hours=reminder_after_hours, retention_months=retention_months,
-        purpose=purpose or {}, privacy_text=privacy_text or {},
+        name=name.strip(),
+        unit_id=unit.id,
+        survey_id=survey.id,
+        code=new_code(),
+        status=(CampaignStatus.draft if draft else CampaignStatus.live).value,
+        anonymous=anonymous,
+        languages=parse_languages(languages),
+        channels=parse_channels(channels),
+        opens_at=opens_at,
+        closes_at=closes_at,
+        reminder_after_hours=reminder_after_hours,
+        retention_months=retention_months,
+        purpose=purpose or {},
+        privacy_text=privacy_text or {},
     )
     session.add(campaign)
     await session.flush()

@@ -16,20 +16,55 @@ class Command(str, Enum):
 
 # The names each language shows in its command menu (Telegram allows only a-z, 0-9 and _).
 COMMAND_NAMES: dict[str, dict[Command, str]] = {
-    "nb": {Command.start: "start", Command.help: "hjelp", Command.cancel: "avbryt", Command.language: "sprak",
-           Command.mydata: "mine_data", Command.delete: "slett"},
-    "nn": {Command.start: "start", Command.help: "hjelp", Command.cancel: "avbryt", Command.language: "sprak",
-           Command.mydata: "mine_data", Command.delete: "slett"},
-    "sv": {Command.start: "start", Command.help: "hjalp", Command.cancel: "avbryt", Command.language: "sprak",
-           Command.mydata: "mina_data", Command.delete: "radera"},
-    "en": {Command.start: "start", Command.help: "help", Command.cancel: "cancel", Command.language: "language",
-           Command.mydata: "mydata", Command.delete: "delete"},
+    "nb": {
+        Command.start: "start",
+        Command.help: "hjelp",
+        Command.cancel: "avbryt",
+        Command.language: "sprak",
+        Command.mydata: "mine_data",
+        Command.delete: "slett",
+    },
+    "nn": {
+        Command.start: "start",
+        Command.help: "hjelp",
+        Command.cancel: "avbryt",
+        Command.language: "sprak",
+        Command.mydata: "mine_data",
+        Command.delete: "slett",
+    },
+    "sv": {
+        Command.start: "start",
+        Command.help: "hjalp",
+        Command.cancel: "avbryt",
+        Command.language: "sprak",
+        Command.mydata: "mina_data",
+        Command.delete: "radera",
+    },
+    "en": {
+        Command.start: "start",
+        Command.help: "help",
+        Command.cancel: "cancel",
+        Command.language: "language",
+        Command.mydata: "mydata",
+        Command.delete: "delete",
+    },
 }
 
 _ALIASES: dict[str, Command] = {name: command for names in COMMAND_NAMES.values() for command, name in names.items()}
-_ALIASES.update({"hjälp": Command.help, "språk": Command.language, "språg": Command.language, "stopp": Command.cancel,
-                 "stop": Command.cancel, "mine_data": Command.mydata, "minedata": Command.mydata,
-                 "mina_uppgifter": Command.mydata, "slette": Command.delete, "radere": Command.delete})
+_ALIASES.update(
+    {
+        "hjälp": Command.help,
+        "språk": Command.language,
+        "språg": Command.language,
+        "stopp": Command.cancel,
+        "stop": Command.cancel,
+        "mine_data": Command.mydata,
+        "minedata": Command.mydata,
+        "mina_uppgifter": Command.mydata,
+        "slette": Command.delete,
+        "radere": Command.delete,
+    }
+)
 
 
 def parse_command(text: str) -> tuple[Command, str | None] | None:

@@ -186,14 +186,18 @@ _INTERNATIONAL = re.compile(
     + _NUMBER_END
 )
 _DIGIT_GROUP = re.compile(r"[0-9]+")
-_CURRENCY_BEFORE = re.compile(r"(?:\b(?:kr|nok|sek|eur|usd|kroner|kronor|beløp|belopp)\.?|[€$£])[ \u00a0]*:?[ \u00a0]*$", re.I)
+_CURRENCY_BEFORE = re.compile(
+    r"(?:\b(?:kr|nok|sek|eur|usd|kroner|kronor|beløp|belopp)\.?|[€$£])[ \u00a0]*:?[ \u00a0]*$", re.I
+)
 _CURRENCY_AFTER = re.compile(r"^[ \u00a0]*(?:(?:kr|nok|sek|eur|usd|kroner|kronor|euro)\b|kr\.|,-|:-|[€$£])", re.I)
 _YEAR = re.compile(r"(?:19|20)[0-9]{2}")
 
 
 def _is_amount(text: str, start: int, end: int) -> bool:
     """A currency next to the number ("kr 42345678", "42345678 kr", "42345678,-") makes it an amount."""
-    return bool(_CURRENCY_BEFORE.search(text[max(0, start - 12):start]) or _CURRENCY_AFTER.match(text[end:end + 10]))
+    return bool(
+        _CURRENCY_BEFORE.search(text[max(0, start - 12) : start]) or _CURRENCY_AFTER.match(text[end : end + 10])
+    )
 
 
 def _prefix_of_groups(body: str, offset: int, low: int, high: int) -> int | None:
@@ -254,12 +258,60 @@ def _emails(text: str) -> Iterator[Finding]:
 # --- street addresses ----------------------------------------------------------------------------------------
 
 _COMPOUND_SUFFIXES = (
-    "veien", "vegen", "vei", "veg", "gata", "gate", "gaten", "gatan", "vägen", "väg", "stien", "stigen", "plassen",
-    "plass", "platsen", "bakken", "backen", "allé", "alléen", "alle", "alleen", "torget", "torg", "torvet",
-    "stredet", "gränd", "gränden", "brygga", "bryggen", "kaien", "ringen", "svingen", "tunet", "løkka",
+    "veien",
+    "vegen",
+    "vei",
+    "veg",
+    "gata",
+    "gate",
+    "gaten",
+    "gatan",
+    "vägen",
+    "väg",
+    "stien",
+    "stigen",
+    "plassen",
+    "plass",
+    "platsen",
+    "bakken",
+    "backen",
+    "allé",
+    "alléen",
+    "alle",
+    "alleen",
+    "torget",
+    "torg",
+    "torvet",
+    "stredet",
+    "gränd",
+    "gränden",
+    "brygga",
+    "bryggen",
+    "kaien",
+    "ringen",
+    "svingen",
+    "tunet",
+    "løkka",
 )
-_SEPARATE_STREET_WORDS = ("gate", "gata", "gaten", "gatan", "vei", "veg", "vegen", "veien", "vägen", "väg", "allé",
-                          "plass", "plassen", "torg", "torget", "gränd", "stig")
+_SEPARATE_STREET_WORDS = (
+    "gate",
+    "gata",
+    "gaten",
+    "gatan",
+    "vei",
+    "veg",
+    "vegen",
+    "veien",
+    "vägen",
+    "väg",
+    "allé",
+    "plass",
+    "plassen",
+    "torg",
+    "torget",
+    "gränd",
+    "stig",
+)
 # Words that come before "vei"/"gata" in ordinary sentences ("på vei 3 ganger"), not in street names.
 _NOT_STREET_NAMES = frozenset(
     "på i en ei et ett den det min mi mitt din di sin si hans hennes vår våre deres hennar ute over under langs längs "
@@ -316,7 +368,7 @@ def _addresses(text: str) -> Iterator[Finding]:
         start = _street_start(match)
         if start is None:
             continue
-        if not match.group("letter") and not match.group("postal") and _UNITS_AFTER_NUMBER.match(text[match.end():]):
+        if not match.group("letter") and not match.group("postal") and _UNITS_AFTER_NUMBER.match(text[match.end() :]):
             continue  # "bodde i Strandveien 40 år": a duration, not a house number
         yield Finding(STREET_ADDRESS, start, match.end())
 
@@ -358,7 +410,7 @@ def _replace_once(text: str, language: str) -> str:
     names = placeholders(language)
     parts, position = [], 0
     for finding in findings:
-        parts.append(text[position:finding.start])
+        parts.append(text[position : finding.start])
         parts.append(names[finding.kind])
         position = finding.end
     parts.append(text[position:])

@@ -51,7 +51,22 @@ MAX_ANSWER_CHARS = 20_000
 SUMMARY_ANSWER_CHARS = 400
 _YES = {"ja", "jo", "yes", "ok", "okay", "gjerne", "ja takk", "ja tack", "javisst", "ja gjerne", "y"}
 _NO = {"nei", "nej", "no", "nei takk", "nej tack", "no thanks", "n"}
-_NO_MORE = {"nei", "nej", "no", "nei takk", "nej tack", "det var alt", "det var allt", "that was all", "nothing", "ingenting", "inget", "nope", "nei det var alt", "nej det var allt"}
+_NO_MORE = {
+    "nei",
+    "nej",
+    "no",
+    "nei takk",
+    "nej tack",
+    "det var alt",
+    "det var allt",
+    "that was all",
+    "nothing",
+    "ingenting",
+    "inget",
+    "nope",
+    "nei det var alt",
+    "nej det var allt",
+}
 _LANGUAGE_WORDS = {
     "nb": {"nb", "bokmål", "bokmal", "norsk", "norwegian"},
     "nn": {"nn", "nynorsk"},
@@ -147,13 +162,19 @@ class ConversationEngine:
             respondent = (await session.exec(select(Respondent).where(Respondent.pseudonym == key))).first()
             if respondent is None:
                 return
-            contacts = (await session.exec(select(ChannelContact).where(ChannelContact.respondent_id == respondent.id))).all()
+            contacts = (
+                await session.exec(select(ChannelContact).where(ChannelContact.respondent_id == respondent.id))
+            ).all()
             for contact in contacts:
                 contact.unreachable = True
                 session.add(contact)
-            conversations = (await session.exec(
-                select(Conversation).where(Conversation.respondent_id == respondent.id, col(Conversation.reminder_due_at).is_not(None))
-            )).all()
+            conversations = (
+                await session.exec(
+                    select(Conversation).where(
+                        Conversation.respondent_id == respondent.id, col(Conversation.reminder_due_at).is_not(None)
+                    )
+                )
+            ).all()
             for conversation in conversations:
                 conversation.reminder_due_at = None
                 session.add(conversation)
@@ -219,8 +240,11 @@ class _Turn:
         if self.respondent is None:
             return None
         code = campaign_code or self.incoming.campaign_code
-        query = (select(Conversation, Campaign).join(Campaign, col(Campaign.id) == col(Conversation.campaign_id))
-                 .where(Conversation.respondent_id == self.respondent.id))
+        query = (
+            select(Conversation, Campaign)
+            .join(Campaign, col(Campaign.id) == col(Conversation.campaign_id))
+            .where(Conversation.respondent_id == self.respondent.id)
+        )
         if code:
             campaign = await find_campaign(self.session, code)
             if campaign is None:
@@ -228,7 +252,9 @@ class _Turn:
             query = query.where(Conversation.campaign_id == campaign.id)
         else:
             # The active conversation, else a completed one (so "add more" works); a cancelled one stays closed.
-            query = query.where(col(Conversation.status).in_([ConversationStatus.active.value, ConversationStatus.completed.value]))
+            query = query.where(
+                col(Conversation.status).in_([ConversationStatus.active.value, ConversationStatus.completed.value])
+            )
             query = query.order_by(col(Conversation.status) == ConversationStatus.completed.value)
         row = (await self.session.exec(query.order_by(col(Conversation.updated_at).desc()).limit(1))).first()
         if row is None:
@@ -243,9 +269,11 @@ class _Turn:
         survey_id = self.campaign.survey_id
         cached = self.engine._questions.get(survey_id)
         if cached is None:
-            rows = (await self.session.exec(
-                select(Question).where(Question.survey_id == survey_id).order_by(col(Question.position))
-            )).all()
+            rows = (
+                await self.session.exec(
+                    select(Question).where(Question.survey_id == survey_id).order_by(col(Question.position))
+                )
+            ).all()
             for question in rows:
                 self.session.expunge(question)
             cached = self.engine._questions[survey_id] = tuple(rows)
@@ -254,7 +282,9 @@ class _Turn:
     async def ensure_respondent(self) -> Respondent:
         if self.respondent is None:
             self.respondent = Respondent(
-                pseudonym=self.key, reference=reference_for(self.key), channel=self.incoming.channel,
+                pseudonym=self.key,
+                reference=reference_for(self.key),
+                channel=self.incoming.channel,
                 language=normalise_language(self.incoming.language_hint),
             )
             self.session.add(self.respondent)
@@ -267,7 +297,10 @@ class _Turn:
             await self.start(argument or self.incoming.campaign_code)
         elif command == Command.help.value:
             self.say(t(self.language, "help.text"))
-            if await self.load_conversation() is not None and self.conversation.status == ConversationStatus.active.value:
+            if (
+                await self.load_conversation() is not None
+                and self.conversation.status == ConversationStatus.active.value
+            ):
                 await self.prompt()
         elif command == Command.cancel.value:
             await self.cancel()
@@ -301,9 +334,13 @@ class _Turn:
             self.say(t(self.language, refusal))
             return
         respondent = await self.ensure_respondent()
-        conversation = (await self.session.exec(
-            select(Conversation).where(Conversation.respondent_id == respondent.id, Conversation.campaign_id == campaign.id)
-        )).first()
+        conversation = (
+            await self.session.exec(
+                select(Conversation).where(
+                    Conversation.respondent_id == respondent.id, Conversation.campaign_id == campaign.id
+                )
+            )
+        ).first()
         if conversation is not None:
             self.conversation = conversation
             if conversation.status == ConversationStatus.completed.value:
@@ -318,9 +355,13 @@ class _Turn:
             return
         known = self.language_known(campaign)
         self.conversation = Conversation(
-            respondent_id=respondent.id, campaign_id=campaign.id, channel=self.incoming.channel,
-            source=self.incoming.source, step=Step.consent if known else Step.language,
-            started_at=self.now, updated_at=self.now,
+            respondent_id=respondent.id,
+            campaign_id=campaign.id,
+            channel=self.incoming.channel,
+            source=self.incoming.source,
+            step=Step.consent if known else Step.language,
+            started_at=self.now,
+            updated_at=self.now,
         )
         if known and respondent.language != self.language:
             respondent.language = self.language
@@ -386,7 +427,9 @@ class _Turn:
             status = t(lang, f"mydata.status_{conversation.status}")
             lines.append(t(lang, "mydata.conversation", campaign=conversation.campaign_name, status=status))
             if conversation.consent_at is not None:
-                lines.append(t(lang, "mydata.consent", date=_date(conversation.consent_at), version=conversation.consent_version))
+                lines.append(
+                    t(lang, "mydata.consent", date=_date(conversation.consent_at), version=conversation.consent_version)
+                )
             for text, created in conversation.answers:
                 lines.append(t(lang, "mydata.answer", text=text, date=_date(created)))
         self.say("\n".join(lines))
@@ -399,16 +442,23 @@ class _Turn:
         self.session.add(self.respondent)
         self.say(
             t(self.language, "delete.confirm"),
-            ((Button(t(self.language, "delete.yes"), "r.del:yes"),), (Button(t(self.language, "delete.no"), "r.del:no"),)),
+            (
+                (Button(t(self.language, "delete.yes"), "r.del:yes"),),
+                (Button(t(self.language, "delete.no"), "r.del:no"),),
+            ),
         )
 
     # ------------------------------------------------------------------ edits
     async def on_edit(self) -> None:
         if self.respondent is None or not self.incoming.message_key:
             return
-        answer = (await self.session.exec(
-            select(Answer).where(Answer.respondent_id == self.respondent.id, Answer.message_key == self.incoming.message_key)
-        )).first()
+        answer = (
+            await self.session.exec(
+                select(Answer).where(
+                    Answer.respondent_id == self.respondent.id, Answer.message_key == self.incoming.message_key
+                )
+            )
+        ).first()
         if answer is None:
             return  # the edited message was not an answer (a command, or something refused): nothing to update
         campaign = await self.session.get(Campaign, answer.campaign_id)
@@ -504,7 +554,12 @@ class _Turn:
     async def erase(self) -> None:
         assert self.respondent is not None and self.respondent.id is not None
         counts = await erase_respondent(self.session, self.respondent.id)
-        log.info("erasure by respondent %s: %d answers, %d conversations", self.key[:10], counts.answers, counts.conversations)
+        log.info(
+            "erasure by respondent %s: %d answers, %d conversations",
+            self.key[:10],
+            counts.answers,
+            counts.conversations,
+        )
         self.respondent = None
         self.conversation = None
         self.say(t(self.language, "delete.done"))
@@ -700,11 +755,17 @@ class _Turn:
         )
         self.session.add(
             Answer(
-                campaign_id=self.campaign.id, question_id=question.id, conversation_id=self.conversation.id,
-                respondent_id=self.conversation.respondent_id, position=next_position,
-                text=self.engine._redact(clean_answer_text(text), self.language), language=self.language,
-                channel=self.incoming.channel, source=self.conversation.source,
-                message_key=self.incoming.message_key, created_at=self.now,
+                campaign_id=self.campaign.id,
+                question_id=question.id,
+                conversation_id=self.conversation.id,
+                respondent_id=self.conversation.respondent_id,
+                position=next_position,
+                text=self.engine._redact(clean_answer_text(text), self.language),
+                language=self.language,
+                channel=self.incoming.channel,
+                source=self.conversation.source,
+                message_key=self.incoming.message_key,
+                created_at=self.now,
             )
         )
         await self.session.flush()
@@ -728,9 +789,15 @@ class _Turn:
 
     async def answers(self) -> list[Answer]:
         assert self.conversation is not None
-        return list((await self.session.exec(
-            select(Answer).where(Answer.conversation_id == self.conversation.id).order_by(col(Answer.position), col(Answer.id))
-        )).all())
+        return list(
+            (
+                await self.session.exec(
+                    select(Answer)
+                    .where(Answer.conversation_id == self.conversation.id)
+                    .order_by(col(Answer.position), col(Answer.id))
+                )
+            ).all()
+        )
 
     async def pick_answer_to_edit(self, number_text: str) -> None:
         assert self.conversation is not None
@@ -744,7 +811,11 @@ class _Turn:
 
     async def replace_answer(self, text: str) -> None:
         assert self.conversation is not None
-        answer = await self.session.get(Answer, self.conversation.editing_answer_id) if self.conversation.editing_answer_id else None
+        answer = (
+            await self.session.get(Answer, self.conversation.editing_answer_id)
+            if self.conversation.editing_answer_id
+            else None
+        )
         if answer is None or answer.conversation_id != self.conversation.id:
             await self.advance_to(Step.summary, self.conversation.question_index)
             return
@@ -788,11 +859,19 @@ class _Turn:
         """Keep the channel address only when the campaign will need it (reminders)."""
         if not (self.incoming.address and self.campaign and self.campaign.reminder_after_hours and self.respondent):
             return
-        contact = (await self.session.exec(
-            select(ChannelContact).where(ChannelContact.respondent_id == self.respondent.id, ChannelContact.channel == self.incoming.channel)
-        )).first()
+        contact = (
+            await self.session.exec(
+                select(ChannelContact).where(
+                    ChannelContact.respondent_id == self.respondent.id, ChannelContact.channel == self.incoming.channel
+                )
+            )
+        ).first()
         if contact is None:
-            self.session.add(ChannelContact(respondent_id=self.respondent.id, channel=self.incoming.channel, address=self.incoming.address))
+            self.session.add(
+                ChannelContact(
+                    respondent_id=self.respondent.id, channel=self.incoming.channel, address=self.incoming.address
+                )
+            )
         elif contact.address != self.incoming.address or contact.unreachable:
             contact.address, contact.unreachable = self.incoming.address, False
             self.session.add(contact)
@@ -801,12 +880,16 @@ class _Turn:
         if self.respondent is None or self.respondent.id is None:
             return
         active = await self.session.scalar(
-            select(func.count()).select_from(Conversation).where(
+            select(func.count())
+            .select_from(Conversation)
+            .where(
                 Conversation.respondent_id == self.respondent.id, Conversation.status == ConversationStatus.active.value
             )
         )
         if not active:
-            await self.session.execute(delete(ChannelContact).where(col(ChannelContact.respondent_id) == self.respondent.id))
+            await self.session.execute(
+                delete(ChannelContact).where(col(ChannelContact.respondent_id) == self.respondent.id)
+            )
 
     def touch(self) -> None:
         conversation = self.conversation
@@ -834,7 +917,9 @@ class _Turn:
         turn = self.conversation.turn if self.conversation is not None else 0
         return tuple((Button(label, f"{turn}.{action}"),) for action, label in actions)
 
-    def language_buttons(self, languages: list[str], *, respondent_level: bool = False) -> tuple[tuple[Button, ...], ...]:
+    def language_buttons(
+        self, languages: list[str], *, respondent_level: bool = False
+    ) -> tuple[tuple[Button, ...], ...]:
         prefix = "r." if respondent_level else f"{self.conversation.turn if self.conversation else 0}."
         return tuple((Button(catalogue(lang)["language_name"], f"{prefix}lang:{lang}"),) for lang in languages)
 
@@ -853,20 +938,35 @@ class _Turn:
                 privacy += "\n\n" + t(lang, "privacy.anonymous")
             actions = [("yes", t(lang, "consent.yes")), ("no", t(lang, "consent.no"))]
             if len(campaign.language_list) > 1:
-                actions.append(("lang", "🌐 " + " / ".join(catalogue(code)["language_name"] for code in campaign.language_list if code != lang)))
+                actions.append(
+                    (
+                        "lang",
+                        "🌐 "
+                        + " / ".join(
+                            catalogue(code)["language_name"] for code in campaign.language_list if code != lang
+                        ),
+                    )
+                )
             self.say(
-                t(lang, "welcome.text", campaign=campaign.name, purpose=survey_purpose) + "\n\n" + privacy
-                + "\n\n" + t(lang, "consent.ask"),
+                t(lang, "welcome.text", campaign=campaign.name, purpose=survey_purpose)
+                + "\n\n"
+                + privacy
+                + "\n\n"
+                + t(lang, "consent.ask"),
                 self.buttons(actions),
             )
         elif step in (Step.question, Step.more):
             question = await self.current_question()
             if step == Step.more:
-                self.say(pick(question.texts.get("more", {}), lang), self.buttons([("done", t(lang, "question.no_more"))]))
+                self.say(
+                    pick(question.texts.get("more", {}), lang), self.buttons([("done", t(lang, "question.no_more"))])
+                )
                 return
             actions: list[tuple[str, str]] = []
             if question.kind == QuestionKind.choice.value:
-                actions = [(f"o:{option['key']}", pick(option["label"], lang)) for option in question.texts.get("options", [])]
+                actions = [
+                    (f"o:{option['key']}", pick(option["label"], lang)) for option in question.texts.get("options", [])
+                ]
             elif question.kind == QuestionKind.scale.value:
                 actions = [(f"s:{n}", str(n)) for n in range(question.scale_min, question.scale_max + 1)]
             if not question.required:
@@ -883,19 +983,30 @@ class _Turn:
                 return
             lines = [t(lang, "summary.intro")]
             for number, answer in enumerate(answers, start=1):
-                text = answer.text if len(answer.text) <= SUMMARY_ANSWER_CHARS else answer.text[:SUMMARY_ANSWER_CHARS] + "…"
+                text = (
+                    answer.text
+                    if len(answer.text) <= SUMMARY_ANSWER_CHARS
+                    else answer.text[:SUMMARY_ANSWER_CHARS] + "…"
+                )
                 lines.append(f"{number}. {text}")
             lines.append("")
             lines.append(t(lang, "summary.ask"))
-            self.say("\n".join(lines), self.buttons([("send", t(lang, "summary.send")), ("change", t(lang, "summary.change"))]))
+            self.say(
+                "\n".join(lines),
+                self.buttons([("send", t(lang, "summary.send")), ("change", t(lang, "summary.change"))]),
+            )
         elif step == Step.edit_pick:
             answers = await self.answers()
             turn = conversation.turn
             numbers = [Button(str(n), f"{turn}.e:{n}") for n in range(1, len(answers) + 1)]
-            rows = tuple(tuple(numbers[i:i + 5]) for i in range(0, len(numbers), 5))
+            rows = tuple(tuple(numbers[i : i + 5]) for i in range(0, len(numbers), 5))
             self.say(t(lang, "edit.pick"), rows + ((Button(t(lang, "edit.back"), f"{turn}.back"),),))
         elif step == Step.edit_text:
-            answer = await self.session.get(Answer, conversation.editing_answer_id) if conversation.editing_answer_id else None
+            answer = (
+                await self.session.get(Answer, conversation.editing_answer_id)
+                if conversation.editing_answer_id
+                else None
+            )
             old = answer.text if answer is not None else ""
             self.say(t(lang, "edit.write", old=old), self.buttons([("back", t(lang, "edit.back"))]))
         elif step == Step.done:

@@ -15,7 +15,18 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from surveys.models import Answer, AnswerTheme, Campaign, Question, Theme, Unit, as_utc
 
-EXPORT_FIELDS = ("answer_id", "campaign", "unit", "question", "text", "language", "source", "created_at", "theme_id", "theme_label")
+EXPORT_FIELDS = (
+    "answer_id",
+    "campaign",
+    "unit",
+    "question",
+    "text",
+    "language",
+    "source",
+    "created_at",
+    "theme_id",
+    "theme_label",
+)
 FORMATS = ("jsonl", "csv", "xlsx")
 
 

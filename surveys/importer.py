@@ -87,10 +87,10 @@ def _parse_jsonl(text: str) -> list[ImportRow]:
             problems.append(f"line {number}: not valid JSON ({error.msg})")
             continue
         if not isinstance(item, dict) or "text" not in item:
-            problems.append(f"line {number}: expected an object with a \"text\" field")
+            problems.append(f'line {number}: expected an object with a "text" field')
             continue
         if not isinstance(item["text"], str):
-            problems.append(f"line {number}: \"text\" must be a string")
+            problems.append(f'line {number}: "text" must be a string')
             continue
         rows.append(ImportRow(number, item["text"], item.get("question"), item.get("language")))
     if problems:
@@ -121,7 +121,9 @@ def _parse_csv(text: str) -> list[ImportRow]:
         if not any(cell.strip() for cell in row):
             continue
         if len(row) > len(header):
-            problems.append(f"line {line}: {len(row)} fields but the header has {len(header)} (is a {delimiter!r} missing quotes?)")
+            problems.append(
+                f"line {line}: {len(row)} fields but the header has {len(header)} (is a {delimiter!r} missing quotes?)"
+            )
             continue
         cell = lambda index: row[index] if index is not None and index < len(row) else None  # noqa: E731
         rows.append(ImportRow(line, cell(text_index) or "", cell(question_index), cell(language_index)))
@@ -145,9 +147,11 @@ async def import_answers(
     rows, kind = parse_rows(text, filename=filename)
     if not rows:
         raise AnswerImportError(["the file has no answers"])
-    questions = (await session.exec(
-        select(Question).where(Question.survey_id == campaign.survey_id).order_by(col(Question.position))
-    )).all()
+    questions = (
+        await session.exec(
+            select(Question).where(Question.survey_id == campaign.survey_id).order_by(col(Question.position))
+        )
+    ).all()
     by_key = {question.key: question for question in questions}
     default_question = next((q for q in questions if q.kind == QuestionKind.text.value), questions[0])
     main_language = campaign.language_list[0] if campaign.language_list else "nb"
@@ -165,14 +169,24 @@ async def import_answers(
         if row.question_key and row.question_key.strip():
             question = by_key.get(row.question_key.strip())
             if question is None:
-                problems.append(f"line {row.line}: unknown question {row.question_key.strip()!r} (known: {', '.join(by_key)})")
+                problems.append(
+                    f"line {row.line}: unknown question {row.question_key.strip()!r} (known: {', '.join(by_key)})"
+                )
                 continue
         language = (row.language or "").strip().lower() or main_language
         if language not in LANGUAGES:
             problems.append(f"line {row.line}: unknown language {language!r} (use {', '.join(LANGUAGES)})")
             continue
-        answers.append(Answer(campaign_id=campaign.id, question_id=question.id, text=redact(body, language),
-                              language=language, channel=channel, source=source.value))
+        answers.append(
+            Answer(
+                campaign_id=campaign.id,
+                question_id=question.id,
+                text=redact(body, language),
+                language=language,
+                channel=channel,
+                source=source.value,
+            )
+        )
     if problems:
         raise AnswerImportError(problems)
     session.add_all(answers)

@@ -17,7 +17,22 @@ from typing import TypeVar
 LabelValues = tuple[str, ...]
 _T = TypeVar("_T")
 
-DEFAULT_BUCKETS: tuple[float, ...] = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+DEFAULT_BUCKETS: tuple[float, ...] = (
+    0.001,
+    0.0025,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+    5.0,
+    10.0,
+    30.0,
+)
 
 
 class MetricError(ValueError):
@@ -128,7 +143,9 @@ class Histogram(_Metric):
 
     kind = "histogram"
 
-    def __init__(self, name: str, help_text: str, labels: Sequence[str] = (), buckets: Sequence[float] = DEFAULT_BUCKETS) -> None:
+    def __init__(
+        self, name: str, help_text: str, labels: Sequence[str] = (), buckets: Sequence[float] = DEFAULT_BUCKETS
+    ) -> None:
         super().__init__(name, help_text, labels)
         if list(buckets) != sorted(buckets) or not buckets:
             raise MetricError(f"{self.name}: buckets must be a non-empty increasing sequence")
@@ -199,7 +216,9 @@ class Registry:
     def gauge(self, name: str, help_text: str, labels: Sequence[str] = ()) -> Gauge:
         return self._add(Gauge(name, help_text, labels))  # type: ignore[return-value]
 
-    def histogram(self, name: str, help_text: str, labels: Sequence[str] = (), buckets: Sequence[float] = DEFAULT_BUCKETS) -> Histogram:
+    def histogram(
+        self, name: str, help_text: str, labels: Sequence[str] = (), buckets: Sequence[float] = DEFAULT_BUCKETS
+    ) -> Histogram:
         return self._add(Histogram(name, help_text, labels, buckets))  # type: ignore[return-value]
 
     def render(self) -> str:
@@ -225,18 +244,43 @@ def _number(value: float) -> str:
 REGISTRY = Registry()
 
 # The series every process exposes. Channel and outcome values are short fixed words.
-UPDATES = REGISTRY.counter("viktig_updates_total", "Incoming messages processed by the engine, by channel and outcome (ok, duplicate); failures count in viktig_errors_total.", ("channel", "outcome"))
+UPDATES = REGISTRY.counter(
+    "viktig_updates_total",
+    "Incoming messages processed by the engine, by channel and outcome (ok, duplicate); failures count in viktig_errors_total.",
+    ("channel", "outcome"),
+)
 ANSWERS = REGISTRY.counter("viktig_answers_stored_total", "Answers stored, by channel.", ("channel",))
-DUPLICATES = REGISTRY.counter("viktig_duplicate_updates_total", "Updates recognised as already processed and skipped, by channel.", ("channel",))
-ERRORS = REGISTRY.counter("viktig_errors_total", "Errors by component (http: 5xx answers; job: failed jobs).", ("component",))
-QUEUE_DELAY = REGISTRY.histogram("viktig_update_queue_delay_seconds", "Time an update waited for its respondent's turn before processing began.", ("channel",))
-PROCESSING = REGISTRY.histogram("viktig_update_processing_seconds", "Time from taking a respondent's turn to the committed reply.", ("channel",))
-HTTP_REQUESTS = REGISTRY.counter("viktig_http_requests_total", "HTTP requests answered, by route and status class.", ("route", "status"))
+DUPLICATES = REGISTRY.counter(
+    "viktig_duplicate_updates_total", "Updates recognised as already processed and skipped, by channel.", ("channel",)
+)
+ERRORS = REGISTRY.counter(
+    "viktig_errors_total", "Errors by component (http: 5xx answers; job: failed jobs).", ("component",)
+)
+QUEUE_DELAY = REGISTRY.histogram(
+    "viktig_update_queue_delay_seconds",
+    "Time an update waited for its respondent's turn before processing began.",
+    ("channel",),
+)
+PROCESSING = REGISTRY.histogram(
+    "viktig_update_processing_seconds", "Time from taking a respondent's turn to the committed reply.", ("channel",)
+)
+HTTP_REQUESTS = REGISTRY.counter(
+    "viktig_http_requests_total", "HTTP requests answered, by route and status class.", ("route", "status")
+)
 HTTP_LATENCY = REGISTRY.histogram("viktig_http_request_seconds", "HTTP request latency by route.", ("route",))
 IN_FLIGHT = REGISTRY.gauge("viktig_http_in_flight_requests", "HTTP requests being handled right now.")
-DB_POOL_IN_USE = REGISTRY.gauge("viktig_db_pool_connections_in_use", "Database connections checked out of this process's pool.")
-JOB_RUNS = REGISTRY.counter("viktig_job_runs_total", "Periodic job runs by job and outcome (ok, error, skipped_locked).", ("job", "outcome"))
-JOB_DURATION = REGISTRY.histogram("viktig_job_duration_seconds", "Periodic job duration by job.", ("job",), buckets=(0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600))
+DB_POOL_IN_USE = REGISTRY.gauge(
+    "viktig_db_pool_connections_in_use", "Database connections checked out of this process's pool."
+)
+JOB_RUNS = REGISTRY.counter(
+    "viktig_job_runs_total", "Periodic job runs by job and outcome (ok, error, skipped_locked).", ("job", "outcome")
+)
+JOB_DURATION = REGISTRY.histogram(
+    "viktig_job_duration_seconds",
+    "Periodic job duration by job.",
+    ("job",),
+    buckets=(0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600),
+)
 
 
 # -- one-call helpers for the engine, so instrumenting it costs one line per place ---------------------------------

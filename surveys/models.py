@@ -234,9 +234,7 @@ class Theme(SQLModel, table=True):
 
 class AnswerTheme(SQLModel, table=True):
     __tablename__ = "answer_theme"
-    answer_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("answer.id", ondelete="CASCADE"), primary_key=True)
-    )
+    answer_id: int = Field(sa_column=Column(Integer, ForeignKey("answer.id", ondelete="CASCADE"), primary_key=True))
     theme_id: int = _fk("theme.id")
     run_id: Optional[int] = _fk("theme_run.id", nullable=True, ondelete="SET NULL")
     manual: bool = False  # a manager moved it; later runs respect it
@@ -260,7 +258,10 @@ class AccessLogEntry(SQLModel, table=True):
     """Who viewed or exported which campaign's answers; kept apart from the answers themselves."""
 
     __tablename__ = "access_log"
-    id: Optional[int] = Field(default=None, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True))
+    id: Optional[int] = Field(
+        default=None,
+        sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    )
     at: datetime = _created()
     actor: str  # staff e-mail, or "cli:<os user>"
     action: str  # view_answers | export | view_themes | erasure | purge ...

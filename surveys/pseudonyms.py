@@ -32,5 +32,3 @@ def normalise_reference(text: str) -> str:
     cleaned = cleaned.removeprefix("R")
     cleaned = cleaned.replace("O", "0").replace("I", "1").replace("L", "1")
     return f"R-{cleaned[:4]}-{cleaned[4:8]}" if len(cleaned) == 8 else text.strip().upper()
-
-

@@ -84,8 +84,17 @@ class PurgeReport:
     due: list[DueCampaign] = field(default_factory=list)
 
     COUNT_FIELDS = (
-        "campaigns", "answers", "answer_themes", "conversations", "channel_contacts", "respondents",
-        "theme_runs", "themes", "processed_updates", "unconsented_conversations", "login_attempts",
+        "campaigns",
+        "answers",
+        "answer_themes",
+        "conversations",
+        "channel_contacts",
+        "respondents",
+        "theme_runs",
+        "themes",
+        "processed_updates",
+        "unconsented_conversations",
+        "login_attempts",
     )
 
     def counts(self) -> dict[str, int]:
@@ -120,24 +129,35 @@ def retention_ends(campaign: Campaign, now: datetime) -> datetime | None:
 
 async def due_campaigns(session: AsyncSession, now: datetime) -> list[DueCampaign]:
     """Closed campaigns past their retention period that still hold anything to delete."""
-    candidates = (await session.execute(
-        select(Campaign).where(or_(col(Campaign.closed_at).is_not(None), col(Campaign.closes_at).is_not(None)))
-        .order_by(col(Campaign.id))
-    )).scalars().all()
+    candidates = (
+        (
+            await session.execute(
+                select(Campaign)
+                .where(or_(col(Campaign.closed_at).is_not(None), col(Campaign.closes_at).is_not(None)))
+                .order_by(col(Campaign.id))
+            )
+        )
+        .scalars()
+        .all()
+    )
     due: list[DueCampaign] = []
     for campaign in candidates:
         ends = retention_ends(campaign, now)
         if ends is None or ends > now:
             continue
-        holds_data = await session.scalar(select(
-            exists().where(col(Answer.campaign_id) == campaign.id)
-            | exists().where(col(Conversation.campaign_id) == campaign.id)
-            | exists().where(col(ThemeRun.campaign_id) == campaign.id)
-            | exists().where(col(Theme.campaign_id) == campaign.id)
-        ))
+        holds_data = await session.scalar(
+            select(
+                exists().where(col(Answer.campaign_id) == campaign.id)
+                | exists().where(col(Conversation.campaign_id) == campaign.id)
+                | exists().where(col(ThemeRun.campaign_id) == campaign.id)
+                | exists().where(col(Theme.campaign_id) == campaign.id)
+            )
+        )
         if not holds_data:
             continue
-        answers = await session.scalar(select(func.count()).select_from(Answer).where(col(Answer.campaign_id) == campaign.id))
+        answers = await session.scalar(
+            select(func.count()).select_from(Answer).where(col(Answer.campaign_id) == campaign.id)
+        )
         closed = closed_moment(campaign, now)
         assert campaign.id is not None and closed is not None
         due.append(DueCampaign(campaign.id, campaign.code, campaign.name, closed, ends, int(answers or 0)))
@@ -150,7 +170,9 @@ async def _delete(session: AsyncSession, statement) -> int:  # type: ignore[no-u
 
 
 def _respondents_of(conversations: Select) -> Select:  # type: ignore[type-arg]
-    return select(Conversation.respondent_id).where(col(Conversation.id).in_(conversations), col(Conversation.respondent_id).is_not(None))
+    return select(Conversation.respondent_id).where(
+        col(Conversation.id).in_(conversations), col(Conversation.respondent_id).is_not(None)
+    )
 
 
 async def _delete_conversations(session: AsyncSession, conversations: Select, report: PurgeReport) -> int:  # type: ignore[type-arg]
@@ -160,7 +182,9 @@ async def _delete_conversations(session: AsyncSession, conversations: Select, re
     if not conversation_ids:
         return 0
     answer_ids = select(Answer.id).where(col(Answer.conversation_id).in_(conversation_ids))
-    report.answer_themes += await _delete(session, delete(AnswerTheme).where(col(AnswerTheme.answer_id).in_(answer_ids)))
+    report.answer_themes += await _delete(
+        session, delete(AnswerTheme).where(col(AnswerTheme.answer_id).in_(answer_ids))
+    )
     report.answers += await _delete(session, delete(Answer).where(col(Answer.conversation_id).in_(conversation_ids)))
     deleted = await _delete(session, delete(Conversation).where(col(Conversation.id).in_(conversation_ids)))
     await _delete_orphaned_respondents(session, respondent_ids, report)
@@ -179,22 +203,38 @@ async def _delete_orphaned_respondents(session: AsyncSession, respondent_ids: li
     orphan_ids = list((await session.execute(orphans)).scalars())
     if not orphan_ids:
         return
-    report.channel_contacts += await _delete(session, delete(ChannelContact).where(col(ChannelContact.respondent_id).in_(orphan_ids)))
+    report.channel_contacts += await _delete(
+        session, delete(ChannelContact).where(col(ChannelContact.respondent_id).in_(orphan_ids))
+    )
     report.respondents += await _delete(session, delete(Respondent).where(col(Respondent.id).in_(orphan_ids)))
 
 
 async def _purge_campaign(session: AsyncSession, campaign: DueCampaign, report: PurgeReport) -> None:
     cid = campaign.campaign_id
     answer_ids = select(Answer.id).where(col(Answer.campaign_id) == cid)
-    report.answer_themes += await _delete(session, delete(AnswerTheme).where(
-        or_(col(AnswerTheme.answer_id).in_(answer_ids), col(AnswerTheme.theme_id).in_(select(Theme.id).where(col(Theme.campaign_id) == cid)))
-    ))
+    report.answer_themes += await _delete(
+        session,
+        delete(AnswerTheme).where(
+            or_(
+                col(AnswerTheme.answer_id).in_(answer_ids),
+                col(AnswerTheme.theme_id).in_(select(Theme.id).where(col(Theme.campaign_id) == cid)),
+            )
+        ),
+    )
     # Respondents of unlinked (anonymous) answers are gone already; linked ones may now be left with nothing.
-    respondent_ids = list((await session.execute(
-        select(Answer.respondent_id).where(col(Answer.campaign_id) == cid, col(Answer.respondent_id).is_not(None)).distinct()
-    )).scalars())
+    respondent_ids = list(
+        (
+            await session.execute(
+                select(Answer.respondent_id)
+                .where(col(Answer.campaign_id) == cid, col(Answer.respondent_id).is_not(None))
+                .distinct()
+            )
+        ).scalars()
+    )
     report.answers += await _delete(session, delete(Answer).where(col(Answer.campaign_id) == cid))
-    report.conversations += await _delete_conversations(session, select(Conversation.id).where(col(Conversation.campaign_id) == cid), report)
+    report.conversations += await _delete_conversations(
+        session, select(Conversation.id).where(col(Conversation.campaign_id) == cid), report
+    )
     await _delete_orphaned_respondents(session, respondent_ids, report)
     await session.execute(update(Theme).where(col(Theme.campaign_id) == cid).values(merged_into_id=None))
     report.themes += await _delete(session, delete(Theme).where(col(Theme.campaign_id) == cid))
@@ -206,7 +246,9 @@ async def _purge(session: AsyncSession, now: datetime, report: PurgeReport) -> N
     for campaign in report.due:
         await _purge_campaign(session, campaign, report)
     idle_since = now - timedelta(days=UNCONSENTED_IDLE_DAYS)
-    unconsented = select(Conversation.id).where(col(Conversation.consent_at).is_(None), col(Conversation.updated_at) < idle_since)
+    unconsented = select(Conversation.id).where(
+        col(Conversation.consent_at).is_(None), col(Conversation.updated_at) < idle_since
+    )
     report.unconsented_conversations += await _delete_conversations(session, unconsented, report)
     # A respondent who never got as far as a conversation (e.g. only chose a language) is kept no longer either.
     lone = select(Respondent.id).where(
@@ -216,14 +258,17 @@ async def _purge(session: AsyncSession, now: datetime, report: PurgeReport) -> N
     )
     await _delete_orphaned_respondents(session, list((await session.execute(lone)).scalars()), report)
     report.processed_updates += await _delete(
-        session, delete(ProcessedUpdate).where(col(ProcessedUpdate.processed_at) < now - timedelta(days=UPDATE_KEY_DAYS))
+        session,
+        delete(ProcessedUpdate).where(col(ProcessedUpdate.processed_at) < now - timedelta(days=UPDATE_KEY_DAYS)),
     )
     report.login_attempts += await _delete(
         session, delete(LoginAttempt).where(col(LoginAttempt.at) < now - timedelta(days=LOGIN_ATTEMPT_DAYS))
     )
 
 
-async def purge_due(session: AsyncSession, now: datetime | None = None, dry_run: bool = False, *, actor: str = PURGE_ACTOR) -> PurgeReport:
+async def purge_due(
+    session: AsyncSession, now: datetime | None = None, dry_run: bool = False, *, actor: str = PURGE_ACTOR
+) -> PurgeReport:
     """Delete everything that is due in the caller's transaction; a dry run counts the same rows and changes nothing."""
     now = as_utc(now or utcnow())
     report = PurgeReport(dry_run=dry_run, due=await due_campaigns(session, now))
@@ -236,8 +281,9 @@ async def purge_due(session: AsyncSession, now: datetime | None = None, dry_run:
         return report
     await _purge(session, now, report)
     for campaign in report.due:
-        await record_access(session, actor=actor, action="purge", campaign_id=campaign.campaign_id,
-                            detail=_detail(campaign))
+        await record_access(
+            session, actor=actor, action="purge", campaign_id=campaign.campaign_id, detail=_detail(campaign)
+        )
     return report
 
 
@@ -246,7 +292,11 @@ def _detail(campaign: DueCampaign) -> str:
 
 
 async def run_purge(
-    sessions: async_sessionmaker[AsyncSession], now: datetime | None = None, dry_run: bool = False, *, actor: str = PURGE_ACTOR
+    sessions: async_sessionmaker[AsyncSession],
+    now: datetime | None = None,
+    dry_run: bool = False,
+    *,
+    actor: str = PURGE_ACTOR,
 ) -> PurgeReport:
     """One purge in its own transaction (the worker's daily job and `viktig purge`); logs counts only."""
     async with sessions() as session:

@@ -50,19 +50,28 @@ async def respondent_data(session: AsyncSession, respondent: Respondent) -> Resp
     ).all()
     answers = (
         await session.exec(
-            select(Answer).where(Answer.respondent_id == respondent.id).order_by(col(Answer.campaign_id), col(Answer.position), col(Answer.id))
+            select(Answer)
+            .where(Answer.respondent_id == respondent.id)
+            .order_by(col(Answer.campaign_id), col(Answer.position), col(Answer.id))
         )
     ).all()
     by_campaign: dict[int, list[tuple[str, datetime]]] = {}
     for answer in answers:
         by_campaign.setdefault(answer.campaign_id, []).append((answer.text, answer.created_at))
-    contacts = (await session.exec(select(ChannelContact.channel).where(ChannelContact.respondent_id == respondent.id))).all()
+    contacts = (
+        await session.exec(select(ChannelContact.channel).where(ChannelContact.respondent_id == respondent.id))
+    ).all()
     return RespondentData(
         reference=respondent.reference,
         language=respondent.language,
         conversations=[
-            ConversationData(campaign.name, conversation.status, conversation.consent_at,
-                             conversation.consent_version, by_campaign.pop(campaign.id, []))
+            ConversationData(
+                campaign.name,
+                conversation.status,
+                conversation.consent_at,
+                conversation.consent_version,
+                by_campaign.pop(campaign.id, []),
+            )
             for conversation, campaign in conversations
         ],
         contacts=list(contacts),
@@ -79,7 +88,9 @@ async def erase_respondent(session: AsyncSession, respondent_id: int) -> Erasure
 
 
 async def find_by_reference(session: AsyncSession, reference: str) -> Respondent | None:
-    return (await session.exec(select(Respondent).where(Respondent.reference == normalise_reference(reference)))).first()
+    return (
+        await session.exec(select(Respondent).where(Respondent.reference == normalise_reference(reference)))
+    ).first()
 
 
 @dataclass(frozen=True)
@@ -105,13 +116,20 @@ async def erasure_scope(session: AsyncSession, respondent: Respondent) -> Erasur
         select(Conversation.campaign_id).where(Conversation.respondent_id == rid),
         select(Answer.campaign_id).where(Answer.respondent_id == rid),
     ).subquery()
-    campaigns = (await session.exec(
-        select(Campaign.id, Campaign.code).where(col(Campaign.id).in_(select(campaign_ids.c[0]))).order_by(col(Campaign.id))
-    )).all()
+    campaigns = (
+        await session.exec(
+            select(Campaign.id, Campaign.code)
+            .where(col(Campaign.id).in_(select(campaign_ids.c[0])))
+            .order_by(col(Campaign.id))
+        )
+    ).all()
     return ErasureScope(
-        rid, await count(Answer, Answer.respondent_id), await count(Conversation, Conversation.respondent_id),
+        rid,
+        await count(Answer, Answer.respondent_id),
+        await count(Conversation, Conversation.respondent_id),
         await count(ChannelContact, ChannelContact.respondent_id),
-        tuple(int(cid) for cid, _ in campaigns if cid is not None), tuple(code for _, code in campaigns),
+        tuple(int(cid) for cid, _ in campaigns if cid is not None),
+        tuple(code for _, code in campaigns),
     )
 
 

@@ -43,10 +43,14 @@ class Settings:
             secret_key = _local_secret_key(database_url)
             generated = True
         elif len(secret_key) < 16:
-            raise SettingsError("VIKTIG_SECRET_KEY must be at least 16 characters (use `python -c 'import secrets; print(secrets.token_urlsafe(32))'`).")
+            raise SettingsError(
+                "VIKTIG_SECRET_KEY must be at least 16 characters (use `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)."
+            )
         token = env.get("TELEGRAM_BOT_TOKEN", "").strip() or None
         if token is not None and not re.fullmatch(r"\d+:[A-Za-z0-9_-]{20,}", token):
-            raise SettingsError("TELEGRAM_BOT_TOKEN does not look like a token from BotFather (expected '123456:ABC-...').")
+            raise SettingsError(
+                "TELEGRAM_BOT_TOKEN does not look like a token from BotFather (expected '123456:ABC-...')."
+            )
         base_url = env.get("TELEGRAM_API_BASE_URL", "").strip() or None
         if base_url is not None:
             _require_http_url("TELEGRAM_API_BASE_URL", base_url, example="http://127.0.0.1:8081/bot")
@@ -69,7 +73,9 @@ class Settings:
         except ValueError:
             send_rate = 0.0
         if not 0 < send_rate <= 100_000:
-            raise SettingsError(f"TELEGRAM_SEND_RATE must be a positive number of messages per second, not {send_rate_text!r}.")
+            raise SettingsError(
+                f"TELEGRAM_SEND_RATE must be a positive number of messages per second, not {send_rate_text!r}."
+            )
         return cls(
             database_url=database_url,
             secret_key=secret_key,
@@ -103,12 +109,16 @@ def normalise_database_url(url: str) -> str:
     if scheme in ("postgres", "postgresql", "postgresql+asyncpg", "postgresql+psycopg"):
         rest = url.split("://", 1)[1]
         if not rest or "/" not in rest:
-            raise SettingsError(f"DATABASE_URL {url!r} has no database name (expected postgresql://user:password@host:5432/dbname).")
+            raise SettingsError(
+                f"DATABASE_URL {url!r} has no database name (expected postgresql://user:password@host:5432/dbname)."
+            )
         return "postgresql://" + rest
     if scheme in ("sqlite", "sqlite+aiosqlite"):
         rest = url.split("://", 1)[1]
         if not rest.startswith("/"):
-            raise SettingsError(f"DATABASE_URL {url!r} must look like sqlite:///relative.db or sqlite:////absolute/path.db.")
+            raise SettingsError(
+                f"DATABASE_URL {url!r} must look like sqlite:///relative.db or sqlite:////absolute/path.db."
+            )
         return "sqlite://" + rest
     raise SettingsError(
         f"DATABASE_URL must start with sqlite:///, postgresql:// or postgres:// (got {url.split('://', 1)[0]!r})."

@@ -136,7 +136,9 @@ def parse_survey(data: dict[str, Any], source: str = "<survey>") -> SurveyDefini
             if not (isinstance(scale_min, int) and isinstance(scale_max, int) and 0 <= scale_min < scale_max <= 10):
                 problems.append(f"{where}: 'min' and 'max' must be whole numbers with 0 <= min < max <= 10")
         questions.append(
-            QuestionDefinition(qkey, kind, bool(required), bool(repeat), prompt, more, tuple(options), scale_min, scale_max)
+            QuestionDefinition(
+                qkey, kind, bool(required), bool(repeat), prompt, more, tuple(options), scale_min, scale_max
+            )
         )
     if problems:
         raise SurveyFileError(source, problems)
@@ -169,8 +171,10 @@ async def install_survey(session: AsyncSession, definition: SurveyDefinition) ->
             return existing
         raise SurveyFileError(
             definition.key,
-            [f"a survey with key '{definition.key}' already exists (version {existing.version}); "
-             "give the changed survey a new key so answers already given keep their questions"],
+            [
+                f"a survey with key '{definition.key}' already exists (version {existing.version}); "
+                "give the changed survey a new key so answers already given keep their questions"
+            ],
         )
     survey = Survey(key=definition.key, version=definition.version, texts={"title": definition.title})
     session.add(survey)
@@ -183,9 +187,15 @@ async def install_survey(session: AsyncSession, definition: SurveyDefinition) ->
             texts["options"] = [{"key": option.key, "label": option.label} for option in question.options]
         session.add(
             Question(
-                survey_id=survey.id, position=position, key=question.key, kind=question.kind,
-                required=question.required, repeat=question.repeat, texts=texts,
-                scale_min=question.scale_min, scale_max=question.scale_max,
+                survey_id=survey.id,
+                position=position,
+                key=question.key,
+                kind=question.kind,
+                required=question.required,
+                repeat=question.repeat,
+                texts=texts,
+                scale_min=question.scale_min,
+                scale_max=question.scale_max,
             )
         )
     await session.flush()

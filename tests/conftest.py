@@ -101,7 +101,9 @@ def conversation_engine(sessions: async_sessionmaker[AsyncSession]) -> Conversat
 def make_campaign(sessions: async_sessionmaker[AsyncSession]):  # type: ignore[no-untyped-def]
     """Create a unit (once) and a campaign through the same functions the CLI uses."""
 
-    async def factory(name: str = "Hva er viktig for deg-dagen 2026", unit: str = "Hjemmetjenesten Øst", **options) -> Campaign:  # type: ignore[no-untyped-def]
+    async def factory(
+        name: str = "Hva er viktig for deg-dagen 2026", unit: str = "Hjemmetjenesten Øst", **options
+    ) -> Campaign:  # type: ignore[no-untyped-def]
         async with sessions() as session, session.begin():
             from surveys.campaigns import get_unit_by_name
 

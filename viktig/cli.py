@@ -25,7 +25,7 @@ class UserError(Exception):
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="viktig",
-        description="Viktig: ask \"Hva er viktig for deg?\", keep the answers safe, and turn them into themes.",
+        description='Viktig: ask "Hva er viktig for deg?", keep the answers safe, and turn them into themes.',
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True

@@ -160,7 +160,9 @@ def single_sqlite_process(database_url: str, role: str) -> Iterator[None]:
 class Scheduler:
     """Runs the due jobs, each under its lock, and records every run in `job_run`."""
 
-    def __init__(self, ctx: AppContext, jobs: list[Job], locks: JobLocks | None = None, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self, ctx: AppContext, jobs: list[Job], locks: JobLocks | None = None, clock: Callable[[], datetime] = utcnow
+    ) -> None:
         self.ctx = ctx
         self.jobs = jobs
         self.locks = locks or job_locks(ctx)
@@ -191,7 +193,11 @@ class Scheduler:
     async def _due(self, job: Job) -> bool:
         async with self.ctx.sessions() as session:
             record = await session.get(JobRun, job.name)
-        return record is None or record.last_started_at is None or as_utc(record.last_started_at) + job.every <= self.clock()
+        return (
+            record is None
+            or record.last_started_at is None
+            or as_utc(record.last_started_at) + job.every <= self.clock()
+        )
 
     async def _run_recorded(self, job: Job) -> JobResult:
         await self._record(job.name, started=True)
@@ -204,7 +210,13 @@ class Scheduler:
             metrics.JOB_RUNS.inc(job=job.name, outcome="error")
             metrics.ERRORS.inc(component="job")
             metrics.JOB_DURATION.observe(duration, job=job.name)
-            log.error("job_failed job=%s error=%s duration_ms=%d", job.name, type(error).__name__, duration * 1000, exc_info=log.isEnabledFor(logging.DEBUG))
+            log.error(
+                "job_failed job=%s error=%s duration_ms=%d",
+                job.name,
+                type(error).__name__,
+                duration * 1000,
+                exc_info=log.isEnabledFor(logging.DEBUG),
+            )
             await self._record(job.name, outcome="error", summary={})
             return JobResult(job.name, "error", {}, duration)
         duration = time.perf_counter() - started
@@ -215,7 +227,9 @@ class Scheduler:
         await self._record(job.name, outcome="ok", summary=summary)
         return JobResult(job.name, "ok", summary, duration)
 
-    async def _record(self, name: str, *, started: bool = False, outcome: str | None = None, summary: dict[str, int] | None = None) -> None:
+    async def _record(
+        self, name: str, *, started: bool = False, outcome: str | None = None, summary: dict[str, int] | None = None
+    ) -> None:
         async with self.ctx.sessions() as session, session.begin():
             record = await session.get(JobRun, name) or JobRun(name=name)
             now = self.clock()
@@ -251,7 +265,11 @@ def counts(result: object) -> dict[str, int]:
     if is_dataclass(result) and not isinstance(result, type):
         result = asdict(result)
     if isinstance(result, dict):
-        return {str(key): int(value) for key, value in result.items() if isinstance(value, (int, float)) and not isinstance(value, bool)}
+        return {
+            str(key): int(value)
+            for key, value in result.items()
+            if isinstance(value, (int, float)) and not isinstance(value, bool)
+        }
     if isinstance(result, (list, tuple)):
         return {"count": len(result)}
     return {}
@@ -298,7 +316,10 @@ async def campaigns_with_new_answers(ctx: AppContext) -> list[str]:
     """Codes of live campaigns that have answers newer (or edited later) than their latest theme run."""
     newest_answer = func.max(func.coalesce(Answer.edited_at, Answer.created_at))
     latest_run = (
-        select(func.max(ThemeRun.created_at)).where(ThemeRun.campaign_id == Campaign.id).correlate(Campaign).scalar_subquery()
+        select(func.max(ThemeRun.created_at))
+        .where(ThemeRun.campaign_id == Campaign.id)
+        .correlate(Campaign)
+        .scalar_subquery()
     )
     query = (
         select(Campaign.code)
@@ -344,6 +365,16 @@ def default_jobs(intervals: dict[str, float] | None = None) -> list[Job]:
 
     return [
         Job("reminders", every("reminders", timedelta(minutes=1)), send_reminders, _reminders_unavailable),
-        Job("analysis", every("analysis", timedelta(hours=1)), analyse_live_campaigns, lambda _ctx: _module_missing("analysis.service")),
-        Job("retention", every("retention", timedelta(days=1)), purge_expired, lambda _ctx: _module_missing("surveys.retention")),
+        Job(
+            "analysis",
+            every("analysis", timedelta(hours=1)),
+            analyse_live_campaigns,
+            lambda _ctx: _module_missing("analysis.service"),
+        ),
+        Job(
+            "retention",
+            every("retention", timedelta(days=1)),
+            purge_expired,
+            lambda _ctx: _module_missing("surveys.retention"),
+        ),
     ]

@@ -30,7 +30,9 @@ def setup_observability(app: web.Application, ctx: AppContext) -> None:
 
 
 async def metrics_endpoint(_request: web.Request) -> web.Response:
-    return web.Response(body=metrics.REGISTRY.render().encode(), headers={"Content-Type": metrics.Registry.CONTENT_TYPE})
+    return web.Response(
+        body=metrics.REGISTRY.render().encode(), headers={"Content-Type": metrics.Registry.CONTENT_TYPE}
+    )
 
 
 def route_label(request: web.Request) -> str:
@@ -62,6 +64,18 @@ async def observe_requests(request: web.Request, handler: Handler) -> web.Stream
         metrics.HTTP_LATENCY.observe(duration, route=route)
         if status >= 500:  # an exception, or a handler saying "try again" (the webhook when storage is down)
             metrics.ERRORS.inc(component="http")
-            log.warning("http_request method=%s route=%s status=%d duration_ms=%.1f", request.method, route, status, duration * 1000)
+            log.warning(
+                "http_request method=%s route=%s status=%d duration_ms=%.1f",
+                request.method,
+                route,
+                status,
+                duration * 1000,
+            )
         elif log.isEnabledFor(logging.DEBUG):
-            log.debug("http_request method=%s route=%s status=%d duration_ms=%.1f", request.method, route, status, duration * 1000)
+            log.debug(
+                "http_request method=%s route=%s status=%d duration_ms=%.1f",
+                request.method,
+                route,
+                status,
+                duration * 1000,
+            )

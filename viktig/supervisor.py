@@ -40,7 +40,9 @@ async def supervise(count: int, child_args: Sequence[str]) -> int:
                 if task is stopping:
                     continue
                 index = waits[task]
-                log.warning("child_exited pid=%d code=%s action=restart", children[index].pid, children[index].returncode)
+                log.warning(
+                    "child_exited pid=%d code=%s action=restart", children[index].pid, children[index].returncode
+                )
                 await asyncio.sleep(RESTART_DELAY)
                 if not stop.is_set():
                     children[index] = await asyncio.create_subprocess_exec(*argv)

@@ -26,8 +26,9 @@ async def find_user(session: AsyncSession, email: str) -> StaffUser | None:
     return (await session.exec(select(StaffUser).where(StaffUser.email == email.strip().lower()))).first()
 
 
-async def save_user(session: AsyncSession, *, email: str, role: str, unit: Unit | None, password: str,
-                    reset: bool = False) -> tuple[StaffUser, bool]:
+async def save_user(
+    session: AsyncSession, *, email: str, role: str, unit: Unit | None, password: str, reset: bool = False
+) -> tuple[StaffUser, bool]:
     """Create the account, or with reset=True set a new password (and role/unit) on an existing one.
 
     Returns the user and whether it was created.

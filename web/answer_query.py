@@ -41,9 +41,14 @@ class AnswerFilter:
                 return None
 
         question = query.get("question", "").strip()
-        return cls(search=query.get("q", "").strip()[:200], question_id=int(question) if question.isdigit() else None,
-                   language=query.get("language", "").strip()[:5], source=query.get("source", "").strip()[:10],
-                   since=day("from"), until=day("to"))
+        return cls(
+            search=query.get("q", "").strip()[:200],
+            question_id=int(question) if question.isdigit() else None,
+            language=query.get("language", "").strip()[:5],
+            source=query.get("source", "").strip()[:10],
+            since=day("from"),
+            until=day("to"),
+        )
 
     def conditions(self, campaign_id: int) -> list:  # type: ignore[type-arg]
         where = [Answer.campaign_id == campaign_id]
@@ -79,18 +84,26 @@ def decode_cursor(text: str) -> tuple[datetime, int] | None:
         return None
 
 
-async def answer_page(session: AsyncSession, campaign_id: int, filters: AnswerFilter, after: str = "") \
-        -> tuple[list[tuple[Answer, str]], str | None]:
+async def answer_page(
+    session: AsyncSession, campaign_id: int, filters: AnswerFilter, after: str = ""
+) -> tuple[list[tuple[Answer, str]], str | None]:
     """One page, newest first, with each answer's question key; and the cursor of the next page, if any."""
     where = filters.conditions(campaign_id)
     cursor = decode_cursor(after) if after else None
     if cursor is not None:
         moment, ident = cursor
-        where.append(or_(col(Answer.created_at) < moment, and_(col(Answer.created_at) == moment, col(Answer.id) < ident)))
-    rows = (await session.exec(
-        select(Answer, Question.key).join(Question, col(Question.id) == Answer.question_id).where(*where)
-        .order_by(col(Answer.created_at).desc(), col(Answer.id).desc()).limit(PAGE_SIZE + 1)
-    )).all()
+        where.append(
+            or_(col(Answer.created_at) < moment, and_(col(Answer.created_at) == moment, col(Answer.id) < ident))
+        )
+    rows = (
+        await session.exec(
+            select(Answer, Question.key)
+            .join(Question, col(Question.id) == Answer.question_id)
+            .where(*where)
+            .order_by(col(Answer.created_at).desc(), col(Answer.id).desc())
+            .limit(PAGE_SIZE + 1)
+        )
+    ).all()
     page = [(answer, key) for answer, key in rows[:PAGE_SIZE]]
     next_cursor = encode_cursor(page[-1][0]) if len(rows) > PAGE_SIZE else None
     return page, next_cursor
@@ -101,7 +114,9 @@ async def answer_count(session: AsyncSession, campaign_id: int, filters: AnswerF
     cached = _COUNT_CACHE.get(key)
     if cached is not None and time.monotonic() - cached[0] < COUNT_TTL_SECONDS:
         return cached[1]
-    count = int(await session.scalar(select(func.count()).select_from(Answer).where(*filters.conditions(campaign_id))) or 0)
+    count = int(
+        await session.scalar(select(func.count()).select_from(Answer).where(*filters.conditions(campaign_id))) or 0
+    )
     if len(_COUNT_CACHE) > 1000:
         _COUNT_CACHE.clear()
     _COUNT_CACHE[key] = (time.monotonic(), count)

@@ -25,8 +25,9 @@ LOCAL_TIME = ZoneInfo("Europe/Oslo")  # dashboard users are in Norway; the datab
 def setup_web(app: web.Application, ctx: AppContext) -> None:
     from web.views import admin, answers, auth, campaigns, chat, themes
 
-    env = aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
-                               trim_blocks=True, lstrip_blocks=True)
+    env = aiohttp_jinja2.setup(
+        app, loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True, trim_blocks=True, lstrip_blocks=True
+    )
     env.filters["when"] = _when
     env.filters["dtlocal"] = _datetime_local
     app[SESSION] = ctx.settings.secret_key

@@ -29,7 +29,9 @@ def encode_signed(secret: str, purpose: str, data: dict[str, Any]) -> str:
     return f"{body}.{_sign(secret, purpose, body.encode())}"
 
 
-def decode_signed(secret: str, purpose: str, value: str | None, *, max_age: int = SESSION_MAX_AGE) -> dict[str, Any] | None:
+def decode_signed(
+    secret: str, purpose: str, value: str | None, *, max_age: int = SESSION_MAX_AGE
+) -> dict[str, Any] | None:
     if not value or "." not in value:
         return None
     body, signature = value.rsplit(".", 1)

@@ -69,5 +69,7 @@ def read_campaign_form(form: MultiDictProxy[Any]) -> CampaignForm:
     if values["opens_at"] and values["closes_at"] and values["closes_at"] <= values["opens_at"]:
         result.errors.append("campaign.close_before_open")
     values["purpose"] = {lang: text for lang in LANGUAGES if (text := str(form.get(f"purpose_{lang}", "")).strip())}
-    values["privacy_text"] = {lang: text for lang in LANGUAGES if (text := str(form.get(f"privacy_{lang}", "")).strip())}
+    values["privacy_text"] = {
+        lang: text for lang in LANGUAGES if (text := str(form.get(f"privacy_{lang}", "")).strip())
+    }
     return result

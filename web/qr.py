@@ -9,8 +9,19 @@ import segno
 
 def qr_svg(link: str, *, scale: int = 6, title: str = "") -> str:
     buffer = io.BytesIO()
-    segno.make(link, error="m").save(buffer, kind="svg", scale=scale, border=2, xmldecl=False, svgns=True,
-                                      title=title or None, svgclass="qr", lineclass=None, dark="#000", light="#fff")
+    segno.make(link, error="m").save(
+        buffer,
+        kind="svg",
+        scale=scale,
+        border=2,
+        xmldecl=False,
+        svgns=True,
+        title=title or None,
+        svgclass="qr",
+        lineclass=None,
+        dark="#000",
+        light="#fff",
+    )
     return buffer.getvalue().decode()
 
 

@@ -19,7 +19,9 @@ def language_of(request: web.Request) -> str:
     return session_of(request).get("lang", "nb")
 
 
-def page(request: web.Request, template: str, context: dict[str, Any] | None = None, *, status: int = 200) -> web.Response:
+def page(
+    request: web.Request, template: str, context: dict[str, Any] | None = None, *, status: int = 200
+) -> web.Response:
     lang = language_of(request)
     values = {
         "_": lambda key, **kw: dashboard_text(lang, key, **kw),

@@ -84,7 +84,9 @@ async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamR
     else:
         expected = csrf_token(request)
     if not sent or not hmac.compare_digest(str(sent), expected):
-        raise web.HTTPForbidden(text="403: the form has expired or did not come from this site. Go back, reload and try again.")
+        raise web.HTTPForbidden(
+            text="403: the form has expired or did not come from this site. Go back, reload and try again."
+        )
     return await handler(request)
 
 

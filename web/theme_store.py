@@ -25,25 +25,36 @@ class ThemeCard:
 
 
 async def visible_themes(session: AsyncSession, campaign_id: int) -> list[Theme]:
-    rows = (await session.exec(
-        select(Theme).where(Theme.campaign_id == campaign_id, col(Theme.merged_into_id).is_(None), Theme.size > 0)
-    )).all()
+    rows = (
+        await session.exec(
+            select(Theme).where(Theme.campaign_id == campaign_id, col(Theme.merged_into_id).is_(None), Theme.size > 0)
+        )
+    ).all()
     return sorted(rows, key=lambda theme: (theme.is_other, -theme.size, theme.id))
 
 
 async def latest_run(session: AsyncSession, campaign_id: int) -> ThemeRun | None:
-    return (await session.exec(
-        select(ThemeRun).where(ThemeRun.campaign_id == campaign_id).order_by(col(ThemeRun.id).desc()).limit(1)
-    )).first()
+    return (
+        await session.exec(
+            select(ThemeRun).where(ThemeRun.campaign_id == campaign_id).order_by(col(ThemeRun.id).desc()).limit(1)
+        )
+    ).first()
 
 
 async def previous_campaign(session: AsyncSession, campaign: Campaign) -> Campaign | None:
     """The unit's latest earlier campaign that has themes."""
-    return (await session.exec(
-        select(Campaign).where(Campaign.unit_id == campaign.unit_id, col(Campaign.id) < campaign.id,
-                               col(Campaign.id).in_(select(Theme.campaign_id).where(Theme.size > 0)))
-        .order_by(col(Campaign.id).desc()).limit(1)
-    )).first()
+    return (
+        await session.exec(
+            select(Campaign)
+            .where(
+                Campaign.unit_id == campaign.unit_id,
+                col(Campaign.id) < campaign.id,
+                col(Campaign.id).in_(select(Theme.campaign_id).where(Theme.size > 0)),
+            )
+            .order_by(col(Campaign.id).desc())
+            .limit(1)
+        )
+    ).first()
 
 
 def _theme_identity(theme: Theme) -> str:
@@ -53,7 +64,11 @@ def _theme_identity(theme: Theme) -> str:
 async def theme_cards(session: AsyncSession, campaign: Campaign) -> tuple[list[ThemeCard], Campaign | None]:
     themes = await visible_themes(session, campaign.id)  # type: ignore[arg-type]
     quote_ids = [q for theme in themes for q in theme.quotes[:QUOTES_SHOWN]]
-    texts = dict((await session.exec(select(Answer.id, Answer.text).where(col(Answer.id).in_(quote_ids)))).all()) if quote_ids else {}
+    texts = (
+        dict((await session.exec(select(Answer.id, Answer.text).where(col(Answer.id).in_(quote_ids)))).all())
+        if quote_ids
+        else {}
+    )
     before = await previous_campaign(session, campaign)
     earlier: dict[str, float] = {}
     if before is not None:
@@ -85,10 +100,15 @@ async def merge_theme(session: AsyncSession, source: Theme, target: Theme) -> No
 async def recount(session: AsyncSession, campaign_id: int) -> None:
     await session.flush()
     themes = (await session.exec(select(Theme).where(Theme.campaign_id == campaign_id))).all()
-    counts = dict((await session.exec(
-        select(AnswerTheme.theme_id, func.count()).where(col(AnswerTheme.theme_id).in_([t.id for t in themes]))
-        .group_by(AnswerTheme.theme_id)
-    )).all())
+    counts = dict(
+        (
+            await session.exec(
+                select(AnswerTheme.theme_id, func.count())
+                .where(col(AnswerTheme.theme_id).in_([t.id for t in themes]))
+                .group_by(AnswerTheme.theme_id)
+            )
+        ).all()
+    )
     total = sum(counts.values())
     for theme in themes:
         theme.size = counts.get(theme.id, 0)

@@ -20,8 +20,10 @@ MAX_PER_ADDRESS = 10
 
 
 def attempt_keys(secret: str, email: str, address: str) -> tuple[str, str]:
-    return (f"account:{keyed_digest(secret, 'login-account', email.strip().lower())}",
-            f"ip:{keyed_digest(secret, 'login-ip', address)}")
+    return (
+        f"account:{keyed_digest(secret, 'login-account', email.strip().lower())}",
+        f"ip:{keyed_digest(secret, 'login-ip', address)}",
+    )
 
 
 async def is_throttled(session: AsyncSession, account_key: str, address_key: str) -> bool:

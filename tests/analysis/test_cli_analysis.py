@@ -17,16 +17,22 @@ DEV = Path(__file__).resolve().parents[1] / "data" / "answers" / "dev.jsonl"
 
 def viktig(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "VIKTIG_", "DATABASE_URL"))}
-    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'cli.db'}", VIKTIG_SECRET_KEY=TEST_SECRET,
-               VIKTIG_PUBLIC_URL="https://viktig.example.no")
-    result = subprocess.run([sys.executable, "-m", "viktig", *args], capture_output=True, text=True, env=env,
-                            cwd=tmp_path, timeout=120)
+    env.update(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'cli.db'}",
+        VIKTIG_SECRET_KEY=TEST_SECRET,
+        VIKTIG_PUBLIC_URL="https://viktig.example.no",
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "viktig", *args], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     return result
 
 
 def campaign_with_answers(tmp_path: Path, name: str, texts: list[str]) -> str:
-    code = json.loads(viktig(tmp_path, "campaign", "create", "--name", name, "--unit", "Sykehjemmet", "--json").stdout)["code"]
+    code = json.loads(viktig(tmp_path, "campaign", "create", "--name", name, "--unit", "Sykehjemmet", "--json").stdout)[
+        "code"
+    ]
     answers = tmp_path / f"{code}.jsonl"
     answers.write_text("\n".join(json.dumps({"text": t}, ensure_ascii=False) for t in texts), encoding="utf-8")
     viktig(tmp_path, "answers", "import", str(answers), "--campaign", code)

@@ -14,15 +14,33 @@ def run(texts: list[str], **options) -> dict[int, str]:  # type: ignore[no-untyp
 
 
 BACKGROUND = [
-    "god mat", "middagen", "trygghetsalarmen", "å være trygg", "gå tur", "komme meg ut", "de samme pleierne",
-    "at de har tid", "musikk", "hagen min", "få bo hjemme", "informasjon", "bli sett", "helsa", "smertefri",
+    "god mat",
+    "middagen",
+    "trygghetsalarmen",
+    "å være trygg",
+    "gå tur",
+    "komme meg ut",
+    "de samme pleierne",
+    "at de har tid",
+    "musikk",
+    "hagen min",
+    "få bo hjemme",
+    "informasjon",
+    "bli sett",
+    "helsa",
+    "smertefri",
 ]
 
 
 @pytest.mark.parametrize(
     "counterparts",
     [
-        ["barna og barnebarna mine", "borna og barneborna mine", "mina barn och barnbarn", "my children and grandchildren"],
+        [
+            "barna og barnebarna mine",
+            "borna og barneborna mine",
+            "mina barn och barnbarn",
+            "my children and grandchildren",
+        ],
         ["å ha noen å snakke med", "å ha nokon å snakke med", "att ha någon att prata med", "someone to talk to"],
         ["å klare meg selv", "å klare meg sjølv", "att klara mig själv", "managing on my own"],
         ["jeg vil ikke være alene", "eg vil ikkje vere åleine", "jag vill inte vara ensam", "not being alone"],
@@ -65,7 +83,12 @@ def test_same_answers_give_the_same_themes() -> None:
 
 def test_answers_outside_the_taxonomy_form_a_discovered_theme_with_its_own_label() -> None:
     texts = BACKGROUND * 2 + [
-        "pengene mine", "nok penger", "penger til mat", "å ha penger", "penger og pensjon", "at pengene strekker til",
+        "pengene mine",
+        "nok penger",
+        "penger til mat",
+        "å ha penger",
+        "penger og pensjon",
+        "at pengene strekker til",
     ]
     result = ThemePipeline().fit_transform([AnswerText(i, text) for i, text in enumerate(texts)])
     discovered = [theme for theme in result.themes if theme.taxonomy_key is None and not theme.is_other]
@@ -91,7 +114,10 @@ def write(tmp_path: Path, text: str) -> Path:
 
 
 def test_a_municipality_can_use_its_own_taxonomy(tmp_path: Path) -> None:
-    path = write(tmp_path, '[themes.bading]\nlabel = { nb = "Bading", nn = "Bading", sv = "Bad", en = "Swimming" }\nnb = ["bade", "svømme"]\n')
+    path = write(
+        tmp_path,
+        '[themes.bading]\nlabel = { nb = "Bading", nn = "Bading", sv = "Bad", en = "Swimming" }\nnb = ["bade", "svømme"]\n',
+    )
     keys = run(["bade i sjøen", "å svømme i bassenget", "familien"], taxonomy=path)
     assert keys[0] == keys[1] == "bading"
     assert keys[2] != "family"
@@ -101,10 +127,19 @@ def test_a_municipality_can_use_its_own_taxonomy(tmp_path: Path) -> None:
     ("content", "expected"),
     [
         ("[themes.family\nlabel = 1", "not valid TOML"),
-        ('[themes.family]\nlabel = { nb = "Familie", sv = "Familj", en = "Family" }\nnb = ["barn"]\n', "line 1, theme 'family': label is missing language(s) nn"),
-        ('\n\n[themes.food]\nlabel = { nb = "Mat", nn = "Mat", sv = "Mat", en = "Food" }\nnb = "mat"\n', "line 3, theme 'food': 'nb' must be a list"),
+        (
+            '[themes.family]\nlabel = { nb = "Familie", sv = "Familj", en = "Family" }\nnb = ["barn"]\n',
+            "line 1, theme 'family': label is missing language(s) nn",
+        ),
+        (
+            '\n\n[themes.food]\nlabel = { nb = "Mat", nn = "Mat", sv = "Mat", en = "Food" }\nnb = "mat"\n',
+            "line 3, theme 'food': 'nb' must be a list",
+        ),
         ('[themes.food]\nlabel = { nb = "Mat", nn = "Mat", sv = "Mat", en = "Food" }\n', "theme 'food': no seed terms"),
-        ('[themes.food]\nlabel = { nb = "Mat", nn = "Mat", sv = "Mat", en = "Food" }\nnb = ["mat"]\nde = ["essen"]\n', "unknown field(s) ['de']"),
+        (
+            '[themes.food]\nlabel = { nb = "Mat", nn = "Mat", sv = "Mat", en = "Food" }\nnb = ["mat"]\nde = ["essen"]\n',
+            "unknown field(s) ['de']",
+        ),
         ("", "no themes"),
     ],
 )

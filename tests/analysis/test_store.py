@@ -44,7 +44,7 @@ async def test_theme_ids_survive_a_rerun_with_more_answers(sessions, make_campai
     first = await analyse_campaign(sessions, campaign.code)  # default: a separate process
     assert sum(theme.size for theme in first) == len(first_part)
     assert {"family", "outdoors", "safety"} <= {theme.key for theme in first}
-    await add_answers(sessions, campaign, texts[len(first_part):])  # 20 % more
+    await add_answers(sessions, campaign, texts[len(first_part) :])  # 20 % more
     second = await analyse(sessions, campaign)
     assert sum(theme.size for theme in second) == len(texts)
     before = {theme.key: theme.id for theme in first}
@@ -62,7 +62,9 @@ async def test_a_managers_rename_survives_a_rerun(sessions, make_campaign) -> No
     await add_answers(sessions, campaign, dev_texts())
     await analyse(sessions, campaign)
     async with sessions() as session, session.begin():
-        family = (await session.exec(select(Theme).where(Theme.campaign_id == campaign.id, Theme.key == "family"))).one()
+        family = (
+            await session.exec(select(Theme).where(Theme.campaign_id == campaign.id, Theme.key == "family"))
+        ).one()
         family.label, family.label_locked = "De nærmeste", True
     await add_answers(sessions, campaign, ["barnebarna mine", "min familie"])
     summary = await analyse(sessions, campaign)
@@ -78,9 +80,13 @@ async def test_merges_and_manual_moves_are_respected(sessions, make_campaign) ->
     home, coping = themes["home"], themes["coping"]
     async with sessions() as session, session.begin():
         (await session.get(Theme, home.id)).merged_into_id = coping.id
-        moved = (await session.exec(
-            select(AnswerTheme).where(AnswerTheme.theme_id == themes["food"].id).order_by(col(AnswerTheme.answer_id))
-        )).first()
+        moved = (
+            await session.exec(
+                select(AnswerTheme)
+                .where(AnswerTheme.theme_id == themes["food"].id)
+                .order_by(col(AnswerTheme.answer_id))
+            )
+        ).first()
         moved.theme_id, moved.manual = themes["activities"].id, True
     sizes_before = home.size + coping.size
     summary = {theme.key: theme for theme in await analyse(sessions, campaign)}
@@ -104,14 +110,20 @@ async def test_new_answers_are_assigned_to_existing_themes(sessions, make_campai
     await add_answers(sessions, campaign, dev_texts())
     await analyse(sessions, campaign)
     runs_before = await count_runs(sessions, campaign)
-    await add_answers(sessions, campaign, ["oldebarna mine", "å gå tur i skogen", "qwerty zxcv", "eg vil ha tryggleiksalarm"])
+    await add_answers(
+        sessions, campaign, ["oldebarna mine", "å gå tur i skogen", "qwerty zxcv", "eg vil ha tryggleiksalarm"]
+    )
     assert await assign_new_answers(sessions, campaign.code) == 4
     assert await assign_new_answers(sessions, campaign.code) == 0
     async with sessions() as session:
-        rows = (await session.exec(
-            select(Answer.text, Theme.key).join(AnswerTheme, col(AnswerTheme.answer_id) == Answer.id)
-            .join(Theme, col(Theme.id) == AnswerTheme.theme_id).where(Answer.campaign_id == campaign.id)
-        )).all()
+        rows = (
+            await session.exec(
+                select(Answer.text, Theme.key)
+                .join(AnswerTheme, col(AnswerTheme.answer_id) == Answer.id)
+                .join(Theme, col(Theme.id) == AnswerTheme.theme_id)
+                .where(Answer.campaign_id == campaign.id)
+            )
+        ).all()
     keys = dict(rows)
     assert keys["oldebarna mine"] == "family"
     assert keys["å gå tur i skogen"] == "outdoors"

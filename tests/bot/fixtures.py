@@ -66,8 +66,11 @@ async def running_server(
     sock = bound_socket()
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     settings = Settings(
-        database_url=database_url, secret_key=TEST_SECRET, telegram_bot_token=fake.token,
-        telegram_api_base_url=fake.base_url, public_url=url if mode == "webhook" else None,
+        database_url=database_url,
+        secret_key=TEST_SECRET,
+        telegram_bot_token=fake.token,
+        telegram_api_base_url=fake.base_url,
+        public_url=url if mode == "webhook" else None,
     )
     ctx = AppContext.create(settings)
     app = server_app(ctx)
@@ -96,7 +99,7 @@ class Person:
     async def _push_and_wait(self, update: dict[str, Any], expect: int, timeout: float) -> list[str]:
         await self.fake.push(update)
         messages = await self.fake.wait_for_messages(self.chat_id, self.seen + expect, timeout=timeout)
-        new = [message["text"] for message in messages[self.seen:]]
+        new = [message["text"] for message in messages[self.seen :]]
         self.seen = len(messages)
         self.transcript.extend(new)
         return new
@@ -118,7 +121,8 @@ class Person:
     async def wait_answered(self, query_id: str, timeout: float = 15) -> dict[str, Any]:
         await self.fake._wait_until(
             lambda: any(answer["callback_query_id"] == query_id for answer in self.fake.answered_callbacks),
-            timeout, lambda: f"callback query {query_id} was not answered",
+            timeout,
+            lambda: f"callback query {query_id} was not answered",
         )
         return next(answer for answer in self.fake.answered_callbacks if answer["callback_query_id"] == query_id)
 
@@ -134,7 +138,9 @@ async def campaign_in(database_url: str, name: str = "Hva er viktig for deg-dage
     engine = create_engine(database_url)
     try:
         async with session_factory(engine)() as session, session.begin():
-            unit = await get_unit_by_name(session, "Hjemmetjenesten Øst") or await add_unit(session, "Hjemmetjenesten Øst")
+            unit = await get_unit_by_name(session, "Hjemmetjenesten Øst") or await add_unit(
+                session, "Hjemmetjenesten Øst"
+            )
             return await create_campaign(session, name=name, unit=unit, **options)
     finally:
         await engine.dispose()

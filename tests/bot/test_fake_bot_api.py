@@ -98,7 +98,10 @@ async def receivers() -> AsyncIterator[Callable[..., Awaitable[Receiver]]]:
 
 async def raw_call(fake: FakeBotApi, method: str, **form: str) -> dict[str, Any]:
     """A form POST like python-telegram-bot's, for parameters PTB itself would not let through."""
-    async with aiohttp.ClientSession() as session, session.post(f"{fake.base_url}{fake.token}/{method}", data=form) as response:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"{fake.base_url}{fake.token}/{method}", data=form) as response,
+    ):
         envelope: dict[str, Any] = await response.json()
         assert response.status == envelope.get("error_code", 200)
         return envelope
@@ -114,8 +117,17 @@ async def eventually(condition: Callable[[], bool], timeout: float = 5) -> None:
 # -- sending and validation ---------------------------------------------------------------------
 
 
-async def test_send_message_round_trip_returns_a_message(fake_bot_api: FakeBotApi, bot: telegram.Bot, known_chat: int) -> None:
-    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Ja", callback_data="consent:yes"), InlineKeyboardButton("Nei", callback_data="consent:no")]])
+async def test_send_message_round_trip_returns_a_message(
+    fake_bot_api: FakeBotApi, bot: telegram.Bot, known_chat: int
+) -> None:
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton("Ja", callback_data="consent:yes"),
+                InlineKeyboardButton("Nei", callback_data="consent:no"),
+            ]
+        ]
+    )
 
     first = await bot.send_message(known_chat, "Hva er viktig for deg?", reply_markup=keyboard)
     second = await bot.send_message(known_chat, "<b>Takk!</b>", parse_mode="HTML")
@@ -144,7 +156,9 @@ async def test_text_limit_is_4096_characters(fake_bot_api: FakeBotApi, bot: tele
     assert len(fake_bot_api.sent_messages(known_chat)) == 1
 
 
-async def test_empty_text_and_broken_html_are_violations(fake_bot_api: FakeBotApi, bot: telegram.Bot, known_chat: int) -> None:
+async def test_empty_text_and_broken_html_are_violations(
+    fake_bot_api: FakeBotApi, bot: telegram.Bot, known_chat: int
+) -> None:
     with pytest.raises(BadRequest, match="(?i)empty"):
         await bot.send_message(known_chat, "   ")
     with pytest.raises(BadRequest, match="(?i)parse entities"):
@@ -153,35 +167,65 @@ async def test_empty_text_and_broken_html_are_violations(fake_bot_api: FakeBotAp
     assert len(fake_bot_api.violations) == 2
 
 
-async def test_callback_data_is_limited_to_64_bytes_not_characters(fake_bot_api: FakeBotApi, bot: telegram.Bot, known_chat: int) -> None:
-    await bot.send_message(known_chat, "Velg", reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton("ok", callback_data="ø" * 32)]]))
+async def test_callback_data_is_limited_to_64_bytes_not_characters(
+    fake_bot_api: FakeBotApi, bot: telegram.Bot, known_chat: int
+) -> None:
+    await bot.send_message(
+        known_chat, "Velg", reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton("ok", callback_data="ø" * 32)]])
+    )
     assert fake_bot_api.violations == []
 
     with pytest.raises(BadRequest, match="(?i)button_data_invalid"):
-        await bot.send_message(known_chat, "Velg", reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton("ok", callback_data="a" * 65)]]))
+        await bot.send_message(
+            known_chat,
+            "Velg",
+            reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton("ok", callback_data="a" * 65)]]),
+        )
     with pytest.raises(BadRequest, match="(?i)66 bytes"):
-        await bot.send_message(known_chat, "Velg", reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton("ok", callback_data="ø" * 33)]]))
+        await bot.send_message(
+            known_chat,
+            "Velg",
+            reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton("ok", callback_data="ø" * 33)]]),
+        )
 
     assert len(fake_bot_api.violations) == 2
     assert all("callback_data" in violation for violation in fake_bot_api.violations)
 
 
-async def test_unknown_parameter_and_unknown_method_are_violations(fake_bot_api: FakeBotApi, bot: telegram.Bot, known_chat: int) -> None:
+async def test_unknown_parameter_and_unknown_method_are_violations(
+    fake_bot_api: FakeBotApi, bot: telegram.Bot, known_chat: int
+) -> None:
     with pytest.raises(BadRequest, match="(?i)unknown parameter 'colour'"):
         await bot.send_message(known_chat, "Hei", api_kwargs={"colour": "red"})
     with pytest.raises(EndPointNotFound):
         await bot.do_api_request("sendTelepathy", api_kwargs={"chat_id": known_chat})
 
-    assert fake_bot_api.violations == ["sendMessage: unknown parameter 'colour'", "sendTelepathy: no such method in Bot API 10.1"]
+    assert fake_bot_api.violations == [
+        "sendMessage: unknown parameter 'colour'",
+        "sendTelepathy: no such method in Bot API 10.1",
+    ]
 
 
 async def test_wrong_type_is_a_violation(fake_bot_api: FakeBotApi, bot: telegram.Bot, known_chat: int) -> None:
-    not_a_boolean = await raw_call(fake_bot_api, "sendMessage", chat_id=str(known_chat), text="Hei", disable_notification="perhaps")
-    button_without_text = await raw_call(fake_bot_api, "sendMessage", chat_id=str(known_chat), text="Hei", reply_markup=json.dumps({"inline_keyboard": [[{"callback_data": "x"}]]}))
-    not_json = await raw_call(fake_bot_api, "sendMessage", chat_id=str(known_chat), text="Hei", reply_markup="{inline_keyboard")
+    not_a_boolean = await raw_call(
+        fake_bot_api, "sendMessage", chat_id=str(known_chat), text="Hei", disable_notification="perhaps"
+    )
+    button_without_text = await raw_call(
+        fake_bot_api,
+        "sendMessage",
+        chat_id=str(known_chat),
+        text="Hei",
+        reply_markup=json.dumps({"inline_keyboard": [[{"callback_data": "x"}]]}),
+    )
+    not_json = await raw_call(
+        fake_bot_api, "sendMessage", chat_id=str(known_chat), text="Hei", reply_markup="{inline_keyboard"
+    )
 
     assert not_a_boolean["description"] == "Bad Request: 'disable_notification' must be a Boolean, got 'perhaps'"
-    assert button_without_text["description"] == "Bad Request: 'reply_markup.inline_keyboard[0][0]' (InlineKeyboardButton) lacks required field 'text'"
+    assert (
+        button_without_text["description"]
+        == "Bad Request: 'reply_markup.inline_keyboard[0][0]' (InlineKeyboardButton) lacks required field 'text'"
+    )
     assert "JSON-serialized" in not_json["description"]
     assert len(fake_bot_api.violations) == 3
 
@@ -205,9 +249,13 @@ async def test_query_string_and_json_bodies_are_understood(fake_bot_api: FakeBot
     async with aiohttp.ClientSession() as session:
         async with session.get(f"{url}/getMe") as response:
             me = await response.json()
-        async with session.post(f"{url}/sendMessage", json={"chat_id": known_chat, "text": "Hei", "reply_markup": markup}) as response:
+        async with session.post(
+            f"{url}/sendMessage", json={"chat_id": known_chat, "text": "Hei", "reply_markup": markup}
+        ) as response:
             sent = await response.json()
-        async with session.get(f"{url}/SENDMESSAGE", params={"chat_id": str(known_chat), "text": "Hei igjen"}) as response:
+        async with session.get(
+            f"{url}/SENDMESSAGE", params={"chat_id": str(known_chat), "text": "Hei igjen"}
+        ) as response:
             again = await response.json()
         async with session.post(f"{url}/nonsense") as response:
             missing = (response.status, await response.json())
@@ -227,7 +275,11 @@ async def test_application_polling_receives_pushed_updates(fake_bot_api: FakeBot
     async def on_start(update: telegram.Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         received.append(("start", list(context.args or [])))
         assert update.effective_chat is not None
-        await context.bot.send_message(update.effective_chat.id, "Velkommen", reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton("Ja", callback_data="consent:yes")]]))
+        await context.bot.send_message(
+            update.effective_chat.id,
+            "Velkommen",
+            reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton("Ja", callback_data="consent:yes")]]),
+        )
 
     async def on_text(update: telegram.Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         assert update.message is not None and update.message.text is not None
@@ -391,7 +443,9 @@ async def test_injected_429_raises_retry_after(fake_bot_api: FakeBotApi, bot: te
     assert fake_bot_api.violations == []
 
 
-async def test_injected_403_raises_forbidden_and_blocked_chats_stay_blocked(fake_bot_api: FakeBotApi, bot: telegram.Bot, known_chat: int) -> None:
+async def test_injected_403_raises_forbidden_and_blocked_chats_stay_blocked(
+    fake_bot_api: FakeBotApi, bot: telegram.Bot, known_chat: int
+) -> None:
     fake_bot_api.inject_error("sendMessage", error_code=403)
     with pytest.raises(Forbidden, match="(?i)bot was blocked by the user"):
         await bot.send_message(known_chat, "Hei")
@@ -406,7 +460,9 @@ async def test_injected_403_raises_forbidden_and_blocked_chats_stay_blocked(fake
     assert fake_bot_api.sent_messages(known_chat) == []
 
 
-async def test_edits_and_callback_answers_behave_like_telegram(fake_bot_api: FakeBotApi, bot: telegram.Bot, known_chat: int) -> None:
+async def test_edits_and_callback_answers_behave_like_telegram(
+    fake_bot_api: FakeBotApi, bot: telegram.Bot, known_chat: int
+) -> None:
     keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Bokmål", callback_data="lang:nb")]])
     message = await bot.send_message(known_chat, "Velg språk", reply_markup=keyboard)
     press = fake_bot_api.press(known_chat, "Bokmål")
@@ -427,7 +483,12 @@ async def test_edits_and_callback_answers_behave_like_telegram(fake_bot_api: Fak
     assert isinstance(edited, telegram.Message) and edited.reply_markup is None and edited.edit_date is not None
     assert fake_bot_api.answered_callbacks == [{"callback_query_id": query_id, "text": "Valgt"}]
     assert fake_bot_api.sent_messages(known_chat)[0] | {} == {
-        "message_id": message.message_id, "method": "sendMessage", "text": "Språk: bokmål", "reply_markup": None, "parse_mode": None, "edited": 1,
+        "message_id": message.message_id,
+        "method": "sendMessage",
+        "text": "Språk: bokmål",
+        "reply_markup": None,
+        "parse_mode": None,
+        "edited": 1,
     }
     assert len(fake_bot_api.violations) == 1 and "callback answer text" in fake_bot_api.violations[0]
     assert len(fake_bot_api.rejections) == 3
@@ -436,9 +497,14 @@ async def test_edits_and_callback_answers_behave_like_telegram(fake_bot_api: Fak
 async def test_set_my_commands_per_language_is_validated(fake_bot_api: FakeBotApi, bot: telegram.Bot) -> None:
     norwegian = [BotCommand("start", "Start samtalen"), BotCommand("slett_mine_data", "Slett svarene mine")]
     assert await bot.set_my_commands(norwegian, language_code="nb")
-    assert await bot.set_my_commands([BotCommand("start", "Start")], scope=BotCommandScopeAllPrivateChats(), language_code="en")
+    assert await bot.set_my_commands(
+        [BotCommand("start", "Start")], scope=BotCommandScopeAllPrivateChats(), language_code="en"
+    )
 
-    assert [command.command for command in await bot.get_my_commands(language_code="nb")] == ["start", "slett_mine_data"]
+    assert [command.command for command in await bot.get_my_commands(language_code="nb")] == [
+        "start",
+        "slett_mine_data",
+    ]
     assert await bot.get_my_commands(language_code="sv") == ()
     assert fake_bot_api.commands("en", {"type": "all_private_chats"}) == [{"command": "start", "description": "Start"}]
     assert fake_bot_api.violations == []
@@ -460,8 +526,12 @@ async def test_set_my_commands_per_language_is_validated(fake_bot_api: FakeBotAp
 # -- simulated users -----------------------------------------------------------------------------
 
 
-async def test_every_builder_makes_a_valid_update_that_ptb_parses(fake_bot_api: FakeBotApi, bot: telegram.Bot, known_chat: int) -> None:
-    await bot.send_message(known_chat, "Velg", reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton("Ja", callback_data="yes")]]))
+async def test_every_builder_makes_a_valid_update_that_ptb_parses(
+    fake_bot_api: FakeBotApi, bot: telegram.Bot, known_chat: int
+) -> None:
+    await bot.send_message(
+        known_chat, "Velg", reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton("Ja", callback_data="yes")]])
+    )
     updates = {
         "message": fake_bot_api.message(known_chat, "Hei", language_code="sv"),
         "command": fake_bot_api.command(known_chat, "start", "KODE1"),
@@ -494,10 +564,19 @@ async def test_every_builder_makes_a_valid_update_that_ptb_parses(fake_bot_api: 
     assert telegram.Update.de_json(updates["contact"], bot).message.contact.phone_number == "+4799999999"  # type: ignore[union-attr]
 
 
-async def test_fake_messages_match_the_specification(fake_bot_api: FakeBotApi, bot: telegram.Bot, known_chat: int) -> None:
+async def test_fake_messages_match_the_specification(
+    fake_bot_api: FakeBotApi, bot: telegram.Bot, known_chat: int
+) -> None:
     url = f"{fake_bot_api.base_url}{fake_bot_api.token}"
     async with aiohttp.ClientSession() as session:
-        async with session.post(f"{url}/sendMessage", data={"chat_id": str(known_chat), "text": "Hei", "reply_markup": json.dumps({"inline_keyboard": [[{"text": "a", "callback_data": "a"}]]})}) as response:
+        async with session.post(
+            f"{url}/sendMessage",
+            data={
+                "chat_id": str(known_chat),
+                "text": "Hei",
+                "reply_markup": json.dumps({"inline_keyboard": [[{"text": "a", "callback_data": "a"}]]}),
+            },
+        ) as response:
             message = (await response.json())["result"]
         async with session.get(f"{url}/getMe") as response:
             me = (await response.json())["result"]

@@ -25,7 +25,12 @@ ANSWERS = {
     "en": ["Seeing my grandchildren", "Coffee with the others", "Getting out for a walk"],
 }
 LANGUAGE_BUTTON = {"nn": "Nynorsk", "sv": "Svenska", "en": "English"}
-PROMPTS = {"nb": "Hva er viktig for deg?", "nn": "Kva er viktig for deg?", "sv": "Vad är viktigt för dig?", "en": "What matters to you?"}
+PROMPTS = {
+    "nb": "Hva er viktig for deg?",
+    "nn": "Kva er viktig for deg?",
+    "sv": "Vad är viktigt för dig?",
+    "en": "What matters to you?",
+}
 
 
 async def count(sessions, model) -> int:  # type: ignore[no-untyped-def]

@@ -30,7 +30,10 @@ def test_split_text_keeps_everything_and_cuts_at_boundaries() -> None:
 
 def test_keyboard_keeps_rows_and_refuses_long_callback_data() -> None:
     markup = keyboard(((Button("1", "3.s:1"), Button("2", "3.s:2")), (Button("Hopp over", "3.skip"),)))
-    assert markup is not None and [[b.callback_data for b in row] for row in markup.inline_keyboard] == [["3.s:1", "3.s:2"], ["3.skip"]]
+    assert markup is not None and [[b.callback_data for b in row] for row in markup.inline_keyboard] == [
+        ["3.s:1", "3.s:2"],
+        ["3.skip"],
+    ]
     assert keyboard(()) is None
     keyboard(((Button("ok", "æ" * 32),),))  # 64 bytes is allowed
     with pytest.raises(ValueError):
@@ -55,7 +58,9 @@ async def test_default_limits_pace_one_chat_and_all_chats(fake_bot_api: FakeBotA
         await fake_bot_api.push(fake_bot_api.message(chat, "hei"))
     async with telegram.Bot(fake_bot_api.token, base_url=fake_bot_api.base_url) as bot:
         sender = Sender(bot, OutgoingLimiter(SendLimits()), on_blocked=_never)
-        one_chat = asyncio.gather(*(sender.send_messages(chats[0], [OutgoingMessage(f"melding {n}")], "x") for n in range(5)))
+        one_chat = asyncio.gather(
+            *(sender.send_messages(chats[0], [OutgoingMessage(f"melding {n}")], "x") for n in range(5))
+        )
         many = asyncio.gather(*(sender.send_messages(chat, [OutgoingMessage("hei")], "x") for chat in chats[1:]))
         outcomes = await asyncio.gather(one_chat, many)
     assert {o for group in outcomes for o in group} == {Delivery.sent}

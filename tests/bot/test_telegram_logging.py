@@ -25,8 +25,17 @@ CHAT = 5_550_123
 def debug_log(fake_bot_api: FakeBotApi) -> Iterator[io.StringIO]:
     """The production logging set-up at DEBUG, written to a buffer; the previous set-up restored afterwards."""
     root = logging.getLogger()
-    saved = (root.level, list(root.handlers), getattr(root, "_viktig_configured", None), dict(logging.root.manager.loggerDict))
-    levels = {name: logger.level for name, logger in logging.root.manager.loggerDict.items() if isinstance(logger, logging.Logger)}
+    saved = (
+        root.level,
+        list(root.handlers),
+        getattr(root, "_viktig_configured", None),
+        dict(logging.root.manager.loggerDict),
+    )
+    levels = {
+        name: logger.level
+        for name, logger in logging.root.manager.loggerDict.items()
+        if isinstance(logger, logging.Logger)
+    }
     if hasattr(root, "_viktig_configured"):
         del root._viktig_configured  # type: ignore[attr-defined]
     setup_logging(Settings(secret_key="x" * 16, telegram_bot_token=fake_bot_api.token, log_level="DEBUG"))

@@ -18,7 +18,11 @@ from tests.support.fake_bot_api import FakeBotApi
 async def test_due_reminders_are_sent_once_in_the_persons_language(fake_bot_api: FakeBotApi, database_url: str) -> None:
     campaign = await campaign_in(database_url, reminder_after_hours=2)
     async with running_server(fake_bot_api, database_url, "webhook", reminder_interval=None) as server:
-        people = [Person(fake_bot_api, 6_700_001, "nb"), Person(fake_bot_api, 6_700_002, "sv"), Person(fake_bot_api, 6_700_003, "nb")]
+        people = [
+            Person(fake_bot_api, 6_700_001, "nb"),
+            Person(fake_bot_api, 6_700_002, "sv"),
+            Person(fake_bot_api, 6_700_003, "nb"),
+        ]
         for person in people[:2]:
             if person.language_code == "sv":
                 await person.start(campaign.code)

@@ -38,7 +38,9 @@ async def test_200_people_at_once_all_complete(fake_bot_api: FakeBotApi, sqlite_
         async with server.ctx.sessions() as session:
             texts = list((await session.exec(select(Answer.text))).all())
             completed = await session.scalar(
-                select(func.count()).select_from(Conversation).where(Conversation.status == ConversationStatus.completed.value)
+                select(func.count())
+                .select_from(Conversation)
+                .where(Conversation.status == ConversationStatus.completed.value)
             )
     expected = sorted(f"Svar {n} {part}" for n in range(PEOPLE) for part in "abc")
     assert sorted(texts) == expected  # none lost, none twice

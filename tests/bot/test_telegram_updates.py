@@ -48,14 +48,20 @@ async def at_first_question(fake: FakeBotApi, code: str, chat_id: int = CHAT) ->
     return person
 
 
-async def test_unreadable_content_gets_a_friendly_text_and_nothing_is_stored(fake_bot_api: FakeBotApi, sqlite_url: str) -> None:
+async def test_unreadable_content_gets_a_friendly_text_and_nothing_is_stored(
+    fake_bot_api: FakeBotApi, sqlite_url: str
+) -> None:
     campaign = await campaign_in(sqlite_url)
     phone = "+4791234567"
     async with running_server(fake_bot_api, sqlite_url, "webhook") as server:
         person = await at_first_question(fake_bot_api, campaign.code)
         kinds = {
-            "sticker": fake_bot_api.sticker(CHAT), "voice": fake_bot_api.voice(CHAT), "photo": fake_bot_api.photo(CHAT, caption="Meg"),
-            "video": fake_bot_api.video(CHAT), "document": fake_bot_api.document(CHAT), "location": fake_bot_api.location(CHAT),
+            "sticker": fake_bot_api.sticker(CHAT),
+            "voice": fake_bot_api.voice(CHAT),
+            "photo": fake_bot_api.photo(CHAT, caption="Meg"),
+            "video": fake_bot_api.video(CHAT),
+            "document": fake_bot_api.document(CHAT),
+            "location": fake_bot_api.location(CHAT),
             "contact": fake_bot_api.contact(CHAT, phone_number=phone),
         }
         for kind, update in kinds.items():
@@ -85,7 +91,9 @@ async def test_group_chats_are_declined_and_nothing_is_stored(fake_bot_api: Fake
     campaign = await campaign_in(sqlite_url)
     group = -100_555_001
     async with running_server(fake_bot_api, sqlite_url, "webhook") as server:
-        await fake_bot_api.push(fake_bot_api.command(group, "start", campaign.code, chat_type="supergroup", language_code="en"))
+        await fake_bot_api.push(
+            fake_bot_api.command(group, "start", campaign.code, chat_type="supergroup", language_code="en")
+        )
         await fake_bot_api.push(fake_bot_api.group_message(group, "Hei bot, hva er dette?"))
         messages = await fake_bot_api.wait_for_messages(group, 2)
         assert [message["text"] for message in messages] == [t("en", "error.group_chat"), t("nb", "error.group_chat")]
@@ -95,7 +103,9 @@ async def test_group_chats_are_declined_and_nothing_is_stored(fake_bot_api: Fake
     assert fake_bot_api.violations == []
 
 
-async def test_a_4096_character_text_is_kept_whole_and_long_replies_are_split(fake_bot_api: FakeBotApi, sqlite_url: str) -> None:
+async def test_a_4096_character_text_is_kept_whole_and_long_replies_are_split(
+    fake_bot_api: FakeBotApi, sqlite_url: str
+) -> None:
     campaign = await campaign_in(sqlite_url)
     words = ("Det viktigste for meg er at dagene har innhold og at jeg får være med på noe. " * 60)[:4096]
     assert len(words) == 4096
@@ -132,7 +142,9 @@ async def test_stale_and_double_tapped_buttons_do_no_harm(fake_bot_api: FakeBotA
         person = Person(fake_bot_api, CHAT)
         await person.start(campaign.code)
         consent = fake_bot_api.press(CHAT, t("nb", "consent.yes"))
-        double_tap = fake_bot_api.callback(CHAT, consent["callback_query"]["data"], message_id=consent["callback_query"]["message"]["message_id"])
+        double_tap = fake_bot_api.callback(
+            CHAT, consent["callback_query"]["data"], message_id=consent["callback_query"]["message"]["message_id"]
+        )
         await person._push_and_wait(consent, 1, 10)
         await person._push_and_wait(double_tap, 0, 10)
         answer = await person.wait_answered(double_tap["callback_query"]["id"])
@@ -154,24 +166,32 @@ async def test_webhook_without_the_secret_is_refused(fake_bot_api: FakeBotApi, s
             for headers in ({}, {SECRET_HEADER: "wrong"}):
                 async with client.post(f"{server.url}/telegram/webhook", json=update, headers=headers) as response:
                     assert response.status == 403
-            async with client.post(f"{server.url}/telegram/webhook", json=update, headers={SECRET_HEADER: webhook_secret(TEST_SECRET)}) as response:
+            async with client.post(
+                f"{server.url}/telegram/webhook", json=update, headers={SECRET_HEADER: webhook_secret(TEST_SECRET)}
+            ) as response:
                 assert response.status == 200
         assert fake_bot_api.webhook is not None and fake_bot_api.webhook.secret_token == webhook_secret(TEST_SECRET)
         assert await count(server.ctx.sessions, ProcessedUpdate) == 1
     assert fake_bot_api.violations == []
 
 
-async def test_a_database_failure_answers_5xx_and_telegram_delivers_again(fake_bot_api: FakeBotApi, sqlite_url: str) -> None:
+async def test_a_database_failure_answers_5xx_and_telegram_delivers_again(
+    fake_bot_api: FakeBotApi, sqlite_url: str
+) -> None:
     campaign = await campaign_in(sqlite_url)
     path = sqlite_url.removeprefix("sqlite:///")
     async with running_server(fake_bot_api, sqlite_url, "webhook") as server:
         person = await at_first_question(fake_bot_api, campaign.code)
         with sqlite3.connect(path) as db:
-            db.execute("CREATE TRIGGER disk_trouble BEFORE INSERT ON processed_update BEGIN SELECT RAISE(ABORT, 'disk trouble'); END")
+            db.execute(
+                "CREATE TRIGGER disk_trouble BEFORE INSERT ON processed_update BEGIN SELECT RAISE(ABORT, 'disk trouble'); END"
+            )
         update = fake_bot_api.message(CHAT, "Kortspill på tirsdager")
         fake_bot_api.retry_delay = fake_bot_api.max_retry_delay = 0.2
         await fake_bot_api.push(update)
-        await eventually(lambda: any(a.update_id == update["update_id"] and a.status == 503 for a in fake_bot_api.delivery_log))
+        await eventually(
+            lambda: any(a.update_id == update["update_id"] and a.status == 503 for a in fake_bot_api.delivery_log)
+        )
         assert await answers(server.ctx.sessions) == []
         with sqlite3.connect(path) as db:
             db.execute("DROP TRIGGER disk_trouble")

@@ -19,12 +19,23 @@ from viktig.migrate import head_revision
 @pytest.fixture
 def viktig(tmp_path: Path):  # type: ignore[no-untyped-def]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "VIKTIG_", "DATABASE_URL"))}
-    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'cli.db'}", VIKTIG_SECRET_KEY=TEST_SECRET,
-               VIKTIG_PUBLIC_URL="https://viktig.example.no", TELEGRAM_BOT_USERNAME="viktig_test_bot")
+    env.update(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'cli.db'}",
+        VIKTIG_SECRET_KEY=TEST_SECRET,
+        VIKTIG_PUBLIC_URL="https://viktig.example.no",
+        TELEGRAM_BOT_USERNAME="viktig_test_bot",
+    )
 
     def run(*args: str, input: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run([sys.executable, "-m", "viktig", *args], input=input, capture_output=True,
-                                text=True, env=env, cwd=tmp_path, timeout=60)
+        result = subprocess.run(
+            [sys.executable, "-m", "viktig", *args],
+            input=input,
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            timeout=60,
+        )
         if check and result.returncode != 0:
             raise AssertionError(f"viktig {' '.join(args)} failed ({result.returncode}):\n{result.stderr}")
         return result
@@ -35,16 +46,31 @@ def viktig(tmp_path: Path):  # type: ignore[no-untyped-def]
 def test_campaign_lifecycle_import_and_export(viktig, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     assert f"revision {head_revision()}" in viktig("db", "upgrade").stdout
     viktig("unit", "add", "Hjemmetjenesten Øst")
-    created = json.loads(viktig("campaign", "create", "--name", "Dagen 2026", "--unit", "Hjemmetjenesten Øst", "--json").stdout)
+    created = json.loads(
+        viktig("campaign", "create", "--name", "Dagen 2026", "--unit", "Hjemmetjenesten Øst", "--json").stdout
+    )
     assert created["status"] == "live" and len(created["code"]) == 10 and isinstance(created["id"], int)
     assert created["deep_link"] == f"https://t.me/viktig_test_bot?start={created['code']}"
     assert created["web_link"] == f"https://viktig.example.no/s/{created['code']}"
-    draft = json.loads(viktig("campaign", "create", "--name", "Senere", "--unit", "Hjemmetjenesten Øst", "--draft",
-                              "--languages", "sv,en", "--anonymous", "--json").stdout)
+    draft = json.loads(
+        viktig(
+            "campaign",
+            "create",
+            "--name",
+            "Senere",
+            "--unit",
+            "Hjemmetjenesten Øst",
+            "--draft",
+            "--languages",
+            "sv,en",
+            "--anonymous",
+            "--json",
+        ).stdout
+    )
     assert draft["status"] == "draft" and draft["languages"] == ["sv", "en"] and draft["anonymous"] is True
 
     cards = tmp_path / "kort.csv"
-    cards.write_bytes("tekst;language\r\nÅ være med familien;nb\r\n\"To linjer\r\nher\";nb\r\n".encode("cp1252"))
+    cards.write_bytes('tekst;language\r\nÅ være med familien;nb\r\n"To linjer\r\nher";nb\r\n'.encode("cp1252"))
     assert "imported 2 answers" in viktig("answers", "import", str(cards), "--campaign", created["code"]).stdout
 
     listed = json.loads(viktig("campaign", "list", "--json").stdout)
@@ -53,7 +79,10 @@ def test_campaign_lifecycle_import_and_export(viktig, tmp_path: Path) -> None:  
     viktig("campaign", "close", created["code"])
     assert json.loads(viktig("campaign", "open", created["code"], "--json").stdout)["status"] == "live"
 
-    rows = [json.loads(line) for line in viktig("export", "--campaign", created["code"], "--format", "jsonl").stdout.splitlines()]
+    rows = [
+        json.loads(line)
+        for line in viktig("export", "--campaign", created["code"], "--format", "jsonl").stdout.splitlines()
+    ]
     assert [row["text"] for row in rows] == ["Å være med familien", "To linjer\nher"]
     assert {row["source"] for row in rows} == {"paper"} and rows[0]["unit"] == "Hjemmetjenesten Øst"
     out = tmp_path / "svar.csv"
@@ -77,8 +106,14 @@ def test_clear_errors(viktig, tmp_path: Path) -> None:  # type: ignore[no-untype
     assert result.returncode == 1 and "nothing was imported" in result.stderr and "'text' column" in result.stderr
     result = viktig("export", "--campaign", "nope", check=False)
     assert result.returncode == 1 and "no campaign with code 'nope'" in result.stderr
-    env_result = subprocess.run([sys.executable, "-m", "viktig", "campaign", "list"], capture_output=True, text=True,
-                                env={**os.environ, "PORT": "abc"}, cwd=tmp_path, timeout=60)
+    env_result = subprocess.run(
+        [sys.executable, "-m", "viktig", "campaign", "list"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PORT": "abc"},
+        cwd=tmp_path,
+        timeout=60,
+    )
     assert env_result.returncode == 2 and "PORT must be a number" in env_result.stderr
 
 
@@ -86,14 +121,23 @@ def test_survey_import(viktig, tmp_path: Path) -> None:  # type: ignore[no-untyp
     viktig("db", "upgrade")
     good = tmp_path / "rehab.toml"
     texts = lambda text: "\n".join(f'{lang} = "{text}"' for lang in ("nb", "nn", "sv", "en"))  # noqa: E731
-    good.write_text(f'key = "rehab"\n[title]\n{texts("Rehab")}\n[[questions]]\nkey = "maal"\n[questions.prompt]\n{texts("Hva er målet ditt?")}\n', encoding="utf-8")
+    good.write_text(
+        f'key = "rehab"\n[title]\n{texts("Rehab")}\n[[questions]]\nkey = "maal"\n[questions.prompt]\n{texts("Hva er målet ditt?")}\n',
+        encoding="utf-8",
+    )
     assert "survey 'rehab' version 1 with 1 questions is ready" in viktig("survey", "import", str(good)).stdout
     broken = tmp_path / "broken.toml"
     broken.write_text('key = "x"\n[[questions]]\nkey = "q"\n', encoding="utf-8")
     result = viktig("survey", "import", str(broken), check=False)
-    assert result.returncode == 1 and "title: expected a table" in result.stderr and "question 1 ('q') prompt" in result.stderr
+    assert (
+        result.returncode == 1
+        and "title: expected a table" in result.stderr
+        and "question 1 ('q') prompt" in result.stderr
+    )
     viktig("unit", "add", "Rehab-teamet")
-    created = json.loads(viktig("campaign", "create", "--name", "3 uker", "--unit", "Rehab-teamet", "--survey", "rehab", "--json").stdout)
+    created = json.loads(
+        viktig("campaign", "create", "--name", "3 uker", "--unit", "Rehab-teamet", "--survey", "rehab", "--json").stdout
+    )
     assert created["survey"] == "rehab"
 
 
@@ -106,10 +150,20 @@ def test_terminal_chat_records_staff_answers(viktig) -> None:  # type: ignore[no
     result = viktig("chat", "--campaign", code, "--language", "nb", input=session)
     assert "Hva er viktig for deg?" in result.stdout and "Tusen takk" in result.stdout
     rows = [json.loads(line) for line in viktig("export", "--campaign", code).stdout.splitlines()]
-    assert [(row["text"], row["source"]) for row in rows] == [("Å gå tur med hunden", "staff"), ("Synge i koret", "staff")]
+    assert [(row["text"], row["source"]) for row in rows] == [
+        ("Å gå tur med hunden", "staff"),
+        ("Synge i koret", "staff"),
+    ]
 
 
 def test_help_everywhere(viktig) -> None:  # type: ignore[no-untyped-def]
-    for args in (["--help"], ["campaign", "create", "--help"], ["answers", "import", "--help"], ["export", "--help"],
-                 ["chat", "--help"], ["db", "upgrade", "--help"], ["serve", "--help"]):
+    for args in (
+        ["--help"],
+        ["campaign", "create", "--help"],
+        ["answers", "import", "--help"],
+        ["export", "--help"],
+        ["chat", "--help"],
+        ["db", "upgrade", "--help"],
+        ["serve", "--help"],
+    ):
         assert "usage: viktig" in viktig(*args).stdout

@@ -59,15 +59,27 @@ def _viktig(*args: str) -> subprocess.CompletedProcess[str]:
 async def _rows(url: str) -> tuple[list[tuple], list[tuple], list[int]]:  # type: ignore[type-arg]
     engine = create_engine(url)
     async with session_factory(engine)() as session:
-        answers = [(a.id, a.text, a.position, a.conversation_id, a.created_at.astimezone(timezone.utc) if a.created_at.tzinfo else a.created_at.replace(tzinfo=timezone.utc))
-                   for a in await session.exec(select(Answer).order_by(col(Answer.id)))]
+        answers = [
+            (
+                a.id,
+                a.text,
+                a.position,
+                a.conversation_id,
+                a.created_at.astimezone(timezone.utc)
+                if a.created_at.tzinfo
+                else a.created_at.replace(tzinfo=timezone.utc),
+            )
+            for a in await session.exec(select(Answer).order_by(col(Answer.id)))
+        ]
         themes = [(t.id, t.key, t.merged_into_id) for t in await session.exec(select(Theme).order_by(col(Theme.id)))]
         log_ids = [entry.id for entry in await session.exec(select(AccessLogEntry))]
     await engine.dispose()
     return answers, themes, log_ids  # type: ignore[return-value]
 
 
-async def test_copy_sqlite_to_postgresql_keeps_every_row_and_id(sqlite_url: str, postgres_url: str, tmp_path: Path) -> None:
+async def test_copy_sqlite_to_postgresql_keeps_every_row_and_id(
+    sqlite_url: str, postgres_url: str, tmp_path: Path
+) -> None:
     sessions = session_factory(create_engine(sqlite_url))
 
     async def make_campaign(**options):  # type: ignore[no-untyped-def]

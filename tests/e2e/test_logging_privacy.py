@@ -23,7 +23,11 @@ from surveys.models import ProcessedUpdate
 
 CHAT = 6_300_777
 PHONE = "+4791122334"
-ANSWERS = ["Å lese avisen sammen med Ingrid hver tirsdag", "Fotpleie og hjelp med dusjen", "Mer tid til samtale om sorgen"]
+ANSWERS = [
+    "Å lese avisen sammen med Ingrid hver tirsdag",
+    "Fotpleie og hjelp med dusjen",
+    "Mer tid til samtale om sorgen",
+]
 
 
 def assert_clean(log: str, secrets: dict[str, str]) -> None:
@@ -56,8 +60,16 @@ async def test_telegram_conversation_at_debug_leaks_nothing(sqlite_url: str, mod
     assert "telegram" in log and len(log.splitlines()) > 50  # the capture caught the libraries' chatter
     assert any(name in log for name in ("httpx", "telegram.ext", "sqlalchemy.engine"))
     secrets = {f"answer {i}": text for i, text in enumerate(ANSWERS)}
-    secrets.update({"bot token": fake.token, "token secret part": fake.token.split(":", 1)[1], "chat id": str(CHAT),
-                    "phone": PHONE, "phone digits": PHONE[-8:], "secret key": TEST_SECRET})
+    secrets.update(
+        {
+            "bot token": fake.token,
+            "token secret part": fake.token.split(":", 1)[1],
+            "chat id": str(CHAT),
+            "phone": PHONE,
+            "phone digits": PHONE[-8:],
+            "secret key": TEST_SECRET,
+        }
+    )
     if webhook_secret:
         secrets["webhook secret"] = webhook_secret
     assert_clean(log, secrets)

@@ -71,8 +71,9 @@ CHANNEL_IDENTIFIERS = {
 
 def viktig(url: str, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DATABASE_URL": url, "VIKTIG_SECRET_KEY": TEST_SECRET, "VIKTIG_LOG_LEVEL": "DEBUG"}
-    result = subprocess.run([sys.executable, "-m", "viktig", *args], input=stdin, env=env, capture_output=True,
-                            text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "viktig", *args], input=stdin, env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, f"viktig {args[0]} failed: {result.stderr[-2000:]}"
     return result
 
@@ -125,11 +126,12 @@ def exports(url: str, code: str, tmp_path: Path) -> tuple[dict[str, str], str]:
         logs.append(viktig(url, "export", "--campaign", code, "--format", fmt, "--out", str(out)).stderr)
         if fmt == "xlsx":
             sheet = load_workbook(out, read_only=True).active
-            texts[fmt] = "\n".join(str(cell) for row in sheet.iter_rows(values_only=True) for cell in row if cell is not None)
+            texts[fmt] = "\n".join(
+                str(cell) for row in sheet.iter_rows(values_only=True) for cell in row if cell is not None
+            )
         else:
             texts[fmt] = out.read_text(encoding="utf-8-sig")
     return texts, "\n".join(logs)
-
 
 
 @pytest.mark.parametrize("channel", ["terminal", "importer", "web", "telegram"])
@@ -152,7 +154,9 @@ async def test_identifiers_never_reach_the_database_exports_or_logs(
     stored = [row[0] for row in query(sqlite_url, "SELECT text FROM answer ORDER BY id")]
     assert len(stored) == 2, stored
     assert "[fødselsnummer]" in stored[0] and "[telefonnummer]" in stored[0]
-    assert stored[0] == redact(answers[0], "nb") and stored[1] == answers[1]  # the e-mail placeholder too; plain text kept
+    assert (
+        stored[0] == redact(answers[0], "nb") and stored[1] == answers[1]
+    )  # the e-mail placeholder too; plain text kept
 
     export_texts, export_log = exports(sqlite_url, campaign.code, tmp_path)
     for fmt, text in export_texts.items():
@@ -162,7 +166,9 @@ async def test_identifiers_never_reach_the_database_exports_or_logs(
     leaks["channel log"] = [value for value in raw if value in channel_log]
     leaks["export log"] = [value for value in raw if value in export_log]
     leaks.update(texts_in(sqlite_file_bytes(sqlite_url, checkpoint=False), raw))
-    leaks.update({f"{name} after checkpoint": hits for name, hits in texts_in(sqlite_file_bytes(sqlite_url), raw).items()})
+    leaks.update(
+        {f"{name} after checkpoint": hits for name, hits in texts_in(sqlite_file_bytes(sqlite_url), raw).items()}
+    )
     assert {where: hits for where, hits in leaks.items() if hits} == {}
     assert texts_in(sqlite_file_bytes(sqlite_url), [answers[1]])  # the file scan finds what is there
 
@@ -198,7 +204,9 @@ async def through_web(url: str, code: str, answers: list[str]) -> str:
                 assert csrf, "the chat page has no CSRF field"
                 for number, text in enumerate(("ja", first, "nei", second, "ja")):
                     form = {"text": text, "nonce": f"n{number}", "csrf_token": csrf.group(1)}
-                    async with client.post(f"{base}/s/{code}", data=form, headers={"Accept": "application/json"}) as response:
+                    async with client.post(
+                        f"{base}/s/{code}", data=form, headers={"Accept": "application/json"}
+                    ) as response:
                         assert response.status == 200, await response.text()
                         reply = await response.json()
                         assert not reply["duplicate"]
@@ -219,8 +227,10 @@ def make_campaign_in():  # type: ignore[no-untyped-def]
 def test_generated_numbers_pass_both_control_digits_and_a_changed_digit_fails() -> None:
     def valid(number: str) -> bool:
         digits = [int(c) for c in number]
-        return (sum(w * d for w, d in zip((*WEIGHTS_1, 1), digits[:10])) % 11 == 0
-                and sum(w * d for w, d in zip((*WEIGHTS_2, 1), digits)) % 11 == 0)
+        return (
+            sum(w * d for w, d in zip((*WEIGHTS_1, 1), digits[:10])) % 11 == 0
+            and sum(w * d for w, d in zip((*WEIGHTS_2, 1), digits)) % 11 == 0
+        )
 
     for identifiers in CHANNEL_IDENTIFIERS.values():
         assert len(identifiers.fnr) == 11 and valid(identifiers.fnr)

@@ -58,14 +58,18 @@ async def _stored_answers(url: str) -> dict[int | None, list[str]]:
 
 async def test_two_processes_300_respondents_duplicates_and_a_kill(fresh_postgres: str, tmp_path: Path) -> None:
     code = (await campaign_in(fresh_postgres, languages="nb")).code
-    fake = FakeBotApi(retry_delay=0.05, max_retry_delay=0.5, max_delivery_attempts=200, duplicate_probability=0.1, seed=4)
+    fake = FakeBotApi(
+        retry_delay=0.05, max_retry_delay=0.5, max_delivery_attempts=200, duplicate_probability=0.1, seed=4
+    )
     async with fake:
         # Telegram's 30 messages/s per bot would make this a test of patience; it tests correctness under load.
         cluster = ServeCluster(fresh_postgres, fake, 2, tmp_path, TEST_SECRET, extra_env={"TELEGRAM_SEND_RATE": "2000"})
         try:
             await cluster.start()
             chats = [FIRST_CHAT + index for index in range(RESPONDENTS)]
-            runs = [asyncio.create_task(answer_survey(fake, chat, code, _answers(chat), reply_timeout=8)) for chat in chats]
+            runs = [
+                asyncio.create_task(answer_survey(fake, chat, code, _answers(chat), reply_timeout=8)) for chat in chats
+            ]
 
             # Kill the second process once a third of all answers are in (mid-run: many updates in flight).
             while sum(len(fake.sent_messages(chat)) for chat in chats) < RESPONDENTS * (2 + ANSWERS_EACH) // 3:
@@ -92,14 +96,22 @@ async def test_two_processes_300_respondents_duplicates_and_a_kill(fresh_postgre
     assert len(delivered_ids) - len(set(delivered_ids)) >= 50, "the fake should have delivered some updates twice"
     after_kill = fake.delivery_log[killed_at:]
     dead = cluster.processes[1].base_url
-    assert any(entry.target.startswith(dead) and not isinstance(entry.status, int) for entry in after_kill), "deliveries to the killed process failed"
+    assert any(entry.target.startswith(dead) and not isinstance(entry.status, int) for entry in after_kill), (
+        "deliveries to the killed process failed"
+    )
     # A person may miss a reply only for an update the killed process was handling when it died (it may have
     # committed the answer but not sent the reply; the redelivered update is then a duplicate and gets none).
-    cut_off = {entry.update_id for entry in after_kill if entry.target.startswith(dead) and entry.status not in (200, "ClientConnectorError")}
+    cut_off = {
+        entry.update_id
+        for entry in after_kill
+        if entry.target.startswith(dead) and entry.status not in (200, "ClientConnectorError")
+    }
     missing = sum(run.missing_replies for run in results)
-    print(f"scale-out: {sum(r.updates for r in results)} updates, {len(delivered_ids) - len(set(delivered_ids))} delivered twice, "
-          f"{len(cut_off)} cut off by the kill, {missing} replies missing, statuses to the dead process after the kill: "
-          f"{sorted({str(e.status) for e in after_kill if e.target.startswith(dead)})}")
+    print(
+        f"scale-out: {sum(r.updates for r in results)} updates, {len(delivered_ids) - len(set(delivered_ids))} delivered twice, "
+        f"{len(cut_off)} cut off by the kill, {missing} replies missing, statuses to the dead process after the kill: "
+        f"{sorted({str(e.status) for e in after_kill if e.target.startswith(dead)})}"
+    )
     assert missing <= len(cut_off)
     assert codes[0] == 0, "the surviving process shuts down cleanly on SIGTERM"
 
@@ -122,7 +134,12 @@ async def test_one_respondents_burst_split_over_two_processes_is_serialised(post
         await engines[1].handle(Incoming(kind=IncomingKind.choice, payload=consent, **who))
         sends = []
         for index in range(10):
-            message = Incoming(kind=IncomingKind.text, text=f"Person {number} svar {index}", update_key=f"burst:{number}:{index}", **who)
+            message = Incoming(
+                kind=IncomingKind.text,
+                text=f"Person {number} svar {index}",
+                update_key=f"burst:{number}:{index}",
+                **who,
+            )
             sends.append(engines[index % 2].handle(message))
             if index % 3 == 0:  # a redelivery racing the original, on the other process
                 sends.append(engines[(index + 1) % 2].handle(message))
@@ -147,17 +164,25 @@ async def test_one_respondents_burst_split_over_two_processes_is_serialised(post
         assert len({answer.text for answer in stored}) == 10
 
 
-async def test_sigterm_finishes_in_flight_updates_and_a_new_process_takes_over(fresh_postgres: str, tmp_path: Path) -> None:
+async def test_sigterm_finishes_in_flight_updates_and_a_new_process_takes_over(
+    fresh_postgres: str, tmp_path: Path
+) -> None:
     """A deploy: SIGTERM while 100 people are mid-survey. In-flight updates finish (answer stored and reply sent), so
     nobody misses a reply; the next process receives what Telegram still holds, and nothing is stored twice."""
     code = (await campaign_in(fresh_postgres, languages="nb")).code
     async with FakeBotApi(retry_delay=0.05, max_retry_delay=0.5, max_delivery_attempts=400) as fake:
-        old = ServeCluster(fresh_postgres, fake, 1, tmp_path / "old", TEST_SECRET, extra_env={"TELEGRAM_SEND_RATE": "2000"})
-        new = ServeCluster(fresh_postgres, fake, 1, tmp_path / "new", TEST_SECRET, extra_env={"TELEGRAM_SEND_RATE": "2000"})
+        old = ServeCluster(
+            fresh_postgres, fake, 1, tmp_path / "old", TEST_SECRET, extra_env={"TELEGRAM_SEND_RATE": "2000"}
+        )
+        new = ServeCluster(
+            fresh_postgres, fake, 1, tmp_path / "new", TEST_SECRET, extra_env={"TELEGRAM_SEND_RATE": "2000"}
+        )
         chats = [FIRST_CHAT + 10_000 + index for index in range(100)]
         try:
             await old.start()
-            runs = [asyncio.create_task(answer_survey(fake, chat, code, _answers(chat), reply_timeout=30)) for chat in chats]
+            runs = [
+                asyncio.create_task(answer_survey(fake, chat, code, _answers(chat), reply_timeout=30)) for chat in chats
+            ]
             while sum(len(fake.sent_messages(chat)) for chat in chats) < 150:
                 await asyncio.sleep(0.02)
             [exit_code] = await old.stop()  # SIGTERM, then wait

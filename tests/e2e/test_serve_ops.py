@@ -35,6 +35,7 @@ async def served(sqlite_url: str):  # type: ignore[no-untyped-def]
         raise RuntimeError("database went away")
 
     app.router.add_get("/s/{code}", fine)
+
     async def busy(_request: web.Request) -> web.Response:
         return web.Response(status=503, text="storage unavailable, deliver again")
 
@@ -79,7 +80,13 @@ async def test_metrics_count_requests_by_route_pattern_not_by_path(served: str) 
 def _serve(sqlite_url: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "VIKTIG_", "DATABASE_URL"))}
     env.update(DATABASE_URL=sqlite_url, VIKTIG_SECRET_KEY=TEST_SECRET, PYTHONPATH=str(ROOT))
-    return subprocess.run([sys.executable, "-m", "viktig", "serve", "--port", "0", *args], env=env, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "viktig", "serve", "--port", "0", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_sqlite_refuses_several_processes_and_names_postgresql(sqlite_url: str) -> None:
@@ -102,7 +109,9 @@ def _children(pid: int) -> set[int]:
 
 @pytest.mark.postgres
 @pytest.mark.slow
-def test_processes_share_one_port_a_killed_one_is_restarted_and_sigterm_stops_all(postgres_url: str, tmp_path: Path) -> None:
+def test_processes_share_one_port_a_killed_one_is_restarted_and_sigterm_stops_all(
+    postgres_url: str, tmp_path: Path
+) -> None:
     import queue
     import signal
     import threading
@@ -113,10 +122,18 @@ def test_processes_share_one_port_a_killed_one_is_restarted_and_sigterm_stops_al
 
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "VIKTIG_", "DATABASE_URL"))}
-    env.update(DATABASE_URL=postgres_url, VIKTIG_SECRET_KEY=TEST_SECRET,
-               PYTHONPATH=os.pathsep.join(filter(None, [os.environ.get("PYTHONPATH"), str(ROOT)])))
-    parent = subprocess.Popen([sys.executable, "-m", "viktig", "serve", "--processes", "2", "--port", str(port)],
-                              env=env, cwd=tmp_path, stderr=subprocess.PIPE, text=True)
+    env.update(
+        DATABASE_URL=postgres_url,
+        VIKTIG_SECRET_KEY=TEST_SECRET,
+        PYTHONPATH=os.pathsep.join(filter(None, [os.environ.get("PYTHONPATH"), str(ROOT)])),
+    )
+    parent = subprocess.Popen(
+        [sys.executable, "-m", "viktig", "serve", "--processes", "2", "--port", str(port)],
+        env=env,
+        cwd=tmp_path,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     lines: queue.Queue[str] = queue.Queue()
     seen: list[str] = []
     assert parent.stderr is not None

@@ -83,8 +83,13 @@ async def test_kill_9_mid_campaign_and_restart_loses_nothing(sqlite_url: str) ->
     url = f"http://127.0.0.1:{port}"
     async with FakeBotApi(retry_delay=0.05, max_retry_delay=0.5, max_delivery_attempts=400) as fake:
         env = os.environ | {
-            "DATABASE_URL": sqlite_url, "VIKTIG_SECRET_KEY": TEST_SECRET, "TELEGRAM_BOT_TOKEN": fake.token,
-            "TELEGRAM_API_BASE_URL": fake.base_url, "VIKTIG_PUBLIC_URL": url, "HOST": "127.0.0.1", "PORT": str(port),
+            "DATABASE_URL": sqlite_url,
+            "VIKTIG_SECRET_KEY": TEST_SECRET,
+            "TELEGRAM_BOT_TOKEN": fake.token,
+            "TELEGRAM_API_BASE_URL": fake.base_url,
+            "VIKTIG_PUBLIC_URL": url,
+            "HOST": "127.0.0.1",
+            "PORT": str(port),
             "VIKTIG_LOG_LEVEL": "WARNING",
         }
         process = serve(env)
@@ -111,7 +116,9 @@ async def test_kill_9_mid_campaign_and_restart_loses_nothing(sqlite_url: str) ->
     engine = create_engine(sqlite_url)
     async with session_factory(engine)() as session:
         stored = sorted((await session.exec(select(Answer.text))).all())
-        statuses = (await session.exec(select(Conversation.status).where(col(Conversation.campaign_id) == campaign.id))).all()
+        statuses = (
+            await session.exec(select(Conversation.status).where(col(Conversation.campaign_id) == campaign.id))
+        ).all()
     await engine.dispose()
     assert stored == sorted(text for answers in written for text in answers)  # each once, none lost
     assert list(statuses) == [ConversationStatus.completed.value] * PEOPLE

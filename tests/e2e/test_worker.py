@@ -57,12 +57,16 @@ async def test_two_schedulers_never_run_the_same_job_at_once(contexts) -> None: 
     first, second = contexts
     payload = SlowJob()
     job = Job("slow", timedelta(hours=1), payload)
-    results = await asyncio.gather(Scheduler(first, [job]).run_job(job, force=True), Scheduler(second, [job]).run_job(job, force=True))
+    results = await asyncio.gather(
+        Scheduler(first, [job]).run_job(job, force=True), Scheduler(second, [job]).run_job(job, force=True)
+    )
     assert sorted(result.outcome for result in results) == ["ok", "skipped_locked"]
     assert payload.most_at_once == 1 and payload.runs == 1
     async with first.sessions() as session:
         record = await session.get(JobRun, "slow")
-    assert record is not None and record.runs == 1 and record.last_outcome == "ok" and record.last_summary == {"items": 2}
+    assert (
+        record is not None and record.runs == 1 and record.last_outcome == "ok" and record.last_summary == {"items": 2}
+    )
 
 
 async def test_the_schedule_is_shared_so_a_second_worker_does_not_rerun_a_job(contexts) -> None:  # type: ignore[no-untyped-def]
@@ -104,7 +108,9 @@ async def test_a_stop_request_lets_the_running_job_finish_and_starts_no_other(co
     assert slow.runs == 1 and other.runs == 0
 
 
-async def test_only_live_campaigns_with_answers_newer_than_their_last_analysis_are_picked(contexts, make_campaign) -> None:  # type: ignore[no-untyped-def]
+async def test_only_live_campaigns_with_answers_newer_than_their_last_analysis_are_picked(
+    contexts, make_campaign
+) -> None:  # type: ignore[no-untyped-def]
     ctx, _second = contexts
     fresh = await make_campaign(name="Fersk")
     analysed = await make_campaign(name="Analysert")
@@ -122,16 +128,35 @@ def test_a_second_worker_on_one_sqlite_database_is_refused(sqlite_url: str, tmp_
     env = _env(sqlite_url)
     lock = Path(sqlite_url.removeprefix("sqlite:///")).resolve()
     with exclusive_file_lock(lock.with_name(lock.name + ".worker.lock")):
-        refused = subprocess.run([sys.executable, "-m", "viktig", "worker", "--once"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+        refused = subprocess.run(
+            [sys.executable, "-m", "viktig", "worker", "--once"],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     assert refused.returncode == 1
     assert "SQLite supports one worker" in refused.stderr and "PostgreSQL" in refused.stderr
-    alone = subprocess.run([sys.executable, "-m", "viktig", "worker", "--once"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    alone = subprocess.run(
+        [sys.executable, "-m", "viktig", "worker", "--once"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert alone.returncode == 0, alone.stderr
 
 
 def test_sigterm_stops_a_looping_worker_cleanly(sqlite_url: str, tmp_path: Path) -> None:
-    process = subprocess.Popen([sys.executable, "-m", "viktig", "worker", "--tick", "0.2"],
-                               env=_env(sqlite_url), cwd=tmp_path, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "viktig", "worker", "--tick", "0.2"],
+        env=_env(sqlite_url),
+        cwd=tmp_path,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert process.stderr is not None
     seen = []
     for line in process.stderr:
@@ -168,11 +193,15 @@ async def _conversations_with_due_reminders(url: str, chats: list[int]) -> None:
     sessions = session_factory(engine)
     async with sessions() as session, session.begin():
         unit = await add_unit(session, "Hjemmetjenesten Vest")
-        code = (await create_campaign(session, name="Påminnelser", unit=unit, languages="nb", reminder_after_hours=2)).code
+        code = (
+            await create_campaign(session, name="Påminnelser", unit=unit, languages="nb", reminder_after_hours=2)
+        ).code
     conversations = ConversationEngine(sessions, secret_key=TEST_SECRET)
     for chat in chats:
         person = {"channel": "telegram", "user_ref": str(chat), "address": str(chat), "language_hint": "nb"}
-        started = await conversations.handle(Incoming(kind=IncomingKind.command, command="start", argument=code, **person))
+        started = await conversations.handle(
+            Incoming(kind=IncomingKind.command, command="start", argument=code, **person)
+        )
         consent = next(b.payload for m in started.messages for b in m.flat_buttons if b.label == "Ja, jeg vil svare")
         await conversations.handle(Incoming(kind=IncomingKind.choice, payload=consent, **person))
     async with sessions() as session, session.begin():
@@ -190,8 +219,21 @@ async def test_two_worker_processes_never_send_the_same_reminder_twice(postgres_
     async with FakeBotApi(require_known_chats=False) as fake:
         env = _env(postgres_url, TELEGRAM_BOT_TOKEN=fake.token, TELEGRAM_API_BASE_URL=fake.base_url)
         # Both check every 0.1 s and may run the reminder job every 0.2 s: they contend all the time.
-        command = [sys.executable, "-m", "viktig", "worker", "--job", "reminders", "--every", "reminders=0.2", "--tick", "0.1"]
-        workers = [subprocess.Popen(command, env=env, cwd=tmp_path, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+        command = [
+            sys.executable,
+            "-m",
+            "viktig",
+            "worker",
+            "--job",
+            "reminders",
+            "--every",
+            "reminders=0.2",
+            "--tick",
+            "0.1",
+        ]
+        workers = [
+            subprocess.Popen(command, env=env, cwd=tmp_path, stderr=subprocess.PIPE, text=True) for _ in range(2)
+        ]
         try:
             await fake.wait_for_calls("sendMessage", REMINDED, timeout=60)
             await asyncio.sleep(1.5)  # time for a second send, if there were one
@@ -208,20 +250,36 @@ async def test_two_worker_processes_never_send_the_same_reminder_twice(postgres_
     assert all(count >= 1 for count in finished), "both workers ran the job (taking turns)"
 
 
-def test_worker_once_analyses_a_live_campaign_with_new_answers_then_finds_nothing_new(sqlite_url: str, tmp_path: Path) -> None:
+def test_worker_once_analyses_a_live_campaign_with_new_answers_then_finds_nothing_new(
+    sqlite_url: str, tmp_path: Path
+) -> None:
     import json
     import sqlite3
 
     env = _env(sqlite_url)
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "viktig", *args], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=180)
+        return subprocess.run(
+            [sys.executable, "-m", "viktig", *args], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=180
+        )
 
     run("unit", "add", "Sykehjemmet")
     code = json.loads(run("campaign", "create", "--name", "Dagen", "--unit", "Sykehjemmet", "--json").stdout)["code"]
     cards = tmp_path / "kort.csv"
-    cards.write_text("tekst\n" + "\n".join(["Å være sammen med familien", "Gå tur ute i frisk luft", "Familien kommer på besøk",
-                                           "Turer i skogen", "God mat og kaffe", "Kaffe med de andre"]) + "\n")
+    cards.write_text(
+        "tekst\n"
+        + "\n".join(
+            [
+                "Å være sammen med familien",
+                "Gå tur ute i frisk luft",
+                "Familien kommer på besøk",
+                "Turer i skogen",
+                "God mat og kaffe",
+                "Kaffe med de andre",
+            ]
+        )
+        + "\n"
+    )
     assert run("answers", "import", str(cards), "--campaign", code).returncode == 0
     first = run("worker", "--once", "--job", "analysis")
     assert first.returncode == 0, first.stderr

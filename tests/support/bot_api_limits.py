@@ -24,13 +24,40 @@ MAX_COMMANDS = 100
 PARSE_MODES = frozenset({"HTML", "Markdown", "MarkdownV2"})
 CHAT_ACTIONS = frozenset(
     {
-        "typing", "upload_photo", "record_video", "upload_video", "record_voice", "upload_voice",
-        "upload_document", "choose_sticker", "find_location", "record_video_note", "upload_video_note",
+        "typing",
+        "upload_photo",
+        "record_video",
+        "upload_video",
+        "record_voice",
+        "upload_voice",
+        "upload_document",
+        "choose_sticker",
+        "find_location",
+        "record_video_note",
+        "upload_video_note",
     }
 )
 # Formatting options, HTML style: the tags Telegram understands.
 HTML_TAGS = frozenset(
-    {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler", "a", "code", "pre", "blockquote", "tg-emoji", "tg-time"}
+    {
+        "b",
+        "strong",
+        "i",
+        "em",
+        "u",
+        "ins",
+        "s",
+        "strike",
+        "del",
+        "span",
+        "tg-spoiler",
+        "a",
+        "code",
+        "pre",
+        "blockquote",
+        "tg-emoji",
+        "tg-time",
+    }
 )
 # InlineKeyboardButton: "Exactly one of the fields other than text, icon_custom_emoji_id, and style must be used".
 _BUTTON_DECORATION = frozenset({"text", "icon_custom_emoji_id", "style"})
@@ -79,7 +106,9 @@ def _html_visible_text(text: str) -> str:
             raise ValueError(f'can\'t parse entities: Unsupported start tag "{name}" at byte offset {offset}')
         if closing:
             if not open_tags or open_tags[-1] != name:
-                raise ValueError(f'can\'t parse entities: Unmatched end tag at byte offset {offset}, expected "</{open_tags[-1] if open_tags else ""}>", found "</{name}>"')
+                raise ValueError(
+                    f'can\'t parse entities: Unmatched end tag at byte offset {offset}, expected "</{open_tags[-1] if open_tags else ""}>", found "</{name}>"'
+                )
             open_tags.pop()
         else:
             open_tags.append(name)
@@ -159,7 +188,11 @@ def _caption(caption: str, siblings: dict[str, Any]) -> str | None:
         visible = visible_text(caption, siblings.get("parse_mode"))
     except ValueError as error:
         return str(error)
-    return None if len(visible) <= MAX_CAPTION else f"message caption is too long ({len(visible)} characters, at most {MAX_CAPTION})"
+    return (
+        None
+        if len(visible) <= MAX_CAPTION
+        else f"message caption is too long ({len(visible)} characters, at most {MAX_CAPTION})"
+    )
 
 
 def _one_button_action(button: dict[str, Any]) -> str | None:

@@ -131,7 +131,10 @@ class BotApiSpec:
     def _convert_one(self, value: Any, type_name: str, path: str, files: dict[str, UploadedFile]) -> Any:
         if type_name.startswith(_ARRAY):
             items = _decoded(value, list, path, type_name)
-            return [self._convert(item, [type_name[len(_ARRAY) :]], f"{path}[{index}]", files) for index, item in enumerate(items)]
+            return [
+                self._convert(item, [type_name[len(_ARRAY) :]], f"{path}[{index}]", files)
+                for index, item in enumerate(items)
+            ]
         if type_name == "String":
             if not isinstance(value, str):
                 raise _Mismatch(f"'{path}' must be a String, got {type(value).__name__}")
@@ -155,7 +158,9 @@ class BotApiSpec:
             return self._convert(value, spec["subtypes"], path, files)
         return self._convert_object(_decoded(value, dict, path, type_name), type_name, spec, path, files)
 
-    def _convert_object(self, value: dict[str, Any], type_name: str, spec: dict[str, Any], path: str, files: dict[str, UploadedFile]) -> dict[str, Any]:
+    def _convert_object(
+        self, value: dict[str, Any], type_name: str, spec: dict[str, Any], path: str, files: dict[str, UploadedFile]
+    ) -> dict[str, Any]:
         constant = _discriminator(spec)
         if constant is not None and value.get(constant[0]) != constant[1]:
             raise _Mismatch(f"'{path}.{constant[0]}' must be '{constant[1]}' for {type_name}", wrong_kind=True)

@@ -24,8 +24,15 @@ class ChatDriver:
 
     async def send(self, kind: IncomingKind, **values: object) -> Reply:
         values.setdefault("update_key", f"{self.channel}:{next(_update_ids)}")
-        incoming = Incoming(channel=self.channel, user_ref=self.user_ref, kind=kind, language_hint=self.language_hint,
-                            campaign_code=self.campaign_code, source=self.source, **values)  # type: ignore[arg-type]
+        incoming = Incoming(
+            channel=self.channel,
+            user_ref=self.user_ref,
+            kind=kind,
+            language_hint=self.language_hint,
+            campaign_code=self.campaign_code,
+            source=self.source,
+            **values,
+        )  # type: ignore[arg-type]
         self.last = await self.engine.handle(incoming)
         self.transcript.extend(self.last.texts)
         return self.last
@@ -43,7 +50,9 @@ class ChatDriver:
         for button in self.buttons():
             if button.label == label:
                 return button
-        raise AssertionError(f"no button {label!r}; buttons: {[b.label for b in self.buttons()]}; texts: {self.last.texts}")
+        raise AssertionError(
+            f"no button {label!r}; buttons: {[b.label for b in self.buttons()]}; texts: {self.last.texts}"
+        )
 
     async def press(self, label: str) -> Reply:
         return await self.send(IncomingKind.choice, payload=self.button(label).payload)

@@ -240,7 +240,11 @@ class FakeBotApi(SimulatedUsers):
     def duplicate(self, update_ids: list[int] | set[int] | tuple[int, ...]) -> None:
         """Deliver these updates twice (once more right away if they were already delivered)."""
         for update_id in update_ids:
-            delivered = update_id in self._state.archive and update_id not in self._state.pending and update_id not in self._state.in_flight
+            delivered = (
+                update_id in self._state.archive
+                and update_id not in self._state.pending
+                and update_id not in self._state.in_flight
+            )
             if not delivered:
                 self._state.duplicates_wanted.add(update_id)
             elif self.webhook is None:
@@ -272,7 +276,11 @@ class FakeBotApi(SimulatedUsers):
         if error_code == 429 and retry_after is None:
             retry_after = 1
         if description is None:
-            description = f"Too Many Requests: retry after {retry_after}" if error_code == 429 else DEFAULT_DESCRIPTIONS.get(error_code, "Bad Request: injected error")
+            description = (
+                f"Too Many Requests: retry after {retry_after}"
+                if error_code == 429
+                else DEFAULT_DESCRIPTIONS.get(error_code, "Bad Request: injected error")
+            )
         self._state.injected.append(InjectedError(method, chat_id, error_code, description, retry_after, times))
 
     def block_chat(self, chat_id: int) -> None:
@@ -305,7 +313,9 @@ class FakeBotApi(SimulatedUsers):
         await self._wait_until(
             lambda: len(self._state.sent.get(chat_id, [])) >= count,
             timeout,
-            lambda: f"chat {chat_id} has {len(self._state.sent.get(chat_id, []))} message(s) from the bot, expected {count}",
+            lambda: (
+                f"chat {chat_id} has {len(self._state.sent.get(chat_id, []))} message(s) from the bot, expected {count}"
+            ),
         )
         return self.sent_messages(chat_id)
 
@@ -342,7 +352,9 @@ class FakeBotApi(SimulatedUsers):
         status, payload = await self.execute(requested, raw, files)
         return web.json_response(payload, status=status)
 
-    async def execute(self, requested: str, raw: dict[str, Any], files: dict[str, UploadedFile] | None = None) -> tuple[int, dict[str, Any]]:
+    async def execute(
+        self, requested: str, raw: dict[str, Any], files: dict[str, UploadedFile] | None = None
+    ) -> tuple[int, dict[str, Any]]:
         """Run one Bot API call as Telegram would; returns the HTTP status and the JSON envelope."""
         method = self.spec.method_name(requested)
         if method is None:
@@ -400,7 +412,10 @@ class FakeBotApi(SimulatedUsers):
     async def _get_updates(self, params: dict[str, Any]) -> list[Update]:
         state = self._state
         if self.webhook is not None:
-            raise _Refusal(409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first")
+            raise _Refusal(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first",
+            )
         if "allowed_updates" in params:
             state.poll_allowed_updates = params["allowed_updates"]
         offset, limit = params.get("offset", 0), params.get("limit", 100)
@@ -424,7 +439,9 @@ class FakeBotApi(SimulatedUsers):
 
     def _poll_batch(self, offset: int, limit: int) -> list[Update]:
         state = self._state
-        for update_id in [uid for uid, update in state.pending.items() if not self._allowed(update, state.poll_allowed_updates)]:
+        for update_id in [
+            uid for uid, update in state.pending.items() if not self._allowed(update, state.poll_allowed_updates)
+        ]:
             del state.pending[update_id]
         waiting = list(state.pending.values())
         if offset < 0:
@@ -446,7 +463,9 @@ class FakeBotApi(SimulatedUsers):
         if not re.match(r"https?://[^/\s]+", url):
             raise _Refusal(400, "Bad Request: bad webhook: invalid URL")
         # Real Telegram requires HTTPS on ports 443, 80, 88 or 8443; like a local Bot API server, the fake takes plain HTTP.
-        self.webhook = Webhook(url, params.get("secret_token"), params.get("max_connections", 40), params.get("allowed_updates"))
+        self.webhook = Webhook(
+            url, params.get("secret_token"), params.get("max_connections", 40), params.get("allowed_updates")
+        )
         if params.get("drop_pending_updates"):
             self._state.pending.clear()
         self._changed_state()
@@ -461,7 +480,11 @@ class FakeBotApi(SimulatedUsers):
 
     def _get_webhook_info(self, _params: dict[str, Any]) -> dict[str, Any]:
         webhook = self.webhook
-        info: dict[str, Any] = {"url": webhook.url if webhook else "", "has_custom_certificate": False, "pending_update_count": len(self._state.pending)}
+        info: dict[str, Any] = {
+            "url": webhook.url if webhook else "",
+            "has_custom_certificate": False,
+            "pending_update_count": len(self._state.pending),
+        }
         if webhook is not None:
             info["max_connections"] = webhook.max_connections
             if webhook.allowed_updates is not None:
@@ -476,14 +499,26 @@ class FakeBotApi(SimulatedUsers):
 
     def _new_bot_message(self, method: str, params: dict[str, Any], **content: Any) -> dict[str, Any]:
         chat = self._target_chat(params["chat_id"])
-        message: dict[str, Any] = {"message_id": self.next_message_id(chat["id"]), "from": dict(self.bot_user), "chat": chat, "date": int(time.time())}
+        message: dict[str, Any] = {
+            "message_id": self.next_message_id(chat["id"]),
+            "from": dict(self.bot_user),
+            "chat": chat,
+            "date": int(time.time()),
+        }
         message.update(content)
         markup = params.get("reply_markup")
         if markup and "inline_keyboard" in markup:
             # Telegram echoes only inline keyboards in the returned Message.
             message["reply_markup"] = markup
         self._bot_messages[(chat["id"], message["message_id"])] = message
-        record = {"message_id": message["message_id"], "method": method, "text": content.get("text", content.get("caption")), "reply_markup": markup, "parse_mode": params.get("parse_mode"), "edited": 0}
+        record = {
+            "message_id": message["message_id"],
+            "method": method,
+            "text": content.get("text", content.get("caption")),
+            "reply_markup": markup,
+            "parse_mode": params.get("parse_mode"),
+            "edited": 0,
+        }
         self._state.sent.setdefault(chat["id"], []).append(record)
         self._notify()
         return copy.deepcopy(message)
@@ -562,7 +597,9 @@ class FakeBotApi(SimulatedUsers):
             return True
         if returns and returns[0].startswith("Array of"):
             return []
-        raise _Refusal(400, f"Bad Request: the fake Bot API does not simulate {method} (returns {' or '.join(returns)})")
+        raise _Refusal(
+            400, f"Bad Request: the fake Bot API does not simulate {method} (returns {' or '.join(returns)})"
+        )
 
     def _target_chat(self, chat_id: int | str) -> dict[str, Any]:
         if chat_id in self._state.blocked_chats:
@@ -641,7 +678,11 @@ class FakeBotApi(SimulatedUsers):
             if isinstance(status, int) and 200 <= status < 300:
                 return True
             webhook.last_error_date = int(time.time())
-            webhook.last_error_message = f"Wrong response from the webhook: {status}" if isinstance(status, int) else f"Connection failed: {status}"
+            webhook.last_error_message = (
+                f"Wrong response from the webhook: {status}"
+                if isinstance(status, int)
+                else f"Connection failed: {status}"
+            )
             await asyncio.sleep(delay)
             delay = min(delay * 2, self.max_retry_delay)
         self.dropped_updates.append(update)
@@ -711,7 +752,23 @@ class FakeBotApi(SimulatedUsers):
 
     # -- control endpoints for standalone use ---------------------------------------------------
 
-    _BUILDERS = frozenset({"message", "group_message", "command", "edited_message", "callback", "press", "sticker", "photo", "voice", "video", "document", "location", "contact"})
+    _BUILDERS = frozenset(
+        {
+            "message",
+            "group_message",
+            "command",
+            "edited_message",
+            "callback",
+            "press",
+            "sticker",
+            "photo",
+            "voice",
+            "video",
+            "document",
+            "location",
+            "contact",
+        }
+    )
 
     async def _handle_control_push(self, request: web.Request) -> web.Response:
         """POST /_fake/updates/<builder> with the builder's keyword arguments as JSON; pushes the update."""
@@ -793,15 +850,26 @@ def _queue_key(update: Update) -> Any:
 
 
 async def _serve(arguments: argparse.Namespace) -> None:
-    fake = FakeBotApi(arguments.token, bot_username=arguments.username, host=arguments.host, port=arguments.port, require_known_chats=not arguments.any_chat)
+    fake = FakeBotApi(
+        arguments.token,
+        bot_username=arguments.username,
+        host=arguments.host,
+        port=arguments.port,
+        require_known_chats=not arguments.any_chat,
+    )
     async with fake:
         print(f"Fake Telegram Bot API on {fake.base_url} (token {fake.token}, bot @{arguments.username})", flush=True)
-        print(f"Simulate users: POST {fake.base_url[:-4]}/_fake/updates/message with JSON {{\"chat_id\": 1001, \"text\": \"Hei\"}}", flush=True)
+        print(
+            f'Simulate users: POST {fake.base_url[:-4]}/_fake/updates/message with JSON {{"chat_id": 1001, "text": "Hei"}}',
+            flush=True,
+        )
         await asyncio.Event().wait()
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Run the fake Telegram Bot API server (for manual trials and benchmarks).")
+    parser = argparse.ArgumentParser(
+        description="Run the fake Telegram Bot API server (for manual trials and benchmarks)."
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8081)
     parser.add_argument("--token", default=DEFAULT_TOKEN)

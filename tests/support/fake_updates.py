@@ -53,7 +53,13 @@ class SimulatedUsers:
         **content: Any,
     ) -> Update:
         """A new message from a user; `content` adds fields such as sticker=..., caption=..."""
-        user = self.user(chat_id if user_id is None and chat_type == "private" else user_id or GROUP_MEMBER_ID, first_name, last_name, username, language_code)
+        user = self.user(
+            chat_id if user_id is None and chat_type == "private" else user_id or GROUP_MEMBER_ID,
+            first_name,
+            last_name,
+            username,
+            language_code,
+        )
         message: dict[str, Any] = {
             "message_id": self.next_message_id(chat_id),
             "from": user,
@@ -67,7 +73,9 @@ class SimulatedUsers:
         message.update(content)
         return self._update("message", message)
 
-    def group_message(self, chat_id: int, text: str, *, user_id: int = GROUP_MEMBER_ID, chat_type: str = "group", **options: Any) -> Update:
+    def group_message(
+        self, chat_id: int, text: str, *, user_id: int = GROUP_MEMBER_ID, chat_type: str = "group", **options: Any
+    ) -> Update:
         """A message in a group or supergroup (chat ids of groups are negative in Telegram)."""
         return self.message(chat_id, text, user_id=user_id, chat_type=chat_type, **options)
 
@@ -93,11 +101,20 @@ class SimulatedUsers:
         return update
 
     def sticker(self, chat_id: int, emoji: str = "👍", **options: Any) -> Update:
-        sticker = self._file("sticker") | {"type": "regular", "width": 512, "height": 512, "is_animated": False, "is_video": False, "emoji": emoji}
+        sticker = self._file("sticker") | {
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+            "emoji": emoji,
+        }
         return self.message(chat_id, sticker=sticker, **options)
 
     def photo(self, chat_id: int, caption: str | None = None, **options: Any) -> Update:
-        sizes = [self._file("photo") | {"width": w, "height": h, "file_size": w * h // 8} for w, h in ((90, 68), (1280, 960))]
+        sizes = [
+            self._file("photo") | {"width": w, "height": h, "file_size": w * h // 8} for w, h in ((90, 68), (1280, 960))
+        ]
         return self.message(chat_id, photo=sizes, **_caption(caption), **options)
 
     def voice(self, chat_id: int, duration: int = 4, **options: Any) -> Update:
@@ -105,17 +122,32 @@ class SimulatedUsers:
         return self.message(chat_id, voice=voice, **options)
 
     def video(self, chat_id: int, duration: int = 7, caption: str | None = None, **options: Any) -> Update:
-        video = self._file("video") | {"width": 1280, "height": 720, "duration": duration, "mime_type": "video/mp4", "file_size": 250_000 * duration}
+        video = self._file("video") | {
+            "width": 1280,
+            "height": 720,
+            "duration": duration,
+            "mime_type": "video/mp4",
+            "file_size": 250_000 * duration,
+        }
         return self.message(chat_id, video=video, **_caption(caption), **options)
 
-    def document(self, chat_id: int, file_name: str = "notat.pdf", mime_type: str = "application/pdf", **options: Any) -> Update:
+    def document(
+        self, chat_id: int, file_name: str = "notat.pdf", mime_type: str = "application/pdf", **options: Any
+    ) -> Update:
         document = self._file("document") | {"file_name": file_name, "mime_type": mime_type, "file_size": 48_213}
         return self.message(chat_id, document=document, **options)
 
     def location(self, chat_id: int, latitude: float = OSLO[0], longitude: float = OSLO[1], **options: Any) -> Update:
         return self.message(chat_id, location={"latitude": latitude, "longitude": longitude}, **options)
 
-    def contact(self, chat_id: int, phone_number: str = "+4791234567", first_name: str = "Kari", own: bool = True, **options: Any) -> Update:
+    def contact(
+        self,
+        chat_id: int,
+        phone_number: str = "+4791234567",
+        first_name: str = "Kari",
+        own: bool = True,
+        **options: Any,
+    ) -> Update:
         """A shared contact; `own` means the user shared their own number (Telegram adds user_id)."""
         contact: dict[str, Any] = {"phone_number": phone_number, "first_name": first_name}
         if own:
@@ -170,7 +202,13 @@ class SimulatedUsers:
     # -- parts ----------------------------------------------------------------------------------
 
     @staticmethod
-    def user(user_id: int, first_name: str = "Kari", last_name: str | None = None, username: str | None = None, language_code: str | None = "nb") -> dict[str, Any]:
+    def user(
+        user_id: int,
+        first_name: str = "Kari",
+        last_name: str | None = None,
+        username: str | None = None,
+        language_code: str | None = "nb",
+    ) -> dict[str, Any]:
         user: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": first_name}
         for key, value in (("last_name", last_name), ("username", username), ("language_code", language_code)):
             if value:

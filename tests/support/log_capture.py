@@ -14,9 +14,24 @@ from contextlib import contextmanager
 from surveys.settings import Settings
 from viktig.logging_setup import setup_logging
 
-LIBRARY_LOGGERS = ("aiohttp", "aiohttp.access", "aiohttp.server", "aiohttp.web", "httpx", "httpcore", "telegram",
-                   "telegram.ext", "sqlalchemy.engine", "sqlalchemy.pool", "aiosqlite", "asyncio", "viktig", "surveys",
-                   "bot", "web")
+LIBRARY_LOGGERS = (
+    "aiohttp",
+    "aiohttp.access",
+    "aiohttp.server",
+    "aiohttp.web",
+    "httpx",
+    "httpcore",
+    "telegram",
+    "telegram.ext",
+    "sqlalchemy.engine",
+    "sqlalchemy.pool",
+    "aiosqlite",
+    "asyncio",
+    "viktig",
+    "surveys",
+    "bot",
+    "web",
+)
 
 
 @contextmanager
@@ -24,7 +39,11 @@ def debug_log_capture(bot_token: str | None = None) -> Iterator[io.StringIO]:
     root = logging.getLogger()
     saved_level, saved_handlers = root.level, list(root.handlers)
     saved_flag = getattr(root, "_viktig_configured", None)
-    levels = {name: logger.level for name, logger in logging.root.manager.loggerDict.items() if isinstance(logger, logging.Logger)}
+    levels = {
+        name: logger.level
+        for name, logger in logging.root.manager.loggerDict.items()
+        if isinstance(logger, logging.Logger)
+    }
     if hasattr(root, "_viktig_configured"):
         del root._viktig_configured  # type: ignore[attr-defined]
     setup_logging(Settings(secret_key="x" * 16, telegram_bot_token=bot_token, log_level="DEBUG"))

@@ -88,9 +88,14 @@ class ServeCluster:
     def environment(self, public_url: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "VIKTIG_", "DATABASE_URL"))}
         env.update(
-            DATABASE_URL=self.database_url, VIKTIG_SECRET_KEY=self.secret_key, TELEGRAM_BOT_TOKEN=self.fake.token,
-            TELEGRAM_API_BASE_URL=self.fake.base_url, TELEGRAM_BOT_USERNAME="viktig_test_bot",
-            VIKTIG_PUBLIC_URL=public_url, HOST="127.0.0.1", VIKTIG_LOG_LEVEL="WARNING",
+            DATABASE_URL=self.database_url,
+            VIKTIG_SECRET_KEY=self.secret_key,
+            TELEGRAM_BOT_TOKEN=self.fake.token,
+            TELEGRAM_API_BASE_URL=self.fake.base_url,
+            TELEGRAM_BOT_USERNAME="viktig_test_bot",
+            VIKTIG_PUBLIC_URL=public_url,
+            HOST="127.0.0.1",
+            VIKTIG_LOG_LEVEL="WARNING",
             PYTHONPATH=os.pathsep.join(filter(None, [os.environ.get("PYTHONPATH"), str(ROOT)])),
         )
         env.update(self.extra_env)
@@ -105,7 +110,10 @@ class ServeCluster:
             with log_path.open("wb") as log_file:
                 process = subprocess.Popen(
                     [sys.executable, "-m", "viktig", "serve", "--port", str(port)],
-                    env=self.environment(public_url), cwd=self.workdir, stdout=log_file, stderr=subprocess.STDOUT,
+                    env=self.environment(public_url),
+                    cwd=self.workdir,
+                    stdout=log_file,
+                    stderr=subprocess.STDOUT,
                 )
             self.processes.append(ServeProcess(port, process, log_path))
         deadline = time.monotonic() + timeout
@@ -140,8 +148,12 @@ class ServeCluster:
         return "\n".join(f"--- serve {i} (port {s.port}) ---\n{s.log_tail()}" for i, s in enumerate(self.processes))
 
 
-async def wait_until_ready(base_url: str, process: subprocess.Popen, deadline: float,  # type: ignore[type-arg]
-                           log_tail: Callable[[], str] = lambda: "") -> None:
+async def wait_until_ready(
+    base_url: str,
+    process: subprocess.Popen,
+    deadline: float,  # type: ignore[type-arg]
+    log_tail: Callable[[], str] = lambda: "",
+) -> None:
     """Until the server process answers /readyz (its database reachable); fails early if the process exits."""
     async with aiohttp.ClientSession() as client:
         while True:
@@ -168,7 +180,9 @@ class RespondentRun:
     latencies: list[float] = field(default_factory=list)
 
 
-async def answer_survey(fake: FakeBotApi, chat_id: int, code: str, answers: list[str], reply_timeout: float = 20) -> RespondentRun:
+async def answer_survey(
+    fake: FakeBotApi, chat_id: int, code: str, answers: list[str], reply_timeout: float = 20
+) -> RespondentRun:
     """/start CODE, consent, then each answer as free text; after every update wait for a new bot message.
 
     A reply can be lost when a process dies after committing an update but before sending the reply (the

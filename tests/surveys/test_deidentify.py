@@ -200,8 +200,11 @@ CASES: list[tuple[str, str, str]] = [
     ("percent", "90 % av tida", "90 % av tida"),
     ("plain text", "Å være sammen med barnebarna 💛", "Å være sammen med barnebarna 💛"),
     # several at once
-    ("mixed", f"Tlf 91234567, e-post ola@example.no, fnr {HAND_FNR}, adresse Storgata 5",
-     "Tlf [telefonnummer], e-post [e-post], fnr [fødselsnummer], adresse [adresse]"),
+    (
+        "mixed",
+        f"Tlf 91234567, e-post ola@example.no, fnr {HAND_FNR}, adresse Storgata 5",
+        "Tlf [telefonnummer], e-post [e-post], fnr [fødselsnummer], adresse [adresse]",
+    ),
     ("adjacent identifiers", f"{HAND_FNR},91234567", "[fødselsnummer],[telefonnummer]"),
 ]
 
@@ -240,7 +243,7 @@ def test_placeholders_come_from_the_catalogue() -> None:
 def test_findings_name_kind_and_position() -> None:
     text = f"fnr {HAND_FNR}, tlf +47 912 34 567, kari@example.no, Storgata 5B"
     findings = find_identifiers(text)
-    assert [(f.kind, text[f.start:f.end]) for f in findings] == [
+    assert [(f.kind, text[f.start : f.end]) for f in findings] == [
         ("national_id", HAND_FNR),
         ("phone", "+47 912 34 567"),
         ("email", "kari@example.no"),
@@ -302,8 +305,13 @@ def test_any_valid_fodselsnummer_in_any_text_is_removed(case: tuple[str, str]) -
 @st.composite
 def personnummer_texts(draw: st.DrawFn) -> tuple[str, str]:
     date = draw(st.dates(dt.date(1900, 1, 1), dt.date(2099, 12, 31)))
-    written = personnummer(date, draw(st.integers(0, 999)), coordination=draw(st.booleans()),
-                           long=draw(st.booleans()), sep=draw(st.sampled_from(["-", "+", ""])))
+    written = personnummer(
+        date,
+        draw(st.integers(0, 999)),
+        coordination=draw(st.booleans()),
+        long=draw(st.booleans()),
+        sep=draw(st.sampled_from(["-", "+", ""])),
+    )
     before = draw(FILLER.filter(lambda s: _no_digit_at(s, end=True)))
     after = draw(FILLER.filter(lambda s: _no_digit_at(s, end=False)))
     return written, before + written + after
@@ -318,11 +326,39 @@ def test_any_valid_personnummer_in_any_text_is_removed(case: tuple[str, str]) ->
     assert digits[-10:] not in re.sub(r"[-+]", "", out)
 
 
-FRAGMENTS = st.sampled_from([
-    HAND_FNR, f"{HAND_FNR[:6]} {HAND_FNR[6:]}", SE_TEXTBOOK, "91234567", "912 34 567", "+47", "+46 70 123 45 67",
-    "070-123 45 67", "kari@example.no", "@", "Storgata 5", "0150 Oslo", "kr", "12 345", ",50", ",", ".", "-", "+",
-    " ", "\n", "1", "2", "0", "12.05.1948", "år", "gate", "Karl Johans", "💛",
-])
+FRAGMENTS = st.sampled_from(
+    [
+        HAND_FNR,
+        f"{HAND_FNR[:6]} {HAND_FNR[6:]}",
+        SE_TEXTBOOK,
+        "91234567",
+        "912 34 567",
+        "+47",
+        "+46 70 123 45 67",
+        "070-123 45 67",
+        "kari@example.no",
+        "@",
+        "Storgata 5",
+        "0150 Oslo",
+        "kr",
+        "12 345",
+        ",50",
+        ",",
+        ".",
+        "-",
+        "+",
+        " ",
+        "\n",
+        "1",
+        "2",
+        "0",
+        "12.05.1948",
+        "år",
+        "gate",
+        "Karl Johans",
+        "💛",
+    ]
+)
 
 
 @given(st.lists(st.one_of(FRAGMENTS, st.text(max_size=5)), max_size=12).map("".join))

@@ -43,12 +43,19 @@ def add_failing_trigger(url: str, where: str) -> None:
     if url.startswith("sqlite"):
         query(url, SQLITE_TRIGGERS[where])
         return
-    query(url, "CREATE FUNCTION simulated_failure() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'simulated failure'; END $$ LANGUAGE plpgsql")
+    query(
+        url,
+        "CREATE FUNCTION simulated_failure() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'simulated failure'; END $$ LANGUAGE plpgsql",
+    )
     query(url, POSTGRES_TRIGGERS[where])
 
 
 def drop_failing_trigger(url: str, where: str) -> None:
-    query(url, "DROP TRIGGER fail_here" + ("" if url.startswith("sqlite") else " ON " + ("processed_update" if where == "key" else "conversation")))
+    query(
+        url,
+        "DROP TRIGGER fail_here"
+        + ("" if url.startswith("sqlite") else " ON " + ("processed_update" if where == "key" else "conversation")),
+    )
 
 
 async def test_sqlite_connections_are_durable_and_wait_for_the_lock(sqlite_url: str) -> None:
@@ -74,14 +81,23 @@ async def test_sqlite_connections_are_durable_and_wait_for_the_lock(sqlite_url: 
 
 
 @pytest.mark.parametrize("where", ["key", "state"])
-async def test_answer_state_and_update_key_commit_together(database_url: str, conversation_engine, make_campaign, where: str) -> None:
+async def test_answer_state_and_update_key_commit_together(
+    database_url: str, conversation_engine, make_campaign, where: str
+) -> None:
     campaign = await make_campaign()
     chat = ChatDriver(conversation_engine, "durable")
     await go_to_first_question(chat, campaign.code, "nb")
     add_failing_trigger(database_url, where)
     before = snapshot(database_url)
-    update = Incoming(channel="telegram", user_ref="durable", kind=IncomingKind.text, text=ANSWER, update_key=FAILING_KEY,
-                      language_hint="nb", message_key="m1")
+    update = Incoming(
+        channel="telegram",
+        user_ref="durable",
+        kind=IncomingKind.text,
+        text=ANSWER,
+        update_key=FAILING_KEY,
+        language_hint="nb",
+        message_key="m1",
+    )
 
     with pytest.raises(DBAPIError, match="simulated failure"):
         await conversation_engine.handle(update)
@@ -90,7 +106,9 @@ async def test_answer_state_and_update_key_commit_together(database_url: str, co
     drop_failing_trigger(database_url, where)
     reply = await conversation_engine.handle(update)  # Telegram redelivers the update it got no 200 for
     assert not reply.duplicate and reply.step == "more"
-    assert t("nb", "question.no_more") in [button.label for message in reply.messages for button in message.flat_buttons]
+    assert t("nb", "question.no_more") in [
+        button.label for message in reply.messages for button in message.flat_buttons
+    ]
     assert [row[0] for row in query(database_url, "SELECT text FROM answer")] == [ANSWER]
     assert query(database_url, "SELECT step FROM conversation") == [("more",)]
     assert query(database_url, "SELECT count(*) FROM processed_update WHERE key = ?", (FAILING_KEY,)) == [(1,)]

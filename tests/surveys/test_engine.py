@@ -66,8 +66,12 @@ async def test_full_flow_in_each_language(conversation_engine, sessions, make_ca
     assert campaign.name in chat.text
     assert t(language, "privacy.default") in chat.text
     await chat.press(t(language, "consent.yes"))
-    prompts = {"nb": "Hva er viktig for deg?", "nn": "Kva er viktig for deg?", "sv": "Vad är viktigt för dig?",
-               "en": "What matters to you?"}
+    prompts = {
+        "nb": "Hva er viktig for deg?",
+        "nn": "Kva er viktig for deg?",
+        "sv": "Vad är viktigt för dig?",
+        "en": "What matters to you?",
+    }
     assert chat.text == prompts[language]
     first, second, third = ANSWERS[language]
     await chat.say(first)
@@ -361,16 +365,30 @@ async def test_help_shows_commands_and_the_current_question(conversation_engine,
 async def test_choice_and_scale_questions(conversation_engine, sessions, make_campaign) -> None:
     from surveys.survey_files import install_survey, parse_survey
 
-    definition = parse_survey({
-        "key": "kort", "title": {lang: "Kort" for lang in ("nb", "nn", "sv", "en")},
-        "questions": [
-            {"key": "trives", "kind": "scale", "min": 1, "max": 5,
-             "prompt": {lang: "Hvor godt trives du?" for lang in ("nb", "nn", "sv", "en")}},
-            {"key": "bor", "kind": "choice", "prompt": {lang: "Hvor bor du?" for lang in ("nb", "nn", "sv", "en")},
-             "options": [{"key": "hjemme", "label": {lang: "Hjemme" for lang in ("nb", "nn", "sv", "en")}},
-                         {"key": "sykehjem", "label": {lang: "Sykehjem" for lang in ("nb", "nn", "sv", "en")}}]},
-        ],
-    })
+    definition = parse_survey(
+        {
+            "key": "kort",
+            "title": {lang: "Kort" for lang in ("nb", "nn", "sv", "en")},
+            "questions": [
+                {
+                    "key": "trives",
+                    "kind": "scale",
+                    "min": 1,
+                    "max": 5,
+                    "prompt": {lang: "Hvor godt trives du?" for lang in ("nb", "nn", "sv", "en")},
+                },
+                {
+                    "key": "bor",
+                    "kind": "choice",
+                    "prompt": {lang: "Hvor bor du?" for lang in ("nb", "nn", "sv", "en")},
+                    "options": [
+                        {"key": "hjemme", "label": {lang: "Hjemme" for lang in ("nb", "nn", "sv", "en")}},
+                        {"key": "sykehjem", "label": {lang: "Sykehjem" for lang in ("nb", "nn", "sv", "en")}},
+                    ],
+                },
+            ],
+        }
+    )
     async with sessions() as session, session.begin():
         await install_survey(session, definition)
     campaign = await make_campaign(survey_key="kort")

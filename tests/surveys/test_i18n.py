@@ -29,13 +29,24 @@ def test_help_mentions_that_languages_own_command_names(language: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("/hjelp", (Command.help, None)), ("/start abc123", (Command.start, "abc123")), ("/HJALP@viktig_bot", (Command.help, None)),
-     ("/mydata", (Command.mydata, None)), ("/radera", (Command.delete, None)), ("/unknown", None), ("hjelp", None), ("/", None)],
+    [
+        ("/hjelp", (Command.help, None)),
+        ("/start abc123", (Command.start, "abc123")),
+        ("/HJALP@viktig_bot", (Command.help, None)),
+        ("/mydata", (Command.mydata, None)),
+        ("/radera", (Command.delete, None)),
+        ("/unknown", None),
+        ("hjelp", None),
+        ("/", None),
+    ],
 )
 def test_parse_command(text: str, expected) -> None:  # type: ignore[no-untyped-def]
     assert parse_command(text) == expected
 
 
-@pytest.mark.parametrize(("given", "expected"), [("nb-NO", "nb"), ("no", "nb"), ("nn_NO", "nn"), ("sv-SE", "sv"), ("en-GB", "en"), ("de", None), (None, None)])
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [("nb-NO", "nb"), ("no", "nb"), ("nn_NO", "nn"), ("sv-SE", "sv"), ("en-GB", "en"), ("de", None), (None, None)],
+)
 def test_normalise_language(given, expected) -> None:  # type: ignore[no-untyped-def]
     assert normalise_language(given) == expected

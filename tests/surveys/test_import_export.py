@@ -28,7 +28,7 @@ async def stored(sessions) -> list[Answer]:  # type: ignore[no-untyped-def]
 
 async def test_csv_with_semicolons_and_bom(sessions, make_campaign) -> None:
     campaign = await make_campaign()
-    raw = "\ufefftekst;language\nÅ være med familien;nb\n\"Kaffe; og prat\";nb\nFika med vänner;sv\n".encode("utf-8")
+    raw = '\ufefftekst;language\nÅ være med familien;nb\n"Kaffe; og prat";nb\nFika med vänner;sv\n'.encode("utf-8")
     result = await run_import(sessions, campaign, raw)
     assert (result.imported, result.format, result.encoding) == (3, "csv", "utf-8")
     answers = await stored(sessions)
@@ -90,7 +90,13 @@ async def test_jsonl_reports_every_bad_line(sessions, make_campaign) -> None:
     assert [p.split(":")[0] for p in caught.value.problems] == ["line 2", "line 3"]
 
 
-TRICKY = ["Familie, venner & «kaffe»", "Line one\nline two\nline three", "Emoji 👵🏼☕️🌷", "=SUM(A1:A3)", '"quoted"; semi']
+TRICKY = [
+    "Familie, venner & «kaffe»",
+    "Line one\nline two\nline three",
+    "Emoji 👵🏼☕️🌷",
+    "=SUM(A1:A3)",
+    '"quoted"; semi',
+]
 
 
 async def _campaign_with_tricky_answers(sessions, make_campaign):  # type: ignore[no-untyped-def]

@@ -45,8 +45,10 @@ def test_debug_record_with_token_and_fodselsnummer_comes_out_without_either(capt
     install_log_redaction([TOKEN])
     logging.getLogger("bot.telegram").debug("Calling %s with text=%r", URL, f"Fødselsnummeret mitt er {FNR}")
     out = captured.getvalue()
-    assert out == ("DEBUG bot.telegram: Calling https://api.telegram.org/bot[secret]/sendMessage "
-                   "with text='Fødselsnummeret mitt er [ID number]'\n")
+    assert out == (
+        "DEBUG bot.telegram: Calling https://api.telegram.org/bot[secret]/sendMessage "
+        "with text='Fødselsnummeret mitt er [ID number]'\n"
+    )
     assert TOKEN not in out and SECRET_PART not in out and FNR not in out
 
 
@@ -73,7 +75,10 @@ def test_quiet_noisy_loggers_sets_warning() -> None:
     saved = {name: logging.getLogger(name).level for name in ("httpx", "httpcore")}
     try:
         quiet_noisy_loggers()
-        assert {name: logging.getLogger(name).level for name in saved} == {"httpx": logging.WARNING, "httpcore": logging.WARNING}
+        assert {name: logging.getLogger(name).level for name in saved} == {
+            "httpx": logging.WARNING,
+            "httpcore": logging.WARNING,
+        }
     finally:
         for name, level in saved.items():
             logging.getLogger(name).setLevel(level)
@@ -157,9 +162,16 @@ def test_object_addresses_in_library_lines_stay_whole(captured: io.StringIO) -> 
 def test_library_debug_payloads_lose_their_values_but_keep_their_keys(captured: io.StringIO) -> None:
     install_log_redaction([TOKEN])
     logging.getLogger("telegram.ext.ExtBot").setLevel(logging.DEBUG)
-    update = {"update_id": 1, "message": {"from": {"first_name": "Kari"}, "text": "Å lese avisen med Ingrid", "chat": {"id": 5550123}}}
-    logging.getLogger("telegram.ext.ExtBot").debug("Call to Bot API endpoint `getUpdates` finished with return value `%s`", [update])
-    logging.getLogger("aiosqlite").debug("executing %r", ("INSERT INTO answer (text) VALUES (?)", ("Kari's \"svar\"", 3)))
+    update = {
+        "update_id": 1,
+        "message": {"from": {"first_name": "Kari"}, "text": "Å lese avisen med Ingrid", "chat": {"id": 5550123}},
+    }
+    logging.getLogger("telegram.ext.ExtBot").debug(
+        "Call to Bot API endpoint `getUpdates` finished with return value `%s`", [update]
+    )
+    logging.getLogger("aiosqlite").debug(
+        "executing %r", ("INSERT INTO answer (text) VALUES (?)", ('Kari\'s "svar"', 3))
+    )
     out = captured.getvalue()
     assert "Kari" not in out and "Ingrid" not in out and "svar" not in out and "5550123" not in out
     assert "{'update_id': 1, 'message': {'from': {'first_name': '…'}, 'text': '…', 'chat': {'id': [number]}}}" in out
@@ -170,5 +182,7 @@ def test_our_own_debug_lines_and_library_info_lines_keep_their_quotes(captured: 
     install_log_redaction([])
     logging.getLogger("surveys.engine").debug("step=%r language=%r", "consent", "nb")
     logging.getLogger("aiohttp.access").info('"GET /s/abc HTTP/1.1" 200 2790 "-"')
-    assert captured.getvalue() == ("DEBUG surveys.engine: step='consent' language='nb'\n"
-                                   'INFO aiohttp.access: "GET /s/abc HTTP/1.1" 200 2790 "-"\n')
+    assert captured.getvalue() == (
+        "DEBUG surveys.engine: step='consent' language='nb'\n"
+        'INFO aiohttp.access: "GET /s/abc HTTP/1.1" 200 2790 "-"\n'
+    )

@@ -9,7 +9,9 @@ import pytest
 
 from surveys.metrics import MetricError, Registry
 
-SAMPLE = re.compile(r'^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)*\})? (-?[0-9.e+]+|\+Inf|-Inf|NaN)$')
+SAMPLE = re.compile(
+    r'^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)*\})? (-?[0-9.e+]+|\+Inf|-Inf|NaN)$'
+)
 
 
 def _lines(registry: Registry) -> list[str]:
@@ -110,10 +112,14 @@ async def test_the_engine_counts_answers_duplicates_and_queue_delay(conversation
     await chat.start(campaign.code)
     await chat.press("Ja, jeg vil svare")
     await chat.say("Å være sammen med barnebarna")
-    again = Incoming(channel=channel, user_ref="kari", kind=IncomingKind.text, text="Kaffe", update_key="metrics-test:dup")
+    again = Incoming(
+        channel=channel, user_ref="kari", kind=IncomingKind.text, text="Kaffe", update_key="metrics-test:dup"
+    )
     await conversation_engine.handle(again)
     assert (await conversation_engine.handle(again)).duplicate
     assert metrics.ANSWERS.value(channel=channel) == answers_before + 2
     assert metrics.DUPLICATES.value(channel=channel) >= 1
     assert metrics.UPDATES.value(channel=channel, outcome="ok") >= 4
-    assert metrics.QUEUE_DELAY.count(channel=channel) == metrics.PROCESSING.count(channel=channel) + metrics.UPDATES.value(channel=channel, outcome="duplicate")
+    assert metrics.QUEUE_DELAY.count(channel=channel) == metrics.PROCESSING.count(
+        channel=channel
+    ) + metrics.UPDATES.value(channel=channel, outcome="duplicate")

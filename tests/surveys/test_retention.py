@@ -18,7 +18,15 @@ from surveys.access_log import record_access
 from surveys.i18n import t
 from surveys.messages import IncomingKind
 from surveys.models import (
-    Answer, AnswerTheme, Campaign, Conversation, LoginAttempt, ProcessedUpdate, Theme, ThemeRun, utcnow,
+    Answer,
+    AnswerTheme,
+    Campaign,
+    Conversation,
+    LoginAttempt,
+    ProcessedUpdate,
+    Theme,
+    ThemeRun,
+    utcnow,
 )
 from surveys.retention import PurgeReport, add_months, purge_due, run_purge
 from tests.support.chat_driver import ChatDriver
@@ -69,7 +77,9 @@ async def add_themes(sessions, campaign_id: int) -> None:  # type: ignore[no-unt
         session.add(target)
         await session.flush()
         session.add(Theme(campaign_id=campaign_id, key="kids", label="Barn", run_id=run.id, merged_into_id=target.id))
-        first = (await session.exec(select(Answer).where(Answer.campaign_id == campaign_id).order_by(col(Answer.id)))).first()
+        first = (
+            await session.exec(select(Answer).where(Answer.campaign_id == campaign_id).order_by(col(Answer.id)))
+        ).first()
         assert first is not None
         session.add(AnswerTheme(answer_id=first.id, theme_id=target.id, run_id=run.id))
 
@@ -101,7 +111,11 @@ async def build(conversation_engine, sessions, make_campaign) -> Scenario:  # ty
     await set_values(sessions, Campaign, recent.id, status="closed", closed_at=add_months(NOW, -11))
     await set_values(sessions, Campaign, future.id, closes_at=add_months(NOW, 1))
     async with sessions() as session, session.begin():
-        unconsented = (await session.exec(select(Conversation).where(col(Conversation.consent_at).is_(None)).order_by(col(Conversation.id)))).all()
+        unconsented = (
+            await session.exec(
+                select(Conversation).where(col(Conversation.consent_at).is_(None)).order_by(col(Conversation.id))
+            )
+        ).all()
         assert len(unconsented) == 2
         unconsented[0].updated_at = NOW - timedelta(days=8)
         unconsented[1].updated_at = NOW - timedelta(days=1)
@@ -171,16 +185,25 @@ async def test_real_purge_removes_what_is_due_and_nothing_else(
     # The person who also answered the live campaign is still there, with only that conversation.
     assert row_count(database_url, "respondent") == 4  # both, recent, future, the fresh unconsented one
     assert row_count(database_url, "conversation", "consent_at IS NULL") == 1
-    assert [row[0] for row in query(database_url, "SELECT key FROM processed_update WHERE key LIKE 'test:%'")] == ["test:recent"]
+    assert [row[0] for row in query(database_url, "SELECT key FROM processed_update WHERE key LIKE 'test:%'")] == [
+        "test:recent"
+    ]
     assert [row[0] for row in query(database_url, "SELECT key FROM login_attempt")] == ["test:recent-login"]
-    assert len(after_keys := query(database_url, "SELECT key FROM processed_update")) == len(before["processed_update"]) - 1, after_keys
+    assert (
+        len(after_keys := query(database_url, "SELECT key FROM processed_update"))
+        == len(before["processed_update"]) - 1
+    ), after_keys
     # Nothing of the kept campaigns changed; the campaign rows all stay.
     after = snapshot(database_url)
     for table in ("theme", "theme_run"):
         kept_rows = [row for row in before[table] if row[1] in scenario.kept.values()]
         assert after[table] == kept_rows, table
     assert after["campaign"] == before["campaign"]
-    assert after["unit"] == before["unit"] and after["survey"] == before["survey"] and after["question"] == before["question"]
+    assert (
+        after["unit"] == before["unit"]
+        and after["survey"] == before["survey"]
+        and after["question"] == before["question"]
+    )
     kept_answers = query(database_url, f"SELECT count(*) FROM answer WHERE campaign_id IN {kept}")[0][0]
     assert kept_answers == 3
     # The access log keeps the earlier entry and gains one purge entry per purged campaign, with counts only.
@@ -196,7 +219,9 @@ async def test_real_purge_removes_what_is_due_and_nothing_else(
     assert row_count(database_url, "access_log") == len(log)
 
 
-async def test_purge_in_the_callers_transaction_follows_its_rollback(database_url: str, conversation_engine, sessions, make_campaign) -> None:
+async def test_purge_in_the_callers_transaction_follows_its_rollback(
+    database_url: str, conversation_engine, sessions, make_campaign
+) -> None:
     """purge_due does not commit: the adapter (CLI, worker) owns the transaction."""
     scenario = await build(conversation_engine, sessions, make_campaign)
     before = snapshot(database_url)
@@ -223,7 +248,9 @@ def test_months_are_calendar_months(moment: datetime, months: int, expected: dat
     assert add_months(moment, months) == expected
 
 
-async def test_campaign_closing_today_is_not_due_until_its_months_have_passed(conversation_engine, sessions, make_campaign) -> None:
+async def test_campaign_closing_today_is_not_due_until_its_months_have_passed(
+    conversation_engine, sessions, make_campaign
+) -> None:
     campaign = await make_campaign(retention_months=6)
     await answer(ChatDriver(conversation_engine, "p"), campaign.code, "Svar")
     await set_values(sessions, Campaign, campaign.id, status="closed", closed_at=NOW)

@@ -28,7 +28,9 @@ ADDRESS = "7700999123"
 sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
-async def answered(engine, user_ref: str, code: str, texts: list[str], *, address: str | None = None, complete: bool = False) -> ChatDriver:  # type: ignore[no-untyped-def]
+async def answered(
+    engine, user_ref: str, code: str, texts: list[str], *, address: str | None = None, complete: bool = False
+) -> ChatDriver:  # type: ignore[no-untyped-def]
     chat = ChatDriver(engine, user_ref)
     await chat.send(IncomingKind.command, command="start", argument=code, address=address)
     await chat.press(t("nb", "consent.yes"))
@@ -50,11 +52,15 @@ def person_rows(url: str, key: str) -> dict[str, int]:
 
 def viktig(url: str, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DATABASE_URL": url, "VIKTIG_SECRET_KEY": TEST_SECRET, "VIKTIG_LOG_LEVEL": "INFO"}
-    return subprocess.run([sys.executable, "-m", "viktig", *args], input=stdin, env=env, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "viktig", *args], input=stdin, env=env, capture_output=True, text=True, timeout=60
+    )
 
 
 @sqlite_only
-async def test_delete_my_data_in_the_chat_leaves_no_row_and_no_byte(database_url, conversation_engine, make_campaign) -> None:
+async def test_delete_my_data_in_the_chat_leaves_no_row_and_no_byte(
+    database_url, conversation_engine, make_campaign
+) -> None:
     campaign = await make_campaign(reminder_after_hours=24)
     await answered(conversation_engine, "bystander", campaign.code, KEEP, complete=True)
     chat = await answered(conversation_engine, "forget-me", campaign.code, FORGET, address=ADDRESS)
@@ -76,7 +82,9 @@ async def test_delete_my_data_in_the_chat_leaves_no_row_and_no_byte(database_url
 
 
 @sqlite_only
-async def test_staff_erasure_by_reference_from_the_command_line(database_url, conversation_engine, make_campaign) -> None:
+async def test_staff_erasure_by_reference_from_the_command_line(
+    database_url, conversation_engine, make_campaign
+) -> None:
     first = await make_campaign(name="Våren", reminder_after_hours=12)
     second = await make_campaign(name="Høsten", reminder_after_hours=48)
     chat = await answered(conversation_engine, "asks-staff", first.code, FORGET[:1], complete=True)
@@ -100,7 +108,10 @@ async def test_staff_erasure_by_reference_from_the_command_line(database_url, co
     assert person_rows(database_url, key) == {"respondent": 0, "answer": 0, "conversation": 0, "channel_contact": 0}
     assert [row[0] for row in query(database_url, "SELECT text FROM answer")] == KEEP
 
-    log = query(database_url, "SELECT actor, action, campaign_id, detail FROM access_log WHERE action = 'erasure' ORDER BY campaign_id")
+    log = query(
+        database_url,
+        "SELECT actor, action, campaign_id, detail FROM access_log WHERE action = 'erasure' ORDER BY campaign_id",
+    )
     assert [entry[2] for entry in log] == [first.id, second.id]
     assert all(entry[0].startswith("cli:") for entry in log)
     assert texts_in(sqlite_file_bytes(database_url), [*FORGET, ADDRESS, key, reference]) == {}
@@ -129,17 +140,26 @@ async def test_erase_by_reference_on_both_databases(database_url, sessions, conv
 
     async with sessions() as session, session.begin():
         counts = await erase_by_reference(session, chat.last.respondent_reference, actor="staff@kommune.no")
-    assert counts is not None and (counts.answers, counts.conversations, counts.contacts, counts.respondents) == (2, 1, 1, 1)
+    assert counts is not None and (counts.answers, counts.conversations, counts.contacts, counts.respondents) == (
+        2,
+        1,
+        1,
+        1,
+    )
     key = conversation_engine.pseudonym_for("telegram", "p1")
     assert person_rows(database_url, key) == {"respondent": 0, "answer": 0, "conversation": 0, "channel_contact": 0}
     assert [row[0] for row in query(database_url, "SELECT text FROM answer")] == KEEP
-    [(actor, action, campaign_id, detail)] = query(database_url, "SELECT actor, action, campaign_id, detail FROM access_log")
+    [(actor, action, campaign_id, detail)] = query(
+        database_url, "SELECT actor, action, campaign_id, detail FROM access_log"
+    )
     assert (actor, action, campaign_id) == ("staff@kommune.no", "erasure", campaign.id)
     assert chat.last.respondent_reference not in detail and "2 answers" in detail
 
 
 @pytest.mark.parametrize("reminders", [None, 24])
-async def test_contact_data_only_with_reminders_and_gone_on_completion(database_url, conversation_engine, make_campaign, reminders) -> None:
+async def test_contact_data_only_with_reminders_and_gone_on_completion(
+    database_url, conversation_engine, make_campaign, reminders
+) -> None:
     campaign = await make_campaign(reminder_after_hours=reminders)
     chat = await answered(conversation_engine, "reachable", campaign.code, ["Svar"], address=ADDRESS)
     stored = query(database_url, "SELECT channel, address FROM channel_contact")
@@ -149,7 +169,9 @@ async def test_contact_data_only_with_reminders_and_gone_on_completion(database_
 
 
 @sqlite_only
-async def test_anonymous_campaign_keeps_nothing_that_links_back(database_url, conversation_engine, make_campaign) -> None:
+async def test_anonymous_campaign_keeps_nothing_that_links_back(
+    database_url, conversation_engine, make_campaign
+) -> None:
     campaign = await make_campaign(anonymous=True, reminder_after_hours=24)
     chat = await answered(conversation_engine, "anonymous-person", campaign.code, FORGET, address=ADDRESS)
     key = conversation_engine.pseudonym_for("telegram", "anonymous-person")

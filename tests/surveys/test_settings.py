@@ -53,12 +53,18 @@ def test_malformed_values_name_the_variable(environ: dict[str, str], names: str,
 
 
 def test_full_configuration() -> None:
-    settings = Settings.from_env({
-        "DATABASE_URL": "postgres://u:p@h/db", "VIKTIG_SECRET_KEY": KEY,
-        "TELEGRAM_BOT_TOKEN": "123456:ABCDEFGHIJKLMNOPQRSTUVWXYZ_abc-123",
-        "TELEGRAM_API_BASE_URL": "http://127.0.0.1:8081/bot", "VIKTIG_PUBLIC_URL": "https://viktig.kommune.no/",
-        "HOST": "0.0.0.0", "PORT": "9000", "TELEGRAM_BOT_USERNAME": "@viktig_bot",
-    })
+    settings = Settings.from_env(
+        {
+            "DATABASE_URL": "postgres://u:p@h/db",
+            "VIKTIG_SECRET_KEY": KEY,
+            "TELEGRAM_BOT_TOKEN": "123456:ABCDEFGHIJKLMNOPQRSTUVWXYZ_abc-123",
+            "TELEGRAM_API_BASE_URL": "http://127.0.0.1:8081/bot",
+            "VIKTIG_PUBLIC_URL": "https://viktig.kommune.no/",
+            "HOST": "0.0.0.0",
+            "PORT": "9000",
+            "TELEGRAM_BOT_USERNAME": "@viktig_bot",
+        }
+    )
     assert settings.public_url == "https://viktig.kommune.no"
     assert settings.web_base_url == "https://viktig.kommune.no"
     assert (settings.host, settings.port, settings.telegram_bot_username) == ("0.0.0.0", 9000, "viktig_bot")

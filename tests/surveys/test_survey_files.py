@@ -15,8 +15,12 @@ def test_default_survey_has_every_language() -> None:
     assert [q.key for q in survey.questions] == ["matters", "more_of_it"]
     matters, more_of_it = survey.questions
     assert matters.repeat and matters.required and not more_of_it.required
-    assert matters.prompt == {"nb": "Hva er viktig for deg?", "nn": "Kva er viktig for deg?",
-                              "sv": "Vad är viktigt för dig?", "en": "What matters to you?"}
+    assert matters.prompt == {
+        "nb": "Hva er viktig for deg?",
+        "nn": "Kva er viktig for deg?",
+        "sv": "Vad är viktigt för dig?",
+        "en": "What matters to you?",
+    }
     assert matters.more["nb"] == "Er det noe mer som er viktig for deg?"
 
 
@@ -42,7 +46,7 @@ def test_bad_file_lists_every_problem(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("content", "expected"),
-    [(b"key = \n", "not valid TOML"), (b"\xff\xfe\x00k", "not UTF-8"), (b"key = \"x\"\n", "no questions")],
+    [(b"key = \n", "not valid TOML"), (b"\xff\xfe\x00k", "not UTF-8"), (b'key = "x"\n', "no questions")],
 )
 def test_unreadable_files(tmp_path: Path, content: bytes, expected: str) -> None:
     path = tmp_path / "s.toml"

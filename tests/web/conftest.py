@@ -42,7 +42,9 @@ class Server:
 
 @pytest.fixture
 async def server(sqlite_url: str) -> AsyncIterator[Server]:
-    settings = Settings(database_url=sqlite_url, secret_key="web-test-secret-0123456789abcdef", host="127.0.0.1", port=0)
+    settings = Settings(
+        database_url=sqlite_url, secret_key="web-test-secret-0123456789abcdef", host="127.0.0.1", port=0
+    )
     ctx = AppContext.create(settings)
     runner = web.AppRunner(create_app(ctx, with_telegram=False), access_log=None)
     await runner.setup()

@@ -16,8 +16,14 @@ from tests.web.conftest import PASSWORD, Server
 
 CHROMIUM = Path("/usr/bin/chromium")
 AXE = Path(__file__).parents[1] / "data" / "axe" / "axe.min.js"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 pytestmark = [
     pytest.mark.browser,
@@ -50,7 +56,9 @@ async def assert_accessible(page, name: str) -> None:  # type: ignore[no-untyped
 async def test_staff_and_citizen_flow_with_accessibility(server: Server, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     await server.user("leder@kommune.no", "manager", "Hjemmetjenesten Øst")
     staff = await browser.new_context(locale="nb-NO", accept_downloads=True)
-    await staff.add_init_script(path=str(AXE))  # through the DevTools protocol, so the page's CSP still applies to the app
+    await staff.add_init_script(
+        path=str(AXE)
+    )  # through the DevTools protocol, so the page's CSP still applies to the app
     page = await staff.new_page()
     page.set_default_timeout(20_000)
     errors: list[str] = []

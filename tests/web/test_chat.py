@@ -38,10 +38,14 @@ async def test_plain_forms_answer_and_resume_after_reload(server: Server, client
     campaign = await server.campaign("Hjemmetjenesten Øst")
     html = await start(client, campaign)
     assert '<html lang="nb">' in html and "Vil du svare?" in html
-    response = await client.post(f"/s/{campaign.code}", {"payload": buttons(html)["Ja, jeg vil svare"], "nonce": nonce(html)})
+    response = await client.post(
+        f"/s/{campaign.code}", {"payload": buttons(html)["Ja, jeg vil svare"], "nonce": nonce(html)}
+    )
     assert response.status == 200 and str(response.url).endswith(f"/s/{campaign.code}")  # redirected back (PRG)
     assert "Hva er viktig for deg?" in client.last_html
-    await client.post(f"/s/{campaign.code}", {"text": "Å kunne gå tur med hunden min", "nonce": nonce(client.last_html)})
+    await client.post(
+        f"/s/{campaign.code}", {"text": "Å kunne gå tur med hunden min", "nonce": nonce(client.last_html)}
+    )
     assert "Å kunne gå tur med hunden min" in client.last_html  # the visit's transcript shows it
     stored = await answers_of(server, campaign)
     assert [a.text for a in stored] == ["Å kunne gå tur med hunden min"] and stored[0].channel == "web"
@@ -58,15 +62,20 @@ async def test_resubmitted_form_is_processed_once(server: Server, client: Client
     form_nonce = nonce(client.last_html)
     token = client.csrf()
     for _ in range(3):  # a double click, then the browser's "resubmit form"
-        await client.post(f"/s/{campaign.code}", {"text": "Besøk av barnebarna", "nonce": form_nonce, "csrf_token": token})
+        await client.post(
+            f"/s/{campaign.code}", {"text": "Besøk av barnebarna", "nonce": form_nonce, "csrf_token": token}
+        )
     assert len(await answers_of(server, campaign)) == 1
 
 
 async def test_json_mode_returns_new_lines(server: Server, client: Client) -> None:
     campaign = await server.campaign("Hjemmetjenesten Øst")
     html = await start(client, campaign)
-    response = await client.post(f"/s/{campaign.code}", {"payload": buttons(html)["Ja, jeg vil svare"], "nonce": nonce(html)},
-                                 headers={"Accept": "application/json"})
+    response = await client.post(
+        f"/s/{campaign.code}",
+        {"payload": buttons(html)["Ja, jeg vil svare"], "nonce": nonce(html)},
+        headers={"Accept": "application/json"},
+    )
     body = await response.json()
     assert body["duplicate"] is False and body["nonce"]
     assert body["lines"][0] == {"who": "me", "text": "Ja, jeg vil svare", "buttons": []}
@@ -102,7 +111,9 @@ async def test_post_without_visitor_cookie_or_token_is_refused(server: Server, m
     assert await answers_of(server, campaign) == []
 
 
-async def test_empty_and_over_long_texts_get_a_clear_answer_and_long_ones_are_kept_whole(server: Server, client: Client) -> None:
+async def test_empty_and_over_long_texts_get_a_clear_answer_and_long_ones_are_kept_whole(
+    server: Server, client: Client
+) -> None:
     from surveys.engine import MAX_ANSWER_CHARS
     from surveys.i18n import t
 
@@ -112,8 +123,9 @@ async def test_empty_and_over_long_texts_get_a_clear_answer_and_long_ones_are_ke
     await client.post(f"/s/{campaign.code}", {"payload": buttons(html)["Ja, jeg vil svare"], "nonce": nonce(html)})
 
     async def send(text: str, number: int) -> list[dict]:
-        response = await client.post(f"/s/{campaign.code}", {"text": text, "nonce": f"long-{number}"},
-                                     headers={"Accept": "application/json"})
+        response = await client.post(
+            f"/s/{campaign.code}", {"text": text, "nonce": f"long-{number}"}, headers={"Accept": "application/json"}
+        )
         return (await response.json())["lines"]
 
     empty = await send("   \n ", 1)

@@ -15,8 +15,15 @@ from web.passwords import verify_password
 
 def viktig(args: list[str], db: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "VIKTIG_SECRET_KEY": "cli-test-secret-0123456789"}
-    return subprocess.run([sys.executable, "-m", "viktig.cli", *args], input=stdin, capture_output=True, text=True,
-                          env=env, timeout=120, cwd=db.parent)
+    return subprocess.run(
+        [sys.executable, "-m", "viktig.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        cwd=db.parent,
+    )
 
 
 def users(db: Path) -> dict[str, tuple[str, str, int | None]]:
@@ -31,11 +38,18 @@ def test_user_add_with_piped_and_generated_passwords(tmp_path: Path) -> None:
     db = tmp_path / "viktig.db"
     assert viktig(["db", "upgrade"], db).returncode == 0
     assert viktig(["unit", "add", "Hjemmetjenesten Øst"], db).returncode == 0
-    piped = viktig(["user", "add", "Leder@Kommune.no", "--role", "manager", "--unit", "Hjemmetjenesten Øst"], db,
-                   stdin="et passord fra stdin\n")
+    piped = viktig(
+        ["user", "add", "Leder@Kommune.no", "--role", "manager", "--unit", "Hjemmetjenesten Øst"],
+        db,
+        stdin="et passord fra stdin\n",
+    )
     assert piped.returncode == 0 and "password" not in piped.stdout
     stored = users(db)["leder@kommune.no"]
-    assert stored[0].startswith("$argon2id$") and verify_password(stored[0], "et passord fra stdin") and stored[1] == "manager"
+    assert (
+        stored[0].startswith("$argon2id$")
+        and verify_password(stored[0], "et passord fra stdin")
+        and stored[1] == "manager"
+    )
     generated = viktig(["user", "add", "admin@kommune.no", "--role", "admin"], db, stdin="")
     password = re.search(r"password \(shown only now\): (\S+)", generated.stdout).group(1)  # type: ignore[union-attr]
     assert verify_password(users(db)["admin@kommune.no"][0], password)

@@ -26,10 +26,19 @@ async def test_login_create_campaign_and_see_qr(server: Server, client: Client) 
     response = await client.login("leder@kommune.no")
     assert response.status == 200 and str(response.url).endswith("/campaigns")
     await client.get("/campaigns/new")
-    response = await client.post("/campaigns/new", {
-        "name": "Brukerundersøkelse vår", "main_language": "nb", "lang_nb": "1", "lang_en": "1",
-        "channel_web": "1", "channel_staff": "1", "retention_months": "6", "privacy_nb": "Vi tar vare på svarene.",
-    })
+    response = await client.post(
+        "/campaigns/new",
+        {
+            "name": "Brukerundersøkelse vår",
+            "main_language": "nb",
+            "lang_nb": "1",
+            "lang_en": "1",
+            "channel_web": "1",
+            "channel_staff": "1",
+            "retention_months": "6",
+            "privacy_nb": "Vi tar vare på svarene.",
+        },
+    )
     assert response.status == 200
     assert "Brukerundersøkelse vår" in client.last_html and "<svg" in client.last_html
     async with server.ctx.sessions() as session:
@@ -42,8 +51,15 @@ async def test_login_create_campaign_and_see_qr(server: Server, client: Client) 
     assert "Hva er viktig for deg?" in client.last_html and "Skann koden" in client.last_html and poster.status == 200
     # Editing the privacy text bumps its version; editing other things does not.
     await client.get(f"/campaigns/{campaign.id}/edit")
-    form = {"name": "Brukerundersøkelse vår", "main_language": "nb", "lang_nb": "1", "channel_web": "1",
-            "channel_staff": "1", "retention_months": "6", "privacy_nb": "Ny tekst om personvern."}
+    form = {
+        "name": "Brukerundersøkelse vår",
+        "main_language": "nb",
+        "lang_nb": "1",
+        "channel_web": "1",
+        "channel_staff": "1",
+        "retention_months": "6",
+        "privacy_nb": "Ny tekst om personvern.",
+    }
     await client.post(f"/campaigns/{campaign.id}/edit", form)
     await client.get(f"/campaigns/{campaign.id}/edit")
     await client.post(f"/campaigns/{campaign.id}/edit", {**form, "name": "Nytt navn"})
@@ -52,14 +68,18 @@ async def test_login_create_campaign_and_see_qr(server: Server, client: Client) 
     assert campaign.privacy_version == 2 and campaign.name == "Nytt navn" and campaign.languages == "nb"
 
 
-async def test_staff_entry_answers_list_filters_export_and_access_log(server: Server, client: Client, make_client) -> None:  # type: ignore[no-untyped-def]
+async def test_staff_entry_answers_list_filters_export_and_access_log(
+    server: Server, client: Client, make_client
+) -> None:  # type: ignore[no-untyped-def]
     campaign = await server.campaign("Hjemmetjenesten Øst")
     await server.user("ansatt@kommune.no", "staff", "Hjemmetjenesten Øst")
     await server.user("leder@kommune.no", "manager", "Hjemmetjenesten Øst")
     await server.user("admin@kommune.no", "admin", None)
     await client.login("ansatt@kommune.no")
     await client.get(f"/campaigns/{campaign.id}/entry")
-    await client.post(f"/campaigns/{campaign.id}/entry", {"lines": "Å bo hjemme lenge\n\nRing meg på 912 34 567", "language": "nb"})
+    await client.post(
+        f"/campaigns/{campaign.id}/entry", {"lines": "Å bo hjemme lenge\n\nRing meg på 912 34 567", "language": "nb"}
+    )
     assert "2 svar er lagret" in client.last_html
     # A bad paper-card file stores nothing and names the rows.
     bad = "text,language\nFin dag,nb\nSvar,xx\n".encode()
@@ -124,17 +144,42 @@ async def test_rename_and_merge_themes(server: Server, client: Client) -> None:
     async with server.ctx.sessions() as session, session.begin():
         from surveys.importer import import_answers
 
-        await import_answers(session, await session.get(Campaign, campaign.id), "text\nTur i skogen\nGå ute\nKaffe med venner\n".encode())
+        await import_answers(
+            session, await session.get(Campaign, campaign.id), "text\nTur i skogen\nGå ute\nKaffe med venner\n".encode()
+        )
         answers = (await session.exec(select(Answer).order_by(Answer.id))).all()
         run = ThemeRun(campaign_id=campaign.id, n_answers=3)
         session.add(run)
         await session.flush()
-        outdoors = Theme(campaign_id=campaign.id, key="t1", label="Natur", keywords=["tur"], quotes=[answers[0].id], size=2, share=2 / 3, run_id=run.id)
-        friends = Theme(campaign_id=campaign.id, key="t2", label="Venner", keywords=["venner"], quotes=[answers[2].id], size=1, share=1 / 3, run_id=run.id)
+        outdoors = Theme(
+            campaign_id=campaign.id,
+            key="t1",
+            label="Natur",
+            keywords=["tur"],
+            quotes=[answers[0].id],
+            size=2,
+            share=2 / 3,
+            run_id=run.id,
+        )
+        friends = Theme(
+            campaign_id=campaign.id,
+            key="t2",
+            label="Venner",
+            keywords=["venner"],
+            quotes=[answers[2].id],
+            size=1,
+            share=1 / 3,
+            run_id=run.id,
+        )
         session.add_all([outdoors, friends])
         await session.flush()
-        session.add_all([AnswerTheme(answer_id=answers[0].id, theme_id=outdoors.id), AnswerTheme(answer_id=answers[1].id, theme_id=outdoors.id),
-                         AnswerTheme(answer_id=answers[2].id, theme_id=friends.id)])
+        session.add_all(
+            [
+                AnswerTheme(answer_id=answers[0].id, theme_id=outdoors.id),
+                AnswerTheme(answer_id=answers[1].id, theme_id=outdoors.id),
+                AnswerTheme(answer_id=answers[2].id, theme_id=friends.id),
+            ]
+        )
     await server.user("leder@kommune.no", "manager", "Hjemmetjenesten Øst")
     await client.login("leder@kommune.no")
     await client.get(f"/campaigns/{campaign.id}/themes")
@@ -152,7 +197,9 @@ async def test_change_password_and_logout(server: Server, client: Client) -> Non
     await server.user("ansatt@kommune.no", "staff", "Hjemmetjenesten Øst")
     await client.login("ansatt@kommune.no")
     await client.get("/account/password")
-    await client.post("/account/password", {"current": PASSWORD, "new": "et nytt langt passord", "repeat": "et nytt langt passord"})
+    await client.post(
+        "/account/password", {"current": PASSWORD, "new": "et nytt langt passord", "repeat": "et nytt langt passord"}
+    )
     assert "Passordet er byttet" in client.last_html
     await client.post("/logout", {})
     assert str((await client.get("/campaigns")).url).endswith("/login?next=/campaigns")
@@ -172,7 +219,16 @@ async def test_themes_show_change_since_the_previous_campaign_of_the_unit(server
         campaign = await server.campaign("Hjemmetjenesten Øst", name=name)
         async with server.ctx.sessions() as session, session.begin():
             for key, share in shares.items():
-                session.add(Theme(campaign_id=campaign.id, key=key, label=key.title(), taxonomy_key=key, size=int(share * 100), share=share))
+                session.add(
+                    Theme(
+                        campaign_id=campaign.id,
+                        key=key,
+                        label=key.title(),
+                        taxonomy_key=key,
+                        size=int(share * 100),
+                        share=share,
+                    )
+                )
         return campaign
 
     await with_themes("Våren 2025", {"selskap": 0.30, "mat": 0.70})

@@ -40,18 +40,35 @@ async def test_manager_of_unit_a_cannot_reach_unit_b(server: Server, client: Cli
     await client.login("leder.ost@kommune.no")
     await client.get("/campaigns")
     assert "Vår" in client.last_html and "Deres" not in client.last_html
-    for suffix in ("", "/answers", "/export.csv", "/export.xlsx", "/themes", "/edit", "/entry", "/poster", "/qr.png", "/count"):
+    for suffix in (
+        "",
+        "/answers",
+        "/export.csv",
+        "/export.xlsx",
+        "/themes",
+        "/edit",
+        "/entry",
+        "/poster",
+        "/qr.png",
+        "/count",
+    ):
         assert (await client.get(f"/campaigns/{own.id}{suffix}")).status == 200, suffix
         assert (await client.get(f"/campaigns/{other.id}{suffix}")).status == 404, suffix
     await client.get(f"/campaigns/{own.id}")
-    for suffix, form in (("/status", {"status": "closed"}), ("/entry", {"lines": "inntrenger"}), ("/edit", {"name": "x"})):
+    for suffix, form in (
+        ("/status", {"status": "closed"}),
+        ("/entry", {"lines": "inntrenger"}),
+        ("/edit", {"name": "x"}),
+    ):
         assert (await client.post(f"/campaigns/{other.id}{suffix}", form)).status == 404, suffix
     async with server.ctx.sessions() as session:
         assert (await session.get(Campaign, other.id)).status == "live"
         assert (await session.exec(select(Answer))).all() == []
 
 
-async def test_ten_wrong_passwords_are_throttled_even_from_a_new_session(server: Server, client: Client, make_client) -> None:  # type: ignore[no-untyped-def]
+async def test_ten_wrong_passwords_are_throttled_even_from_a_new_session(
+    server: Server, client: Client, make_client
+) -> None:  # type: ignore[no-untyped-def]
     await server.user("leder@kommune.no", "manager", "Hjemmetjenesten Øst")
     statuses = [(await client.login("leder@kommune.no", f"feil passord {n}")).status for n in range(10)]
     assert statuses[:5] == [401] * 5 and set(statuses[5:]) == {429}
@@ -81,7 +98,9 @@ async def test_session_cookie_flags(server: Server, client: Client) -> None:
     assert visitor and "httponly" in visitor[0].lower()
 
 
-async def test_no_answer_text_in_the_server_log(server: Server, client: Client, caplog: pytest.LogCaptureFixture) -> None:
+async def test_no_answer_text_in_the_server_log(
+    server: Server, client: Client, caplog: pytest.LogCaptureFixture
+) -> None:
     campaign = await server.campaign("Hjemmetjenesten Øst")
     secret_answer = "Hemmelig svar om diagnosen min 7f3a9"
     # Our own code and aiohttp (access and server logs) at DEBUG; the rest at the production default.
@@ -91,7 +110,9 @@ async def test_no_answer_text_in_the_server_log(server: Server, client: Client, 
         caplog.set_level(logging.DEBUG, logger=name)
     await client.get(f"/s/{campaign.code}", headers={"Accept-Language": "nb"})
     html = client.last_html
-    await client.post(f"/s/{campaign.code}", {"payload": BUTTON.search(html).group(1), "nonce": NONCE.search(html).group(1)})
+    await client.post(
+        f"/s/{campaign.code}", {"payload": BUTTON.search(html).group(1), "nonce": NONCE.search(html).group(1)}
+    )
     await client.post(f"/s/{campaign.code}", {"text": secret_answer, "nonce": NONCE.search(client.last_html).group(1)})
     await server.user("leder@kommune.no", "manager", "Hjemmetjenesten Øst")
     await client.login("leder@kommune.no")
@@ -109,8 +130,13 @@ async def test_cookies_are_secure_behind_https(sqlite_url: str) -> None:
     from viktig.context import AppContext
     from viktig.server import create_app
 
-    ctx = AppContext.create(Settings(database_url=sqlite_url, secret_key="web-test-secret-0123456789abcdef",
-                                     public_url="https://viktig.example.kommune.no"))
+    ctx = AppContext.create(
+        Settings(
+            database_url=sqlite_url,
+            secret_key="web-test-secret-0123456789abcdef",
+            public_url="https://viktig.example.kommune.no",
+        )
+    )
     runner = web.AppRunner(create_app(ctx, with_telegram=False), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

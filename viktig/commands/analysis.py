@@ -30,12 +30,15 @@ JSON_FIELDS = ("id", "label", "size", "share", "keywords", "quotes")
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     analyse = subparsers.add_parser(
-        "analyse", help="find the themes in a campaign's answers",
+        "analyse",
+        help="find the themes in a campaign's answers",
         description="Cluster the campaign's free-text answers into themes (guided by the taxonomy, "
         "VIKTIG_TAXONOMY_FILE), keep managers' renames, merges and moves, and print the themes.",
     )
     analyse.add_argument("--campaign", required=True, metavar="CODE")
-    analyse.add_argument("--json", action="store_true", help="print a JSON list: id, label, size, share, keywords, quotes")
+    analyse.add_argument(
+        "--json", action="store_true", help="print a JSON list: id, label, size, share, keywords, quotes"
+    )
     analyse.set_defaults(handler=_analyse)
     report = subparsers.add_parser("report", help="write an HTML report of a campaign's themes")
     report.add_argument("--campaign", required=True, metavar="CODE")
@@ -64,8 +67,9 @@ async def _analyse(args: argparse.Namespace, ctx: AppContext) -> int:
     taxonomy = getattr(ctx.settings, "taxonomy_file", None)
     try:
         with ThreadPoolExecutor(max_workers=1) as executor:  # a CLI process blocks nobody; threads let progress through
-            themes = await analyse_campaign(ctx.sessions, args.campaign, taxonomy_path=taxonomy,
-                                            progress=ProgressBar(), executor=executor)
+            themes = await analyse_campaign(
+                ctx.sessions, args.campaign, taxonomy_path=taxonomy, progress=ProgressBar(), executor=executor
+            )
     except (CampaignError, TaxonomyError) as error:
         raise UserError(str(error)) from error
     await _log_access(ctx, args.campaign, "view_themes", f"{len(themes)} themes")
@@ -92,7 +96,9 @@ def _json_row(theme: "ThemeSummary") -> dict[str, object]:
 async def _log_access(ctx: AppContext, code: str, action: str, detail: str) -> None:
     async with ctx.sessions() as session, session.begin():
         campaign = await require_campaign(session, code)
-        await record_access(session, actor=f"cli:{getpass.getuser()}", action=action, campaign_id=campaign.id, detail=detail)
+        await record_access(
+            session, actor=f"cli:{getpass.getuser()}", action=action, campaign_id=campaign.id, detail=detail
+        )
 
 
 async def _report(args: argparse.Namespace, ctx: AppContext) -> int:
@@ -102,20 +108,36 @@ async def _report(args: argparse.Namespace, ctx: AppContext) -> int:
     try:
         themes = await campaign_summary(ctx.sessions, args.campaign)
         if not themes:
-            themes = await analyse_campaign(ctx.sessions, args.campaign, taxonomy_path=getattr(ctx.settings, "taxonomy_file", None),
-                                            executor=ThreadPoolExecutor(max_workers=1))
+            themes = await analyse_campaign(
+                ctx.sessions,
+                args.campaign,
+                taxonomy_path=getattr(ctx.settings, "taxonomy_file", None),
+                executor=ThreadPoolExecutor(max_workers=1),
+            )
         async with ctx.sessions() as session:
             campaign = await require_campaign(session, args.campaign)
             unit = await session.get(Unit, campaign.unit_id)
             previous = await previous_campaign(session, campaign)
             shares = None
             if previous is not None:
-                rows = (await session.exec(select(Theme).where(Theme.campaign_id == previous.id, col(Theme.merged_into_id).is_(None)))).all()
+                rows = (
+                    await session.exec(
+                        select(Theme).where(Theme.campaign_id == previous.id, col(Theme.merged_into_id).is_(None))
+                    )
+                ).all()
                 shares = {row.key: (row.label, row.share) for row in rows}
     except CampaignError as error:
         raise UserError(str(error)) from error
-    html = render_report(ReportInput(campaign.name, unit.name if unit else "", main_language(campaign), themes,
-                                     previous.name if previous else None, shares))
+    html = render_report(
+        ReportInput(
+            campaign.name,
+            unit.name if unit else "",
+            main_language(campaign),
+            themes,
+            previous.name if previous else None,
+            shares,
+        )
+    )
     args.out.write_text(html, encoding="utf-8")
     await _log_access(ctx, args.campaign, "report", f"{len(themes)} themes")
     print(f"wrote {args.out}", file=sys.stderr)
@@ -126,7 +148,9 @@ async def previous_campaign(session, campaign: Campaign) -> Campaign | None:  # 
     """The latest other campaign of the same unit, created before this one, that has themes."""
     query = (
         select(Campaign)
-        .where(Campaign.unit_id == campaign.unit_id, Campaign.id != campaign.id, Campaign.created_at <= campaign.created_at)
+        .where(
+            Campaign.unit_id == campaign.unit_id, Campaign.id != campaign.id, Campaign.created_at <= campaign.created_at
+        )
         .where(col(Campaign.id).in_(select(Theme.campaign_id)))
         .order_by(col(Campaign.created_at).desc(), col(Campaign.id).desc())
     )

@@ -20,7 +20,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     commands = answers.add_subparsers(dest="answers_command", metavar="ACTION")
     commands.required = True
     importer = commands.add_parser(
-        "import", help="import transcribed paper cards (CSV with a 'text' column, or JSONL)",
+        "import",
+        help="import transcribed paper cards (CSV with a 'text' column, or JSONL)",
         description="Import answers from paper cards. CSV: a header with a 'text' column (optional 'question' and "
         "'language'), comma or semicolon separated, UTF-8 (with or without BOM) or Windows-1252. JSONL: one "
         '{"text": ...} per line. Either every row is imported or none, with the reasons.',
@@ -32,7 +33,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export = subparsers.add_parser("export", help="export a campaign's answers", description="One row per answer.")
     export.add_argument("--campaign", required=True, metavar="CODE")
     export.add_argument("--format", choices=FORMATS, default="jsonl")
-    export.add_argument("--out", type=Path, metavar="FILE", help="write here instead of standard output (required for xlsx)")
+    export.add_argument(
+        "--out", type=Path, metavar="FILE", help="write here instead of standard output (required for xlsx)"
+    )
     export.set_defaults(handler=_export)
 
 
@@ -47,7 +50,9 @@ async def _import(args: argparse.Namespace, ctx: AppContext) -> int:
     except AnswerImportError as error:
         reasons = "\n".join(f"  - {problem}" for problem in error.problems)
         raise UserError(f"nothing was imported from {args.file}:\n{reasons}") from error
-    print(f"imported {result.imported} answers from {args.file} ({result.format}, {result.encoding}) into {campaign.code}")
+    print(
+        f"imported {result.imported} answers from {args.file} ({result.format}, {result.encoding}) into {campaign.code}"
+    )
     return 0
 
 
@@ -60,8 +65,13 @@ async def _export(args: argparse.Namespace, ctx: AppContext) -> int:
         except CampaignError as error:
             raise UserError(str(error)) from error
         rows = await collect_rows(session, campaign)
-        await record_access(session, actor=f"cli:{getpass.getuser()}", action="export", campaign_id=campaign.id,
-                            detail=f"{args.format}, {len(rows)} rows")
+        await record_access(
+            session,
+            actor=f"cli:{getpass.getuser()}",
+            action="export",
+            campaign_id=campaign.id,
+            detail=f"{args.format}, {len(rows)} rows",
+        )
     if args.format == "xlsx":
         count = write_xlsx(rows, args.out)
     else:

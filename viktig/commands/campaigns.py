@@ -25,7 +25,9 @@ from viktig.context import AppContext
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    unit = subparsers.add_parser("unit", help="organisational units", description="Organisational units (e.g. 'Hjemmetjenesten Øst').")
+    unit = subparsers.add_parser(
+        "unit", help="organisational units", description="Organisational units (e.g. 'Hjemmetjenesten Øst')."
+    )
     unit_commands = unit.add_subparsers(dest="unit_command", metavar="ACTION")
     unit_commands.required = True
     add = unit_commands.add_parser("add", help="add a unit")
@@ -36,21 +38,29 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(handler=_unit_list)
 
-    campaign = subparsers.add_parser("campaign", help="survey campaigns", description="Create, list, open and close campaigns.")
+    campaign = subparsers.add_parser(
+        "campaign", help="survey campaigns", description="Create, list, open and close campaigns."
+    )
     commands = campaign.add_subparsers(dest="campaign_command", metavar="ACTION")
     commands.required = True
     create = commands.add_parser("create", help="create a campaign (live unless --draft)")
     create.add_argument("--name", required=True, help="e.g. 'Hva er viktig for deg-dagen 2026'")
     create.add_argument("--unit", required=True, help="unit name (or id)")
     create.add_argument("--survey", default="hva-er-viktig", metavar="KEY", help="survey key (default: hva-er-viktig)")
-    create.add_argument("--languages", default="nb,nn,sv,en", help="comma-separated, first is the main language (default: nb,nn,sv,en)")
+    create.add_argument(
+        "--languages", default="nb,nn,sv,en", help="comma-separated, first is the main language (default: nb,nn,sv,en)"
+    )
     create.add_argument("--channels", default="telegram,web,staff", help="where answers are taken: telegram,web,staff")
     create.add_argument("--anonymous", action="store_true", help="answers can never be linked back to a person")
-    create.add_argument("--draft", action="store_true", help="create it closed for answers until `viktig campaign open`")
+    create.add_argument(
+        "--draft", action="store_true", help="create it closed for answers until `viktig campaign open`"
+    )
     create.add_argument("--opens", type=_datetime, help="ISO date/time when answers open")
     create.add_argument("--closes", type=_datetime, help="ISO date/time when answers close")
     create.add_argument("--reminder-hours", type=int, help="remind unfinished conversations after this many hours")
-    create.add_argument("--retention-months", type=int, default=12, help="delete answers this long after closing (default 12)")
+    create.add_argument(
+        "--retention-months", type=int, default=12, help="delete answers this long after closing (default 12)"
+    )
     create.add_argument("--json", action="store_true", help="print one JSON object")
     create.set_defaults(handler=_create)
     listing = commands.add_parser("list", help="list campaigns with status and answer counts")
@@ -70,12 +80,15 @@ def _datetime(text: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError as error:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO date/time such as 2026-06-06 or 2026-06-06T08:00") from error
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an ISO date/time such as 2026-06-06 or 2026-06-06T08:00"
+        ) from error
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-def campaign_json(campaign: Campaign, unit: Unit, survey_key: str, settings: Settings,
-                  stats: tuple[int, datetime | None] = (0, None)) -> dict[str, object]:
+def campaign_json(
+    campaign: Campaign, unit: Unit, survey_key: str, settings: Settings, stats: tuple[int, datetime | None] = (0, None)
+) -> dict[str, object]:
     links = links_for(campaign, web_base_url=settings.web_base_url, bot_username=settings.telegram_bot_username)
     return {
         "id": campaign.id,
@@ -101,7 +114,11 @@ async def _unit_add(args: argparse.Namespace, ctx: AppContext) -> int:
             unit = await add_unit(session, args.name)
         except CampaignError as error:
             raise UserError(str(error)) from error
-    print(json.dumps({"id": unit.id, "name": unit.name}, ensure_ascii=False) if args.json else f"added unit {unit.name} (id {unit.id})")
+    print(
+        json.dumps({"id": unit.id, "name": unit.name}, ensure_ascii=False)
+        if args.json
+        else f"added unit {unit.name} (id {unit.id})"
+    )
     return 0
 
 
@@ -121,9 +138,18 @@ async def _create(args: argparse.Namespace, ctx: AppContext) -> int:
         try:
             unit = await find_unit(session, args.unit)
             campaign = await create_campaign(
-                session, name=args.name, unit=unit, survey_key=args.survey, languages=args.languages,
-                anonymous=args.anonymous, draft=args.draft, channels=args.channels, opens_at=args.opens,
-                closes_at=args.closes, reminder_after_hours=args.reminder_hours, retention_months=args.retention_months,
+                session,
+                name=args.name,
+                unit=unit,
+                survey_key=args.survey,
+                languages=args.languages,
+                anonymous=args.anonymous,
+                draft=args.draft,
+                channels=args.channels,
+                opens_at=args.opens,
+                closes_at=args.closes,
+                reminder_after_hours=args.reminder_hours,
+                retention_months=args.retention_months,
             )
         except CampaignError as error:
             raise UserError(str(error)) from error
@@ -140,10 +166,14 @@ async def _create(args: argparse.Namespace, ctx: AppContext) -> int:
 
 async def _list(args: argparse.Namespace, ctx: AppContext) -> int:
     async with ctx.sessions() as session:
-        rows = (await session.exec(
-            select(Campaign, Unit, Survey).join(Unit, col(Unit.id) == Campaign.unit_id)
-            .join(Survey, col(Survey.id) == Campaign.survey_id).order_by(col(Campaign.created_at).desc())
-        )).all()
+        rows = (
+            await session.exec(
+                select(Campaign, Unit, Survey)
+                .join(Unit, col(Unit.id) == Campaign.unit_id)
+                .join(Survey, col(Survey.id) == Campaign.survey_id)
+                .order_by(col(Campaign.created_at).desc())
+            )
+        ).all()
         stats = await answer_stats(session, [campaign.id for campaign, _, _ in rows])
     items = [campaign_json(c, u, s.key, ctx.settings, stats.get(c.id, (0, None))) for c, u, s in rows]
     if args.json:
@@ -177,5 +207,11 @@ async def _show(args: argparse.Namespace, ctx: AppContext) -> int:
         unit = await session.get(Unit, campaign.unit_id)
         survey = await session.get(Survey, campaign.survey_id)
         stats = await answer_stats(session, [campaign.id])
-    print(json.dumps(campaign_json(campaign, unit, survey.key, ctx.settings, stats.get(campaign.id, (0, None))), ensure_ascii=False, indent=2))
+    print(
+        json.dumps(
+            campaign_json(campaign, unit, survey.key, ctx.settings, stats.get(campaign.id, (0, None))),
+            ensure_ascii=False,
+            indent=2,
+        )
+    )
     return 0

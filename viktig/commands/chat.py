@@ -12,7 +12,8 @@ from viktig.context import AppContext
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     chat = subparsers.add_parser(
-        "chat", help="answer a campaign in the terminal (staff typing on behalf of a person)",
+        "chat",
+        help="answer a campaign in the terminal (staff typing on behalf of a person)",
         description="A terminal chat with the conversation engine. Answer buttons by typing their number. Each run is "
         "a new person and ends when the conversation does; answers are stored with source 'staff'. Type /hjelp "
         "for commands, Ctrl-D to leave.",
@@ -51,8 +52,9 @@ async def _chat(args: argparse.Namespace, ctx: AppContext) -> int:
             payloads = render(message)  # only the last message's buttons can be chosen by number
         return payloads
 
-    base = dict(channel="terminal", user_ref=person, campaign_code=args.campaign, source="staff",
-                language_hint=args.language)
+    base = dict(
+        channel="terminal", user_ref=person, campaign_code=args.campaign, source="staff", language_hint=args.language
+    )
     payloads = await send(Incoming(kind=IncomingKind.command, command="start", argument=args.campaign, **base))
     if step is None:  # the campaign refused (unknown code, closed, not open, staff entry not offered)
         return 1

@@ -43,14 +43,21 @@ class TableCount:
 def add_copy_action(actions: argparse._SubParsersAction) -> None:
     """Called by viktig/commands/database.py to add `viktig db copy`."""
     copy = actions.add_parser(
-        "copy", help="copy every row to another database (e.g. SQLite to PostgreSQL) and verify row counts",
+        "copy",
+        help="copy every row to another database (e.g. SQLite to PostgreSQL) and verify row counts",
         description="Upgrade the target's schema, copy every table in foreign-key order keeping ids, reset "
         "PostgreSQL sequences, and compare row counts per table. Stop `viktig serve` and `viktig worker` first.",
     )
-    copy.add_argument("--from", dest="source", required=True, metavar="URL", help="source database, e.g. sqlite:///viktig.db")
-    copy.add_argument("--to", dest="target", required=True, metavar="URL", help="target database, e.g. postgresql://user@host/viktig")
+    copy.add_argument(
+        "--from", dest="source", required=True, metavar="URL", help="source database, e.g. sqlite:///viktig.db"
+    )
+    copy.add_argument(
+        "--to", dest="target", required=True, metavar="URL", help="target database, e.g. postgresql://user@host/viktig"
+    )
     copy.add_argument("--force", action="store_true", help="empty a target that already holds rows before copying")
-    copy.add_argument("--batch-size", type=int, default=DEFAULT_BATCH, help=f"rows per insert batch (default {DEFAULT_BATCH})")
+    copy.add_argument(
+        "--batch-size", type=int, default=DEFAULT_BATCH, help=f"rows per insert batch (default {DEFAULT_BATCH})"
+    )
     copy.set_defaults(handler=_copy, no_context=True)
 
 
@@ -63,11 +70,15 @@ async def _copy(args: argparse.Namespace, _settings: Settings) -> int:
     mismatched = [count for count in counts if not count.matches]
     if mismatched:
         names = ", ".join(f"{c.table} (source {c.source}, target {c.target})" for c in mismatched)
-        raise UserError(f"row counts differ after the copy: {names}. Do not switch to the target; check for writes to the source during the copy and run again with --force.")
+        raise UserError(
+            f"row counts differ after the copy: {names}. Do not switch to the target; check for writes to the source during the copy and run again with --force."
+        )
     return 0
 
 
-def copy_database(source_url: str, target_url: str, *, force: bool = False, batch_size: int = DEFAULT_BATCH, out: TextIO | None = None) -> list[TableCount]:
+def copy_database(
+    source_url: str, target_url: str, *, force: bool = False, batch_size: int = DEFAULT_BATCH, out: TextIO | None = None
+) -> list[TableCount]:
     """Copy every table; returns source and target row counts per table (the caller decides what a mismatch means)."""
     if source_url == target_url:
         raise UserError("--from and --to are the same database")
@@ -77,7 +88,9 @@ def copy_database(source_url: str, target_url: str, *, force: bool = False, batc
     except Exception as error:  # noqa: BLE001 - any connection problem is reported the same way
         raise UserError(f"cannot open the source database ({type(error).__name__}: {error})") from error
     if source_revision != head:
-        raise UserError(f"the source database is at schema {source_revision or 'none'}, not {head}: run `viktig db upgrade` on it first (DATABASE_URL=<source>)")
+        raise UserError(
+            f"the source database is at schema {source_revision or 'none'}, not {head}: run `viktig db upgrade` on it first (DATABASE_URL=<source>)"
+        )
     try:
         migrate.upgrade(target_url)
     except Exception as error:  # noqa: BLE001
@@ -111,6 +124,7 @@ def copy_database(source_url: str, target_url: str, *, force: bool = False, batc
 def _engine(url: str) -> Iterator[Engine]:
     engine = create_engine(sync_url(url), hide_parameters=True)
     if engine.dialect.name == "sqlite":
+
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:
             dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, so reads share one snapshot
@@ -119,6 +133,7 @@ def _engine(url: str) -> Iterator[Engine]:
         @event.listens_for(engine, "begin")
         def _on_begin(connection: Connection) -> None:
             connection.exec_driver_sql("BEGIN")
+
     try:
         yield engine
     finally:
@@ -143,14 +158,18 @@ def _copy_table(source: Connection, target: Connection, table: Table, batch_size
     """Insert in primary-key order; a column pointing into its own table is filled in afterwards."""
     self_refs = [column.name for column in table.columns if any(fk.column.table is table for fk in column.foreign_keys)]
     primary = list(table.primary_key.columns)
-    result = source.execution_options(stream_results=True, yield_per=batch_size).execute(select(table).order_by(*primary))
+    result = source.execution_options(stream_results=True, yield_per=batch_size).execute(
+        select(table).order_by(*primary)
+    )
     copied = 0
     later: list[dict[str, Any]] = []
     for batch in result.mappings().partitions(batch_size):
         rows = [_portable(dict(row)) for row in batch]
         for row in rows:
             if any(row.get(name) is not None for name in self_refs):
-                later.append({**{f"pk_{c.name}": row[c.name] for c in primary}, **{name: row[name] for name in self_refs}})
+                later.append(
+                    {**{f"pk_{c.name}": row[c.name] for c in primary}, **{name: row[name] for name in self_refs}}
+                )
                 row.update({name: None for name in self_refs})
         target.execute(table.insert(), rows)
         copied += len(rows)
@@ -162,18 +181,26 @@ def _copy_table(source: Connection, target: Connection, table: Table, batch_size
 
 def _portable(row: dict[str, Any]) -> dict[str, Any]:
     """SQLite hands back naive timestamps; Viktig stores UTC everywhere, so say so before PostgreSQL reads them."""
-    return {key: value.replace(tzinfo=timezone.utc) if isinstance(value, datetime) and value.tzinfo is None else value for key, value in row.items()}
+    return {
+        key: value.replace(tzinfo=timezone.utc) if isinstance(value, datetime) and value.tzinfo is None else value
+        for key, value in row.items()
+    }
 
 
 def _reset_sequences(connection: Connection, tables: list[Table]) -> None:
     """Kept ids leave the sequences at 1; move each to the table's highest id so new rows do not collide."""
     for table in tables:
         for column in table.primary_key.columns:
-            sequence = connection.execute(text("SELECT pg_get_serial_sequence(:t, :c)"), {"t": table.name, "c": column.name}).scalar()
+            sequence = connection.execute(
+                text("SELECT pg_get_serial_sequence(:t, :c)"), {"t": table.name, "c": column.name}
+            ).scalar()
             if sequence is None:
                 continue
             highest = connection.execute(select(func.max(column))).scalar()
-            connection.execute(text("SELECT setval(:s, :v, :called)"), {"s": sequence, "v": highest or 1, "called": highest is not None})
+            connection.execute(
+                text("SELECT setval(:s, :v, :called)"),
+                {"s": sequence, "v": highest or 1, "called": highest is not None},
+            )
 
 
 def _print_counts(counts: list[TableCount], out: TextIO) -> None:

@@ -45,7 +45,12 @@ DEMO_ANSWERS: tuple[tuple[str, str, str, str], ...] = (
     ("nb", "self", "web", "Å få være med på trimmen på frivilligsentralen."),
     ("nb", "self", "web", "At de snakker til meg og ikke over hodet mitt."),
     ("nb", "self", "telegram", "Å kunne lese avisen. Jeg trenger nye briller og hjelp til å bestille time."),
-    ("nb", "staff", "staff", "Hun sier at det viktigste er å få besøk av datteren sin, og at hun gruer seg til vinteren."),
+    (
+        "nb",
+        "staff",
+        "staff",
+        "Hun sier at det viktigste er å få besøk av datteren sin, og at hun gruer seg til vinteren.",
+    ),
     ("nb", "staff", "staff", "Vil gjerne ha faste folk som kjenner henne og vet hvordan hun liker kaffen."),
     ("nb", "staff", "staff", "Han ønsker å komme seg ut, helst ned til brygga, minst en gang i uka."),
     ("nb", "staff", "staff", "Ønsker mer tid til stell om morgenen, føler seg stresset."),
@@ -92,7 +97,8 @@ DEMO_ANSWERS: tuple[tuple[str, str, str, str], ...] = (
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     demo = subparsers.add_parser(
-        "demo", help="seed a demo (unit, admin user, campaign with answers) and serve the dashboard",
+        "demo",
+        help="seed a demo (unit, admin user, campaign with answers) and serve the dashboard",
         description="Upgrade the database, seed demo data (reusing what exists), run the theme analysis when it is "
         "installed, print the dashboard URL, the login and the web chat link, and serve like `viktig serve`.",
     )
@@ -118,8 +124,10 @@ async def _demo(args: argparse.Namespace, settings: Settings) -> int:
         if password:
             print(f"  Login:      {ADMIN_EMAIL}  password (shown only now): {password}")
         else:
-            print(f"  Login:      {ADMIN_EMAIL}  (exists already; set a new password with "
-                  f"`viktig user add {ADMIN_EMAIL} --role admin --reset`)")
+            print(
+                f"  Login:      {ADMIN_EMAIL}  (exists already; set a new password with "
+                f"`viktig user add {ADMIN_EMAIL} --role admin --reset`)"
+            )
         print(f"  Web chat:   {base}/s/{code}")
         print(f"  Themes:     {analysed}")
         if args.no_serve:
@@ -151,20 +159,27 @@ async def seed(ctx: AppContext) -> tuple[str, int, str | None, int]:
         if await find_user(session, ADMIN_EMAIL) is None:
             password = generate_password()
             await save_user(session, email=ADMIN_EMAIL, role="admin", unit=unit, password=password)
-        campaign = (await session.exec(
-            select(Campaign).where(Campaign.unit_id == unit.id, Campaign.name == DEMO_CAMPAIGN)
-        )).first()
+        campaign = (
+            await session.exec(select(Campaign).where(Campaign.unit_id == unit.id, Campaign.name == DEMO_CAMPAIGN))
+        ).first()
         if campaign is None:
             campaign = await create_campaign(
-                session, name=DEMO_CAMPAIGN, unit=unit, languages="nb,nn,sv,en", channels="telegram,web,staff",
-                purpose={"nb": "Dette er en demo. Fortell gjerne hva som er viktig for deg, men ikke skriv noe personlig."},
+                session,
+                name=DEMO_CAMPAIGN,
+                unit=unit,
+                languages="nb,nn,sv,en",
+                channels="telegram,web,staff",
+                purpose={
+                    "nb": "Dette er en demo. Fortell gjerne hva som er viktig for deg, men ikke skriv noe personlig."
+                },
             )
         has_answers = (await session.exec(select(Answer.id).where(Answer.campaign_id == campaign.id).limit(1))).first()
         if has_answers is None:
             for (source, channel), rows in _grouped().items():
                 raw = "\n".join(json.dumps({"text": text, "language": language}) for language, text in rows).encode()
-                result = await import_answers(session, campaign, raw, filename="demo.jsonl",
-                                              source=AnswerSource(source), channel=channel)
+                result = await import_answers(
+                    session, campaign, raw, filename="demo.jsonl", source=AnswerSource(source), channel=channel
+                )
                 added += result.imported
         return campaign.code, campaign.id, password, added  # type: ignore[return-value]
 
@@ -185,13 +200,14 @@ async def analyse_if_available(ctx: AppContext, code: str) -> str:
         return "the theme analysis is not installed; the themes page will say so"
     async with ctx.sessions() as session:
         campaign = (await session.exec(select(Campaign).where(Campaign.code == code))).one()
-        done = (await session.exec(select(ThemeRun.id).where(ThemeRun.campaign_id == campaign.id).order_by(col(ThemeRun.id)).limit(1))).first()
+        done = (
+            await session.exec(
+                select(ThemeRun.id).where(ThemeRun.campaign_id == campaign.id).order_by(col(ThemeRun.id)).limit(1)
+            )
+        ).first()
     if done is not None:
         return "analysed before (run it again from the themes page)"
     from analysis.service import analyse_campaign
 
     summaries = await analyse_campaign(ctx.sessions, code, taxonomy_path=ctx.settings.taxonomy_file)
     return f"{len(summaries)} themes found"
-
-
-

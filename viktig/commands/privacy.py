@@ -14,7 +14,8 @@ from viktig.context import AppContext
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     purge = subparsers.add_parser(
-        "purge", help="delete what the retention rules say is due (the worker does this daily)",
+        "purge",
+        help="delete what the retention rules say is due (the worker does this daily)",
         description="Delete the answers, conversations, themes and pseudonyms of campaigns whose retention period "
         "(retention_months after closing) has run out, conversations without consent idle for over 7 days, and "
         "processed-update keys older than 7 days. The campaign rows and the access log stay. Prints counts per kind.",
@@ -23,7 +24,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     purge.set_defaults(handler=_purge)
 
     erase = subparsers.add_parser(
-        "erase", help="carry out an erasure request given the respondent's reference (R-XXXX-XXXX)",
+        "erase",
+        help="carry out an erasure request given the respondent's reference (R-XXXX-XXXX)",
         description="Delete everything stored about the respondent with this reference (the one the chat showed "
         "them): answers, conversations, contact data and the pseudonym. The access log records that an erasure "
         "was carried out, with counts only.",
@@ -42,8 +44,10 @@ def format_report(report: PurgeReport) -> str:
     if report.due:
         lines.append("campaigns past their retention period:")
         for due in report.due:
-            lines.append(f"  {due.code}  {due.name}  closed {due.closed_at.date().isoformat()}, "
-                         f"due {due.due_at.date().isoformat()}, {due.answers} answers")
+            lines.append(
+                f"  {due.code}  {due.name}  closed {due.closed_at.date().isoformat()}, "
+                f"due {due.due_at.date().isoformat()}, {due.answers} answers"
+            )
     else:
         lines.append("no campaign is past its retention period")
     lines.append("would delete:" if report.dry_run else "deleted:")
@@ -62,11 +66,15 @@ async def _erase(args: argparse.Namespace, ctx: AppContext) -> int:
     async with ctx.sessions() as session:
         respondent = await find_by_reference(session, args.reference)
         if respondent is None:
-            raise UserError(f"no respondent has the reference {args.reference!r} (already erased, mistyped, or an "
-                            "anonymous campaign, whose answers cannot be linked to anyone)")
+            raise UserError(
+                f"no respondent has the reference {args.reference!r} (already erased, mistyped, or an "
+                "anonymous campaign, whose answers cannot be linked to anyone)"
+            )
         scope = await erasure_scope(session, respondent)
-    print(f"{respondent.reference}: {scope.answers} answers, {scope.conversations} conversations, "
-          f"{scope.contacts} contact addresses; campaigns: {', '.join(scope.campaign_codes) or 'none'}")
+    print(
+        f"{respondent.reference}: {scope.answers} answers, {scope.conversations} conversations, "
+        f"{scope.contacts} contact addresses; campaigns: {', '.join(scope.campaign_codes) or 'none'}"
+    )
     if not args.yes and not _confirmed():
         print("nothing was deleted")
         return 1
@@ -76,8 +84,10 @@ async def _erase(args: argparse.Namespace, ctx: AppContext) -> int:
         if counts is None:
             raise UserError(f"the respondent {args.reference!r} was erased in the meantime")
         await checkpoint_sqlite(ctx.db)
-    print(f"erased: {counts.answers} answers, {counts.conversations} conversations, {counts.contacts} contacts, "
-          f"{counts.respondents} pseudonym; recorded in the access log")
+    print(
+        f"erased: {counts.answers} answers, {counts.conversations} conversations, {counts.contacts} contacts, "
+        f"{counts.respondents} pseudonym; recorded in the access log"
+    )
     return 0
 
 

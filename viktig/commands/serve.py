@@ -17,16 +17,23 @@ SQLITE_ONE_PROCESS = (
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     serve = subparsers.add_parser(
-        "serve", help="run the web server (dashboard, web chat, Telegram webhook or polling)",
+        "serve",
+        help="run the web server (dashboard, web chat, Telegram webhook or polling)",
         description="Serve on HOST:PORT. With TELEGRAM_BOT_TOKEN the Telegram channel runs too: a webhook when "
         "VIKTIG_PUBLIC_URL is set, long polling otherwise.",
     )
     serve.add_argument("--host", help="override HOST")
     serve.add_argument("--port", type=int, help="override PORT")
-    serve.add_argument("--processes", type=int, default=1, metavar="N",
-                       help="run N server processes on the same port (PostgreSQL only; default 1)")
-    serve.add_argument("--reuse-port", action="store_true",
-                       help="share the port with other `viktig serve` processes (PostgreSQL only)")
+    serve.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run N server processes on the same port (PostgreSQL only; default 1)",
+    )
+    serve.add_argument(
+        "--reuse-port", action="store_true", help="share the port with other `viktig serve` processes (PostgreSQL only)"
+    )
     serve.set_defaults(handler=_serve)
 
 
@@ -41,14 +48,20 @@ async def _serve(args: argparse.Namespace, ctx: AppContext) -> int:
         raise UserError(SQLITE_ONE_PROCESS)
     if args.processes > 1:
         if settings.telegram_bot_token and not settings.public_url:
-            raise UserError("Telegram long polling runs in one process; set VIKTIG_PUBLIC_URL (webhook mode) to run several.")
+            raise UserError(
+                "Telegram long polling runs in one process; set VIKTIG_PUBLIC_URL (webhook mode) to run several."
+            )
         from viktig.supervisor import supervise
 
         await ctx.close()  # the children open their own pools
-        return await supervise(args.processes, ["serve", "--reuse-port", "--host", settings.host, "--port", str(settings.port)])
+        return await supervise(
+            args.processes, ["serve", "--reuse-port", "--host", settings.host, "--port", str(settings.port)]
+        )
     try:
         with single_sqlite_process(settings.database_url, "serve"):
             await run_server(ctx, reuse_port=args.reuse_port)
     except ProcessLockHeld as held:
-        raise UserError(f"another `viktig serve` is already running on this SQLite database. {SQLITE_ONE_PROCESS}") from held
+        raise UserError(
+            f"another `viktig serve` is already running on this SQLite database. {SQLITE_ONE_PROCESS}"
+        ) from held
     return 0

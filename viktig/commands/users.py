@@ -19,7 +19,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     commands = user.add_subparsers(dest="user_command", metavar="ACTION")
     commands.required = True
     add = commands.add_parser(
-        "add", help="add a user (or --reset the password of an existing one)",
+        "add",
+        help="add a user (or --reset the password of an existing one)",
         description="Add a dashboard user. Pipe a password on stdin, or get a generated one printed once.",
     )
     add.add_argument("email", metavar="EMAIL")
@@ -47,8 +48,9 @@ async def _add(args: argparse.Namespace, ctx: AppContext) -> int:
     async with ctx.sessions() as session, session.begin():
         try:
             unit = await find_unit(session, args.unit) if args.unit else None
-            user, created = await save_user(session, email=args.email, role=args.role, unit=unit, password=password,
-                                            reset=args.reset)
+            user, created = await save_user(
+                session, email=args.email, role=args.role, unit=unit, password=password, reset=args.reset
+            )
         except (AccountError, CampaignError) as error:
             raise UserError(str(error)) from error
     print(f"{'added' if created else 'updated'} {user.email} ({user.role}{', ' + unit.name if unit else ''})")

@@ -21,7 +21,8 @@ JOB_NAMES = ("reminders", "analysis", "retention")
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     worker = subparsers.add_parser(
-        "worker", help="run the periodic jobs: reminders, scheduled analysis, retention purge",
+        "worker",
+        help="run the periodic jobs: reminders, scheduled analysis, retention purge",
         description="Run reminders (every minute), analysis of live campaigns with new answers (hourly) and the "
         "retention purge (daily). Several workers may run against PostgreSQL: each job is locked while it runs and "
         "its schedule is shared. On SQLite run exactly one worker.",
@@ -31,7 +32,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     worker.add_argument("--job", action="append", choices=JOB_NAMES, help="run only this job (repeatable)")
     worker.add_argument("--tick", type=float, default=30.0, help="seconds between schedule checks (default 30)")
     worker.add_argument(
-        "--every", action="append", default=[], metavar="JOB=SECONDS",
+        "--every",
+        action="append",
+        default=[],
+        metavar="JOB=SECONDS",
         help="override a job's interval, e.g. --every reminders=10",
     )
     worker.set_defaults(handler=_worker)

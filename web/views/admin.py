@@ -38,8 +38,9 @@ async def add_user(request: web.Request) -> web.Response:
         async with sessions_of(request)() as session, session.begin():
             unit_id = str(form.get("unit_id", ""))
             unit = await session.get(Unit, int(unit_id)) if unit_id.isdigit() else None
-            user, _ = await save_user(session, email=str(form.get("email", "")), role=str(form.get("role", "")),
-                                      unit=unit, password=password)
+            user, _ = await save_user(
+                session, email=str(form.get("email", "")), role=str(form.get("role", "")), unit=unit, password=password
+            )
             created = {"email": user.email, "password": password}
     except AccountError as problem:
         error = problem.key
@@ -77,11 +78,15 @@ async def create_unit(request: web.Request) -> web.Response:
 async def access_log(request: web.Request) -> web.Response:
     await require_user(request, "admin")
     async with sessions_of(request)() as session:
-        entries = (await session.exec(
-            select(AccessLogEntry).order_by(col(AccessLogEntry.id).desc()).limit(ACCESS_LOG_ROWS)
-        )).all()
+        entries = (
+            await session.exec(select(AccessLogEntry).order_by(col(AccessLogEntry.id).desc()).limit(ACCESS_LOG_ROWS))
+        ).all()
         ids = {entry.campaign_id for entry in entries if entry.campaign_id is not None}
-        names = dict((await session.exec(select(Campaign.id, Campaign.name).where(col(Campaign.id).in_(ids)))).all()) if ids else {}
+        names = (
+            dict((await session.exec(select(Campaign.id, Campaign.name).where(col(Campaign.id).in_(ids)))).all())
+            if ids
+            else {}
+        )
     return page(request, "access_log.html", {"entries": entries, "names": names})
 
 

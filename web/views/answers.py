@@ -23,9 +23,13 @@ from web.render import page
 
 
 async def _questions(session, campaign) -> list[Question]:  # type: ignore[no-untyped-def]
-    return list((await session.exec(
-        select(Question).where(Question.survey_id == campaign.survey_id).order_by(col(Question.position))
-    )).all())
+    return list(
+        (
+            await session.exec(
+                select(Question).where(Question.survey_id == campaign.survey_id).order_by(col(Question.position))
+            )
+        ).all()
+    )
 
 
 async def answers_list(request: web.Request) -> web.Response:
@@ -36,14 +40,26 @@ async def answers_list(request: web.Request) -> web.Response:
         questions = await _questions(session, campaign)
         rows, next_cursor = await answer_page(session, campaign.id, filters, request.query.get("after", ""))  # type: ignore[arg-type]
         total = await answer_count(session, campaign.id, filters)  # type: ignore[arg-type]
-        await record_access(session, actor=user.email, action="view_answers", campaign_id=campaign.id,
-                            detail=f"rows={len(rows)}")
+        await record_access(
+            session, actor=user.email, action="view_answers", campaign_id=campaign.id, detail=f"rows={len(rows)}"
+        )
     query = {key: value for key, value in request.query.items() if key != "after"}
-    return page(request, "answers.html", {
-        "campaign": campaign, "rows": rows, "total": total, "next_cursor": next_cursor, "filters": filters,
-        "questions": questions, "languages": LANGUAGES, "sources": [s.value for s in AnswerSource],
-        "query": query, "first_page": "after" not in request.query,
-    })
+    return page(
+        request,
+        "answers.html",
+        {
+            "campaign": campaign,
+            "rows": rows,
+            "total": total,
+            "next_cursor": next_cursor,
+            "filters": filters,
+            "questions": questions,
+            "languages": LANGUAGES,
+            "sources": [s.value for s in AnswerSource],
+            "query": query,
+            "first_page": "after" not in request.query,
+        },
+    )
 
 
 async def export(request: web.Request) -> web.Response:
@@ -52,18 +68,28 @@ async def export(request: web.Request) -> web.Response:
     async with sessions_of(request)() as session, session.begin():
         campaign = await load_campaign(session, user, request.match_info["id"])
         rows = await collect_rows(session, campaign)
-        await record_access(session, actor=user.email, action="export", campaign_id=campaign.id,
-                            detail=f"format={kind} rows={len(rows)}")
+        await record_access(
+            session,
+            actor=user.email,
+            action="export",
+            campaign_id=campaign.id,
+            detail=f"format={kind} rows={len(rows)}",
+        )
     filename = f"viktig-{campaign.code}.{kind}"
     headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
     if kind == "csv":
         out = io.StringIO()
         write_csv(rows, out)
-        return web.Response(body=out.getvalue().encode("utf-8"), content_type="text/csv", charset="utf-8", headers=headers)
+        return web.Response(
+            body=out.getvalue().encode("utf-8"), content_type="text/csv", charset="utf-8", headers=headers
+        )
     buffer = io.BytesIO()
     write_xlsx(rows, buffer)
-    return web.Response(body=buffer.getvalue(), headers=headers,
-                        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return web.Response(
+        body=buffer.getvalue(),
+        headers=headers,
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
 
 
 async def entry_form(request: web.Request) -> web.Response:
@@ -72,8 +98,18 @@ async def entry_form(request: web.Request) -> web.Response:
         campaign = await load_campaign(session, user, request.match_info["id"])
         questions = await _questions(session, campaign)
     saved = request.query.get("saved", "")
-    return page(request, "entry.html", {"campaign": campaign, "questions": questions, "languages": LANGUAGES,
-                                        "problems": [], "saved": int(saved) if saved.isdigit() else None, "typed": ""})
+    return page(
+        request,
+        "entry.html",
+        {
+            "campaign": campaign,
+            "questions": questions,
+            "languages": LANGUAGES,
+            "problems": [],
+            "saved": int(saved) if saved.isdigit() else None,
+            "typed": "",
+        },
+    )
 
 
 async def entry_post(request: web.Request) -> web.Response:
@@ -83,8 +119,13 @@ async def entry_post(request: web.Request) -> web.Response:
     async with sessions_of(request)() as session:
         campaign = await load_campaign(session, user, request.match_info["id"])
         questions = await _questions(session, campaign)
-    context = {"campaign": campaign, "questions": questions, "languages": LANGUAGES, "saved": None,
-               "typed": str(form.get("lines", ""))}
+    context = {
+        "campaign": campaign,
+        "questions": questions,
+        "languages": LANGUAGES,
+        "saved": None,
+        "typed": str(form.get("lines", "")),
+    }
     if "staff" not in campaign.channel_list:
         return page(request, "entry.html", {**context, "problems": [], "error": "entry.channel_off"}, status=400)
     if upload is not None and hasattr(upload, "file"):
@@ -95,7 +136,9 @@ async def entry_post(request: web.Request) -> web.Response:
             return page(request, "entry.html", {**context, "problems": [], "error": "entry.empty"}, status=400)
         language = str(form.get("language", "")) if form.get("language") in LANGUAGES else campaign.language_list[0]
         question = next((q.key for q in questions if str(q.id) == str(form.get("question", ""))), None)
-        raw = "\n".join(json.dumps({"text": line, "language": language, "question": question}) for line in lines).encode()
+        raw = "\n".join(
+            json.dumps({"text": line, "language": language, "question": question}) for line in lines
+        ).encode()
         filename, source = "entry.jsonl", AnswerSource.staff
     try:
         async with sessions_of(request)() as session, session.begin():

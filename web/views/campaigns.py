@@ -25,13 +25,17 @@ def campaign_links(request: web.Request, campaign: Campaign):  # type: ignore[no
 async def campaign_list(request: web.Request) -> web.Response:
     user = await require_user(request)
     async with sessions_of(request)() as session:
-        query = select(Campaign, Unit.name).join(Unit, col(Unit.id) == Campaign.unit_id).order_by(col(Campaign.id).desc())
+        query = (
+            select(Campaign, Unit.name).join(Unit, col(Unit.id) == Campaign.unit_id).order_by(col(Campaign.id).desc())
+        )
         if user.role != "admin":
             query = query.where(Campaign.unit_id == user.unit_id)
         rows = (await session.exec(query)).all()
         stats = await answer_stats(session, [campaign.id for campaign, _ in rows])  # type: ignore[misc]
-    items = [{"campaign": c, "unit": unit, "count": stats.get(c.id, (0, None))[0], "last": stats.get(c.id, (0, None))[1]}
-             for c, unit in rows]
+    items = [
+        {"campaign": c, "unit": unit, "count": stats.get(c.id, (0, None))[0], "last": stats.get(c.id, (0, None))[1]}
+        for c, unit in rows
+    ]
     return page(request, "campaigns.html", {"items": items})
 
 
@@ -59,15 +63,24 @@ async def create(request: web.Request) -> web.Response:
     parsed = read_campaign_form(form)
     async with sessions_of(request)() as session, session.begin():
         units = await _units_for(session, user)
-        unit = next((u for u in units if str(u.id) == str(form.get("unit_id", ""))), units[0] if len(units) == 1 else None)
+        unit = next(
+            (u for u in units if str(u.id) == str(form.get("unit_id", ""))), units[0] if len(units) == 1 else None
+        )
         if unit is None:
             parsed.errors.append("campaign.need_unit")
         if parsed.errors:
-            return page(request, "campaign_form.html", _form_context(None, units, parsed.errors, parsed.values), status=400)
+            return page(
+                request, "campaign_form.html", _form_context(None, units, parsed.errors, parsed.values), status=400
+            )
         try:
             campaign = await create_campaign(session, unit=unit, **parsed.values)  # type: ignore[arg-type]
         except CampaignError:
-            return page(request, "campaign_form.html", _form_context(None, units, ["campaign.invalid"], parsed.values), status=400)
+            return page(
+                request,
+                "campaign_form.html",
+                _form_context(None, units, ["campaign.invalid"], parsed.values),
+                status=400,
+            )
         campaign_id = campaign.id
     raise web.HTTPSeeOther(f"/campaigns/{campaign_id}")
 
@@ -88,7 +101,9 @@ async def update(request: web.Request) -> web.Response:
         campaign = await load_campaign(session, user, request.match_info["id"])
         units = await _units_for(session, user)
         if parsed.errors:
-            return page(request, "campaign_form.html", _form_context(campaign, units, parsed.errors, parsed.values), status=400)
+            return page(
+                request, "campaign_form.html", _form_context(campaign, units, parsed.errors, parsed.values), status=400
+            )
         unit = next((u for u in units if str(u.id) == str(form.get("unit_id", ""))), None)
         if unit is not None:
             campaign.unit_id = unit.id  # type: ignore[assignment]
@@ -120,11 +135,19 @@ async def campaign_page(request: web.Request) -> web.Response:
         unit = await session.get(Unit, campaign.unit_id)
         count, last = (await answer_stats(session, [campaign.id])).get(campaign.id, (0, None))  # type: ignore[list-item]
     links = campaign_links(request, campaign)
-    return page(request, "campaign.html", {
-        "campaign": campaign, "unit": unit, "count": count, "last": last, "links": links,
-        "qr": qr_svg(links.web_link, scale=5, title=dashboard_text(language_of(request), "campaign.qr_caption")),
-        "can_read": role_at_least(user, "manager"),
-    })
+    return page(
+        request,
+        "campaign.html",
+        {
+            "campaign": campaign,
+            "unit": unit,
+            "count": count,
+            "last": last,
+            "links": links,
+            "qr": qr_svg(links.web_link, scale=5, title=dashboard_text(language_of(request), "campaign.qr_caption")),
+            "can_read": role_at_least(user, "manager"),
+        },
+    )
 
 
 async def answer_count(request: web.Request) -> web.Response:
@@ -141,8 +164,11 @@ async def qr_code(request: web.Request) -> web.Response:
         campaign = await load_campaign(session, user, request.match_info["id"])
     link = campaign_links(request, campaign).web_link
     if request.match_info["kind"] == "png":
-        return web.Response(body=qr_png(link), content_type="image/png",
-                            headers={"Content-Disposition": f'attachment; filename="viktig-{campaign.code}.png"'})
+        return web.Response(
+            body=qr_png(link),
+            content_type="image/png",
+            headers={"Content-Disposition": f'attachment; filename="viktig-{campaign.code}.png"'},
+        )
     return web.Response(text=qr_svg(link, scale=10), content_type="image/svg+xml")
 
 
@@ -153,11 +179,18 @@ async def poster(request: web.Request) -> web.Response:
         unit = await session.get(Unit, campaign.unit_id)
     language = (campaign.language_list or ["nb"])[0]
     links = campaign_links(request, campaign)
-    return page(request, "poster.html", {
-        "campaign": campaign, "unit": unit, "links": links,
-        "qr": qr_svg(links.web_link, scale=12, title=chat_text(language, "poster.title")),
-        "poster_lang": language, "p": lambda key, **kw: chat_text(language, key, **kw),
-    })
+    return page(
+        request,
+        "poster.html",
+        {
+            "campaign": campaign,
+            "unit": unit,
+            "links": links,
+            "qr": qr_svg(links.web_link, scale=12, title=chat_text(language, "poster.title")),
+            "poster_lang": language,
+            "p": lambda key, **kw: chat_text(language, key, **kw),
+        },
+    )
 
 
 def add_routes(app: web.Application) -> None:

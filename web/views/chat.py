@@ -39,8 +39,15 @@ def _visitor(request: web.Request) -> tuple[str, bool]:
 
 
 def _set_visitor(request: web.Request, response: web.StreamResponse, visitor: str) -> None:
-    response.set_cookie(VISITOR_COOKIE, visitor, max_age=VISITOR_MAX_AGE, httponly=True, samesite="Lax",
-                        secure=request.app[SECURE], path="/s/")
+    response.set_cookie(
+        VISITOR_COOKIE,
+        visitor,
+        max_age=VISITOR_MAX_AGE,
+        httponly=True,
+        samesite="Lax",
+        secure=request.app[SECURE],
+        path="/s/",
+    )
 
 
 def _page(request: web.Request, template: str, language: str, context: dict, status: int = 200) -> web.Response:  # type: ignore[type-arg]
@@ -75,10 +82,17 @@ async def chat_page(request: web.Request) -> web.Response:
         refusal = await _refusal_page(request, code)
         if refusal is not None:
             return refusal
-        reply = await request.app[CONTEXT].conversations.handle(Incoming(
-            channel="web", user_ref=visitor, kind=IncomingKind.command, command="start", argument=code,
-            campaign_code=code, language_hint=_accept_language(request),
-        ))
+        reply = await request.app[CONTEXT].conversations.handle(
+            Incoming(
+                channel="web",
+                user_ref=visitor,
+                kind=IncomingKind.command,
+                command="start",
+                argument=code,
+                campaign_code=code,
+                language_hint=_accept_language(request),
+            )
+        )
         transcript = store.create(visitor, code)
         transcript.add_reply(reply)
     store.touch(transcript)
@@ -89,10 +103,17 @@ async def chat_page(request: web.Request) -> web.Response:
 
 
 def _render_chat(request: web.Request, code: str, visitor: str, transcript: Transcript) -> web.Response:
-    return _page(request, "chat/chat.html", transcript.language, {
-        "code": code, "lines": transcript.lines, "nonce": secrets.token_urlsafe(12),
-        "csrf": chat_csrf(request.app[SESSION], visitor),
-    })
+    return _page(
+        request,
+        "chat/chat.html",
+        transcript.language,
+        {
+            "code": code,
+            "lines": transcript.lines,
+            "nonce": secrets.token_urlsafe(12),
+            "csrf": chat_csrf(request.app[SESSION], visitor),
+        },
+    )
 
 
 def _button_label(transcript: Transcript | None, payload: str) -> str:
@@ -118,9 +139,14 @@ async def chat_post(request: web.Request) -> web.StreamResponse:
     transcript = store.get(visitor, code)
     visit = hashlib.sha256(visitor.encode()).hexdigest()[:20]
     incoming = Incoming(
-        channel="web", user_ref=visitor, kind=IncomingKind.choice if payload else IncomingKind.text,
-        text="" if payload else text, payload=payload or None, campaign_code=code,
-        update_key=f"web:{visit}:{nonce}", language_hint=_accept_language(request),
+        channel="web",
+        user_ref=visitor,
+        kind=IncomingKind.choice if payload else IncomingKind.text,
+        text="" if payload else text,
+        payload=payload or None,
+        campaign_code=code,
+        update_key=f"web:{visit}:{nonce}",
+        language_hint=_accept_language(request),
     )
     reply = await request.app[CONTEXT].conversations.handle(incoming)
     new: list[Line] = []
@@ -140,18 +166,26 @@ async def chat_post(request: web.Request) -> web.StreamResponse:
     return _respond(request, code, visitor, transcript, reply, new)
 
 
-def _respond(request: web.Request, code: str, visitor: str, transcript: Transcript | None, reply: Reply | None,
-             new: list[Line]) -> web.StreamResponse:
+def _respond(
+    request: web.Request, code: str, visitor: str, transcript: Transcript | None, reply: Reply | None, new: list[Line]
+) -> web.StreamResponse:
     if "application/json" not in request.headers.get("Accept", ""):
         raise web.HTTPSeeOther(f"/s/{code}#latest")
-    return web.json_response({
-        "duplicate": bool(reply and reply.duplicate),
-        "language": transcript.language if transcript else "nb",
-        "nonce": secrets.token_urlsafe(12),
-        "lines": [{"who": line.who, "text": line.text,
-                   "buttons": [[{"label": b.label, "payload": b.payload} for b in row] for row in line.buttons]}
-                  for line in new],
-    })
+    return web.json_response(
+        {
+            "duplicate": bool(reply and reply.duplicate),
+            "language": transcript.language if transcript else "nb",
+            "nonce": secrets.token_urlsafe(12),
+            "lines": [
+                {
+                    "who": line.who,
+                    "text": line.text,
+                    "buttons": [[{"label": b.label, "payload": b.payload} for b in row] for row in line.buttons],
+                }
+                for line in new
+            ],
+        }
+    )
 
 
 def add_routes(app: web.Application) -> None:

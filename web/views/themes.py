@@ -39,10 +39,19 @@ async def themes_page(request: web.Request) -> web.Response:
     title = dashboard_text(language_of(request), "themes.chart")
     chart = share_chart([(card.theme.label, card.theme.share) for card in cards], title=title) if cards else ""
     notice = request.query.get("ran")
-    return page(request, "themes.html", {
-        "campaign": campaign, "cards": cards, "previous": before, "run": run, "chart": chart,
-        "analysis_available": analysis_available(), "notice": notice,
-    })
+    return page(
+        request,
+        "themes.html",
+        {
+            "campaign": campaign,
+            "cards": cards,
+            "previous": before,
+            "run": run,
+            "chart": chart,
+            "analysis_available": analysis_available(),
+            "notice": notice,
+        },
+    )
 
 
 async def run_analysis(request: web.Request) -> web.Response:
@@ -89,7 +98,12 @@ async def merge(request: web.Request) -> web.Response:
         campaign, theme = await _theme(session, user, request)
         target_id = str(form.get("into", ""))
         target = await session.get(Theme, int(target_id)) if target_id.isdigit() else None
-        if target is None or target.campaign_id != campaign.id or target.id == theme.id or target.merged_into_id is not None:
+        if (
+            target is None
+            or target.campaign_id != campaign.id
+            or target.id == theme.id
+            or target.merged_into_id is not None
+        ):
             raise web.HTTPBadRequest(text="400: choose another theme of this campaign to merge into.")
         await merge_theme(session, theme, target)
     raise web.HTTPSeeOther(f"/campaigns/{campaign.id}/themes#theme-{target.id}")

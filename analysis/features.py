@@ -33,7 +33,7 @@ class AnswerVectoriser:
         self.char_ngrams = char_ngrams
         self.min_df = min_df
 
-    def fit(self, documents: Sequence[list[str]], weights: Sequence[int] | None = None) -> "AnswerVectoriser":
+    def fit(self, documents: Sequence[list[str]], weights: Sequence[int] | None = None) -> AnswerVectoriser:
         self.words_ = TfidfVectorizer(analyzer=_identity, min_df=self.min_df, sublinear_tf=True, dtype=np.float32).fit(
             documents
         )

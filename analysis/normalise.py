@@ -45,7 +45,7 @@ class Normaliser:
     def __init__(self, *, emoji_words: dict[str, str] | None = None) -> None:
         self.emoji_words = EMOJI_WORDS if emoji_words is None else emoji_words
 
-    def fit(self, texts: Iterable[str] | None = None) -> "Normaliser":
+    def fit(self, texts: Iterable[str] | None = None) -> Normaliser:
         return self
 
     def transform_one(self, text: str) -> str:

@@ -64,7 +64,7 @@ class SeedMatcher:
         self.singles: dict[str, list[Seed]] = defaultdict(list)
         self.phrases: dict[str, list[Seed]] = defaultdict(list)
 
-    def fit(self, texts: Sequence[str] | None = None) -> "SeedMatcher":
+    def fit(self, texts: Sequence[str] | None = None) -> SeedMatcher:
         for theme in self.taxonomy.themes:
             for language, terms in theme.seeds.items():
                 negations = NEGATIONS.get(language, frozenset()) | NEGATIONS["en"]

@@ -164,7 +164,7 @@ class Tokenizer:
     def __init__(self, pattern: str = _TOKEN_PATTERN) -> None:
         self._tokenizer = RegexpTokenizer(pattern)
 
-    def fit(self, texts: Iterable[str] | None = None) -> "Tokenizer":
+    def fit(self, texts: Iterable[str] | None = None) -> Tokenizer:
         return self
 
     def transform_one(self, text: str) -> list[str]:
@@ -234,7 +234,7 @@ class TokenAnalyser:
         self.keep = keep
         self.tokenizer = Tokenizer()
 
-    def fit(self, texts: Iterable[str] | None = None) -> "TokenAnalyser":
+    def fit(self, texts: Iterable[str] | None = None) -> TokenAnalyser:
         return self
 
     def transform_one(self, text: str, language: str) -> list[Token]:

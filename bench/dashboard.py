@@ -20,7 +20,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,12 +56,12 @@ def seed(url: str, n_answers: int) -> tuple[int, str]:
     """Bulk insert with the synchronous driver in one transaction; returns (campaign id, campaign code)."""
     from sqlalchemy import create_engine, insert, select
 
+    from surveys.campaigns import add_unit, create_campaign
+    from surveys.db import create_engine as create_async_engine
+    from surveys.db import session_factory
     from surveys.models import Answer, AnswerTheme, Question, StaffUser, Survey, Theme, ThemeRun
     from surveys.survey_files import DEFAULT_SURVEY_KEY
     from web.passwords import hash_password
-
-    from surveys.campaigns import add_unit, create_campaign
-    from surveys.db import create_engine as create_async_engine, session_factory
 
     async def base() -> tuple[int, str]:
         engine = create_async_engine(url)
@@ -83,7 +83,7 @@ def seed(url: str, n_answers: int) -> tuple[int, str]:
     campaign_id, code = asyncio.run(base())
     engine = create_engine(url)
     rng = random.Random(7)
-    start = datetime.now(timezone.utc) - timedelta(days=60)
+    start = datetime.now(UTC) - timedelta(days=60)
     with engine.begin() as connection:
         survey_id = connection.execute(select(Survey.id).where(Survey.key == DEFAULT_SURVEY_KEY)).scalar_one()
         questions = [row[0] for row in connection.execute(select(Question.id).where(Question.survey_id == survey_id))]
@@ -107,7 +107,7 @@ def seed(url: str, n_answers: int) -> tuple[int, str]:
         answer_ids = [row[0] for row in connection.execute(select(Answer.id).where(Answer.campaign_id == campaign_id))]
         run_id = connection.execute(
             insert(ThemeRun.__table__).values(  # type: ignore[attr-defined]
-                campaign_id=campaign_id, n_answers=n_answers, parameters={}, created_at=datetime.now(timezone.utc)
+                campaign_id=campaign_id, n_answers=n_answers, parameters={}, created_at=datetime.now(UTC)
             )
         ).inserted_primary_key[0]
         theme_ids = []
@@ -125,8 +125,8 @@ def seed(url: str, n_answers: int) -> tuple[int, str]:
                         share=0.0,
                         is_other=False,
                         run_id=run_id,
-                        created_at=datetime.now(timezone.utc),
-                        updated_at=datetime.now(timezone.utc),
+                        created_at=datetime.now(UTC),
+                        updated_at=datetime.now(UTC),
                     )
                 ).inserted_primary_key[0]
             )

@@ -20,11 +20,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.bot.fixtures import campaign_in  # noqa: E402
-from tests.conftest import TEST_SECRET, create_postgres_database, drop_postgres_database  # noqa: E402
-from tests.support.fake_bot_api import FakeBotApi  # noqa: E402
-from tests.support.serve_cluster import ServeCluster, answer_survey, postgres_cpu_seconds  # noqa: E402
-from viktig.migrate import upgrade  # noqa: E402
+from tests.bot.fixtures import campaign_in
+from tests.conftest import TEST_SECRET, create_postgres_database, drop_postgres_database
+from tests.support.fake_bot_api import FakeBotApi
+from tests.support.serve_cluster import ServeCluster, answer_survey, postgres_cpu_seconds
+from viktig.migrate import upgrade
 
 
 async def measure(admin_url: str, processes: int, respondents: int, answers: int) -> dict[str, float]:

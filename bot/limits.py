@@ -25,7 +25,7 @@ class SendLimits:
     max_retries_after_429: int = 3
 
     @classmethod
-    def for_rate(cls, overall_per_second: float) -> "SendLimits":
+    def for_rate(cls, overall_per_second: float) -> SendLimits:
         """Limits for one process sending at most `overall_per_second` (Telegram's ~30/s is per bot, so N
         processes each get 30/N). Rates above Telegram's own only make sense against a local Bot API in
         benchmarks; there the per-chat rate is lifted in proportion so that it does not become the bottleneck."""
@@ -55,7 +55,7 @@ class TokenBucket:
         self._refill(time.monotonic())
         return self._tokens >= self.burst and not self._lock.locked()
 
-    async def take(self, not_before: "PauseGate | None" = None) -> None:
+    async def take(self, not_before: PauseGate | None = None) -> None:
         async with self._lock:
             while True:
                 wait = not_before.remaining() if not_before is not None else 0.0

@@ -45,7 +45,7 @@ TELEGRAM = web.AppKey("telegram", TelegramChannel)
 
 def setup_telegram(
     app: web.Application,
-    ctx: "AppContext",  # noqa: F821 - viktig.context.AppContext; bot/ does not import the composition root
+    ctx: AppContext,  # noqa: F821 - viktig.context.AppContext; bot/ does not import the composition root
     *,
     limits: SendLimits | None = None,
     reminder_interval: float | None = 60.0,
@@ -136,7 +136,7 @@ async def _log_error(_update: object, context: ContextTypes.DEFAULT_TYPE) -> Non
         log.error("telegram application error: %s at %s", type(error).__name__, where(error))
 
 
-async def _sweep_reminders(ctx: "AppContext", sender: Sender, interval: float) -> None:  # noqa: F821
+async def _sweep_reminders(ctx: AppContext, sender: Sender, interval: float) -> None:  # noqa: F821
     while True:
         await asyncio.sleep(interval)
         try:

@@ -13,8 +13,8 @@ import logging
 from aiohttp import web
 from telegram import Update
 
-from bot.webhook_auth import SECRET_HEADER
 from bot.processing import StorageUnavailable, UpdateProcessor
+from bot.webhook_auth import SECRET_HEADER
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Callable
 
 from sqlalchemy import delete, func
 from sqlalchemy.exc import IntegrityError
@@ -135,14 +135,13 @@ class ConversationEngine:
         queued = metrics.now()
         async with self._lock_for(key):
             try:
-                async with self._sessions() as session:
-                    async with session.begin():
-                        await lock_key(session, key)
-                        started = metrics.turn_taken(incoming.channel, queued)
-                        if incoming.update_key:
-                            await _claim_update(session, incoming.update_key)
-                        turn = _Turn(self, session, incoming, key)
-                        reply = await turn.run()
+                async with self._sessions() as session, session.begin():
+                    await lock_key(session, key)
+                    started = metrics.turn_taken(incoming.channel, queued)
+                    if incoming.update_key:
+                        await _claim_update(session, incoming.update_key)
+                    turn = _Turn(self, session, incoming, key)
+                    reply = await turn.run()
             except IntegrityError:
                 if incoming.update_key and await self._update_seen(incoming.update_key):
                     return metrics.skipped_duplicate(incoming.channel, Reply(duplicate=True))

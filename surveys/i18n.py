@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ def _flatten(prefix: str, table: dict[str, Any], into: dict[str, str]) -> None:
             into[name] = str(value)
 
 
-@lru_cache(maxsize=None)
+@cache
 def catalogue(language: str) -> dict[str, str]:
     with (LOCALES_DIR / f"{language}.toml").open("rb") as handle:
         flat: dict[str, str] = {}

@@ -6,21 +6,21 @@ person on a channel lives in `ChannelContact`, and the staff access log lives in
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import Enum
-from typing import Any, Optional
+from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Column, DateTime, ForeignKey, Index, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def as_utc(moment: datetime) -> datetime:
     """SQLite hands back naive datetimes; we always store UTC, so attach it."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _ts(*, nullable: bool = True, index: bool = False) -> Any:
@@ -66,14 +66,14 @@ class Unit(SQLModel, table=True):
     """An organisational unit, e.g. "Hjemmetjenesten Øst"."""
 
     __tablename__ = "unit"
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     name: str = Field(sa_column=Column(Text, nullable=False, unique=True))
     created_at: datetime = _created()
 
 
 class Survey(SQLModel, table=True):
     __tablename__ = "survey"
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     key: str = Field(sa_column=Column(Text, nullable=False, unique=True))
     version: int = 1
     # Per-language texts: {"title": {"nb": ...}, "purpose": {...}, "thanks": {...}}
@@ -84,7 +84,7 @@ class Survey(SQLModel, table=True):
 class Question(SQLModel, table=True):
     __tablename__ = "question"
     __table_args__ = (UniqueConstraint("survey_id", "key"), UniqueConstraint("survey_id", "position"))
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     survey_id: int = _fk("survey.id")
     position: int
     key: str
@@ -93,13 +93,13 @@ class Question(SQLModel, table=True):
     repeat: bool = False  # ask "anything more?" until the respondent says that was all
     # {"prompt": {"nb": ...}, "more": {"nb": ...}, "options": [{"key": .., "label": {"nb": ..}}]}
     texts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    scale_min: Optional[int] = None
-    scale_max: Optional[int] = None
+    scale_min: int | None = None
+    scale_max: int | None = None
 
 
 class Campaign(SQLModel, table=True):
     __tablename__ = "campaign"
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     unit_id: int = _fk("unit.id", ondelete="RESTRICT")
     survey_id: int = _fk("survey.id", ondelete="RESTRICT")
     name: str = Field(sa_column=Column(Text, nullable=False))
@@ -112,11 +112,11 @@ class Campaign(SQLModel, table=True):
     purpose: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     privacy_text: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     privacy_version: int = 1
-    reminder_after_hours: Optional[int] = None
+    reminder_after_hours: int | None = None
     retention_months: int = 12
-    opens_at: Optional[datetime] = _ts(nullable=True)
-    closes_at: Optional[datetime] = _ts(nullable=True)
-    closed_at: Optional[datetime] = _ts(nullable=True)
+    opens_at: datetime | None = _ts(nullable=True)
+    closes_at: datetime | None = _ts(nullable=True)
+    closed_at: datetime | None = _ts(nullable=True)
     created_at: datetime = _created()
 
     @property
@@ -132,13 +132,13 @@ class Respondent(SQLModel, table=True):
     """A person known only by a keyed pseudonym (HMAC of channel and channel user id)."""
 
     __tablename__ = "respondent"
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     pseudonym: str = Field(sa_column=Column(Text, nullable=False, unique=True))
     reference: str = Field(sa_column=Column(Text, nullable=False, unique=True))  # short, shown to the person
     channel: str
-    language: Optional[str] = None
+    language: str | None = None
     language_chosen: bool = False
-    pending_action: Optional[str] = None  # e.g. "confirm_delete", "choose_language"
+    pending_action: str | None = None  # e.g. "confirm_delete", "choose_language"
     created_at: datetime = _created()
 
 
@@ -147,7 +147,7 @@ class ChannelContact(SQLModel, table=True):
 
     __tablename__ = "channel_contact"
     __table_args__ = (UniqueConstraint("respondent_id", "channel"),)
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     respondent_id: int = _fk("respondent.id")
     channel: str
     address: str
@@ -158,8 +158,8 @@ class ChannelContact(SQLModel, table=True):
 class Conversation(SQLModel, table=True):
     __tablename__ = "conversation"
     __table_args__ = (UniqueConstraint("respondent_id", "campaign_id"),)
-    id: Optional[int] = Field(default=None, primary_key=True)
-    respondent_id: Optional[int] = _fk("respondent.id", nullable=True)
+    id: int | None = Field(default=None, primary_key=True)
+    respondent_id: int | None = _fk("respondent.id", nullable=True)
     campaign_id: int = _fk("campaign.id")
     channel: str
     source: str = AnswerSource.self.value
@@ -167,32 +167,32 @@ class Conversation(SQLModel, table=True):
     step: str = "consent"
     question_index: int = 0
     turn: int = 0  # increases with every prompt; buttons carry it so stale taps are recognised
-    editing_answer_id: Optional[int] = None
-    consent_version: Optional[int] = None
-    consent_at: Optional[datetime] = _ts(nullable=True)
+    editing_answer_id: int | None = None
+    consent_version: int | None = None
+    consent_at: datetime | None = _ts(nullable=True)
     started_at: datetime = _created()
     updated_at: datetime = _created()
-    completed_at: Optional[datetime] = _ts(nullable=True)
-    reminder_due_at: Optional[datetime] = _ts(nullable=True, index=True)
-    reminder_sent_at: Optional[datetime] = _ts(nullable=True)
+    completed_at: datetime | None = _ts(nullable=True)
+    reminder_due_at: datetime | None = _ts(nullable=True, index=True)
+    reminder_sent_at: datetime | None = _ts(nullable=True)
 
 
 class Answer(SQLModel, table=True):
     __tablename__ = "answer"
     __table_args__ = (Index("ix_answer_campaign_created", "campaign_id", "created_at"),)
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     campaign_id: int = _fk("campaign.id", index=False)
     question_id: int = _fk("question.id", ondelete="RESTRICT")
-    conversation_id: Optional[int] = _fk("conversation.id", nullable=True, ondelete="SET NULL")
-    respondent_id: Optional[int] = _fk("respondent.id", nullable=True)
+    conversation_id: int | None = _fk("conversation.id", nullable=True, ondelete="SET NULL")
+    respondent_id: int | None = _fk("respondent.id", nullable=True)
     position: int = 0  # order within the conversation
     text: str = Field(sa_column=Column(Text, nullable=False))
     language: str = "nb"
     channel: str
     source: str = AnswerSource.self.value
-    message_key: Optional[str] = None  # the channel's message reference, so an edited message updates its answer
+    message_key: str | None = None  # the channel's message reference, so an edited message updates its answer
     created_at: datetime = _created()
-    edited_at: Optional[datetime] = _ts(nullable=True)
+    edited_at: datetime | None = _ts(nullable=True)
 
 
 class ProcessedUpdate(SQLModel, table=True):
@@ -205,7 +205,7 @@ class ProcessedUpdate(SQLModel, table=True):
 
 class ThemeRun(SQLModel, table=True):
     __tablename__ = "theme_run"
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     campaign_id: int = _fk("campaign.id")
     created_at: datetime = _created()
     n_answers: int = 0
@@ -215,7 +215,7 @@ class ThemeRun(SQLModel, table=True):
 class Theme(SQLModel, table=True):
     __tablename__ = "theme"
     __table_args__ = (UniqueConstraint("campaign_id", "key"),)
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     campaign_id: int = _fk("campaign.id")
     key: str
     label: str = Field(sa_column=Column(Text, nullable=False))
@@ -224,10 +224,10 @@ class Theme(SQLModel, table=True):
     quotes: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     size: int = 0
     share: float = 0.0
-    taxonomy_key: Optional[str] = None
+    taxonomy_key: str | None = None
     is_other: bool = False
-    merged_into_id: Optional[int] = _fk("theme.id", nullable=True, ondelete="SET NULL")
-    run_id: Optional[int] = _fk("theme_run.id", nullable=True, ondelete="SET NULL")
+    merged_into_id: int | None = _fk("theme.id", nullable=True, ondelete="SET NULL")
+    run_id: int | None = _fk("theme_run.id", nullable=True, ondelete="SET NULL")
     created_at: datetime = _created()
     updated_at: datetime = _created()
 
@@ -236,36 +236,36 @@ class AnswerTheme(SQLModel, table=True):
     __tablename__ = "answer_theme"
     answer_id: int = Field(sa_column=Column(Integer, ForeignKey("answer.id", ondelete="CASCADE"), primary_key=True))
     theme_id: int = _fk("theme.id")
-    run_id: Optional[int] = _fk("theme_run.id", nullable=True, ondelete="SET NULL")
+    run_id: int | None = _fk("theme_run.id", nullable=True, ondelete="SET NULL")
     manual: bool = False  # a manager moved it; later runs respect it
-    score: Optional[float] = None
+    score: float | None = None
 
 
 class StaffUser(SQLModel, table=True):
     __tablename__ = "staff_user"
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     email: str = Field(sa_column=Column(Text, nullable=False, unique=True))
     password_hash: str
     role: str  # admin | manager | staff
-    unit_id: Optional[int] = _fk("unit.id", nullable=True, ondelete="SET NULL")
+    unit_id: int | None = _fk("unit.id", nullable=True, ondelete="SET NULL")
     language: str = "nb"
     active: bool = True
     created_at: datetime = _created()
-    last_login_at: Optional[datetime] = _ts(nullable=True)
+    last_login_at: datetime | None = _ts(nullable=True)
 
 
 class AccessLogEntry(SQLModel, table=True):
     """Who viewed or exported which campaign's answers; kept apart from the answers themselves."""
 
     __tablename__ = "access_log"
-    id: Optional[int] = Field(
+    id: int | None = Field(
         default=None,
         sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
     )
     at: datetime = _created()
     actor: str  # staff e-mail, or "cli:<os user>"
     action: str  # view_answers | export | view_themes | erasure | purge ...
-    campaign_id: Optional[int] = Field(default=None, index=True)  # no FK: the log outlives deleted campaigns
+    campaign_id: int | None = Field(default=None, index=True)  # no FK: the log outlives deleted campaigns
     detail: str = ""
 
 
@@ -274,9 +274,9 @@ class JobRun(SQLModel, table=True):
 
     __tablename__ = "job_run"
     name: str = Field(sa_column=Column(Text, primary_key=True))
-    last_started_at: Optional[datetime] = _ts(nullable=True)
-    last_finished_at: Optional[datetime] = _ts(nullable=True)
-    last_outcome: Optional[str] = None  # ok | error
+    last_started_at: datetime | None = _ts(nullable=True)
+    last_finished_at: datetime | None = _ts(nullable=True)
+    last_outcome: str | None = None  # ok | error
     last_summary: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     runs: int = 0
     failures: int = 0
@@ -287,6 +287,6 @@ class LoginAttempt(SQLModel, table=True):
 
     __tablename__ = "login_attempt"
     __table_args__ = (Index("ix_login_attempt_key_at", "key", "at"),)
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     key: str = Field(sa_column=Column(Text, nullable=False))  # "account:<hmac of e-mail>" or "ip:<hmac of address>"
     at: datetime = _created()

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Mapping
 from urllib.parse import urlsplit
 
 LANGUAGES: tuple[str, ...] = ("nb", "nn", "sv", "en")
@@ -34,7 +34,7 @@ class Settings:
     secret_key_is_generated: bool = field(default=False, compare=False)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
         database_url = normalise_database_url(env.get("DATABASE_URL", "").strip() or "sqlite:///viktig.db")
         secret_key = env.get("VIKTIG_SECRET_KEY", "").strip()
@@ -91,7 +91,7 @@ class Settings:
             secret_key_is_generated=generated,
         )
 
-    def with_overrides(self, **changes: object) -> "Settings":
+    def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **changes)
 
     @property

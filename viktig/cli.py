@@ -11,7 +11,7 @@ import asyncio
 import importlib
 import pkgutil
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 import viktig.commands
 from surveys.settings import Settings, SettingsError
@@ -86,7 +86,7 @@ def ensure_schema_is_current(settings: Settings) -> None:
 
     try:
         current = migrate.current_revision(settings.database_url)
-    except Exception as error:  # noqa: BLE001 - any connection problem is reported the same way
+    except Exception as error:
         raise UserError(f"cannot open the database at DATABASE_URL ({type(error).__name__}: {error})") from error
     head = migrate.head_revision()
     if current != head:

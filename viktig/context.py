@@ -20,7 +20,7 @@ class AppContext:
     conversations: ConversationEngine
 
     @classmethod
-    def create(cls, settings: Settings) -> "AppContext":
+    def create(cls, settings: Settings) -> AppContext:
         db = create_engine(settings.database_url)
         sessions = session_factory(db)
         return cls(settings, db, sessions, ConversationEngine(sessions, secret_key=settings.secret_key))

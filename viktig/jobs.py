@@ -205,7 +205,7 @@ class Scheduler:
         started = time.perf_counter()
         try:
             summary = await job.run(self.ctx)
-        except Exception as error:  # noqa: BLE001 - a failing job is logged and retried next time, the worker lives on
+        except Exception as error:
             duration = time.perf_counter() - started
             metrics.JOB_RUNS.inc(job=job.name, outcome="error")
             metrics.ERRORS.inc(component="job")

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import date, datetime, time as day_time, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as day_time
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_
@@ -33,7 +34,7 @@ class AnswerFilter:
     until: date | None = None
 
     @classmethod
-    def from_query(cls, query) -> "AnswerFilter":  # type: ignore[no-untyped-def]
+    def from_query(cls, query) -> AnswerFilter:  # type: ignore[no-untyped-def]
         def day(name: str) -> date | None:
             try:
                 return date.fromisoformat(query.get(name, "").strip()) if query.get(name, "").strip() else None
@@ -69,7 +70,7 @@ class AnswerFilter:
 
 
 def _local_midnight(day: date) -> datetime:
-    return datetime.combine(day, day_time(0, 0), tzinfo=LOCAL).astimezone(timezone.utc)
+    return datetime.combine(day, day_time(0, 0), tzinfo=LOCAL).astimezone(UTC)
 
 
 def encode_cursor(answer: Answer) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -34,7 +34,7 @@ def _moment(text: str) -> datetime | None:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise CampaignError("campaign.bad_date") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo("Europe/Oslo")).astimezone(timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo("Europe/Oslo")).astimezone(UTC)
 
 
 def read_campaign_form(form: MultiDictProxy[Any]) -> CampaignForm:

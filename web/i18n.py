@@ -7,7 +7,7 @@ languages. What the bot says comes from the survey core's catalogues, not from h
 from __future__ import annotations
 
 import tomllib
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ DASHBOARD_LANGUAGES = ("nb", "en")
 CHAT_LANGUAGES = ("nb", "nn", "sv", "en")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _catalogue(path: Path) -> dict[str, str]:
     flat: dict[str, str] = {}
     with path.open("rb") as handle:

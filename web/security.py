@@ -9,13 +9,13 @@ from __future__ import annotations
 import hmac
 import secrets
 import time
-from http.cookies import SimpleCookie
 from collections.abc import Awaitable, Callable
+from http.cookies import SimpleCookie
 from typing import Any
 
 from aiohttp import web
 
-from web.cookies import SESSION_COOKIE, VISITOR_COOKIE, SESSION_MAX_AGE, decode_signed, encode_signed, keyed_digest
+from web.cookies import SESSION_COOKIE, SESSION_MAX_AGE, VISITOR_COOKIE, decode_signed, encode_signed, keyed_digest
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

@@ -1,9 +1,9 @@
 """Normalising, negation, lemmas and compounds."""
 
-from analysis.normalise import Normaliser
 from analysis.features import content_features
-from analysis.taxonomy import load_taxonomy
+from analysis.normalise import Normaliser
 from analysis.seeds import SeedMatcher, seed_vocabulary
+from analysis.taxonomy import load_taxonomy
 from analysis.tokens import TokenAnalyser
 
 

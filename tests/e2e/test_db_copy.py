@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import timezone
+from datetime import UTC
 from pathlib import Path
 
 import psycopg
@@ -65,9 +65,7 @@ async def _rows(url: str) -> tuple[list[tuple], list[tuple], list[int]]:  # type
                 a.text,
                 a.position,
                 a.conversation_id,
-                a.created_at.astimezone(timezone.utc)
-                if a.created_at.tzinfo
-                else a.created_at.replace(tzinfo=timezone.utc),
+                a.created_at.astimezone(UTC) if a.created_at.tzinfo else a.created_at.replace(tzinfo=UTC),
             )
             for a in await session.exec(select(Answer).order_by(col(Answer.id)))
         ]

@@ -13,13 +13,13 @@ import logging
 
 import pytest
 
-from surveys.i18n import t
-from tests.bot.fixtures import Person, campaign_in, running_server
-from tests.support.fake_bot_api import FakeBotApi
-from tests.conftest import TEST_SECRET
-from tests.support.log_capture import debug_log_capture
 from surveys.db import create_engine, session_factory
+from surveys.i18n import t
 from surveys.models import ProcessedUpdate
+from tests.bot.fixtures import Person, campaign_in, running_server
+from tests.conftest import TEST_SECRET
+from tests.support.fake_bot_api import FakeBotApi
+from tests.support.log_capture import debug_log_capture
 
 CHAT = 6_300_777
 PHONE = "+4791122334"

@@ -699,7 +699,7 @@ class FakeBotApi(SimulatedUsers):
             async with self._client.post(target, data=json.dumps(update), headers=headers, timeout=timeout) as response:
                 body = await response.read()
                 status = response.status
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as error:
+        except (TimeoutError, aiohttp.ClientError, OSError) as error:
             return type(error).__name__
         if 200 <= status < 300 and body:
             await self._execute_webhook_reply(body)

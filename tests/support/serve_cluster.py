@@ -163,7 +163,7 @@ async def wait_until_ready(
                 async with client.get(base_url + "/readyz", timeout=aiohttp.ClientTimeout(total=2)) as response:
                     if response.status == 200:
                         return
-            except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
+            except (TimeoutError, aiohttp.ClientError, OSError):
                 pass
             if time.monotonic() > deadline:
                 raise TimeoutError(f"viktig serve at {base_url} not ready:\n{log_tail()}")

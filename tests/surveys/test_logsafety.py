@@ -119,7 +119,7 @@ def test_personal_data_and_chat_ids_are_replaced(captured: io.StringIO) -> None:
 def test_counts_and_short_numbers_stay(captured: io.StringIO) -> None:
     install_log_redaction([TOKEN])
     logging.getLogger("viktig").info("purged %d answers from campaign %s in %.1f s", 1234, "k7", 0.5)
-    assert "INFO viktig: purged 1234 answers from campaign k7 in 0.5 s\n" == captured.getvalue()
+    assert captured.getvalue() == "INFO viktig: purged 1234 answers from campaign k7 in 0.5 s\n"
 
 
 def test_a_broken_format_string_is_scrubbed_and_still_logged(captured: io.StringIO) -> None:

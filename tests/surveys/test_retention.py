@@ -225,11 +225,10 @@ async def test_purge_in_the_callers_transaction_follows_its_rollback(
     """purge_due does not commit: the adapter (CLI, worker) owns the transaction."""
     scenario = await build(conversation_engine, sessions, make_campaign)
     before = snapshot(database_url)
-    async with sessions() as session:
-        async with session.begin():
-            report = await purge_due(session, NOW)
-            assert report.answers == 4
-            await session.rollback()
+    async with sessions() as session, session.begin():
+        report = await purge_due(session, NOW)
+        assert report.answers == 4
+        await session.rollback()
     assert snapshot(database_url) == before
     assert scenario.due
 

@@ -82,7 +82,7 @@ async def test_staff_entry_answers_list_filters_export_and_access_log(
     )
     assert "2 svar er lagret" in client.last_html
     # A bad paper-card file stores nothing and names the rows.
-    bad = "text,language\nFin dag,nb\nSvar,xx\n".encode()
+    bad = b"text,language\nFin dag,nb\nSvar,xx\n"
     import aiohttp
 
     form = aiohttp.FormData()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 # The analysis stack (scikit-learn, simplemma) is imported inside the handlers, so `viktig --help` and every
 # other command start quickly.
-
 import argparse
 import getpass
 import json
@@ -86,7 +85,7 @@ async def _analyse(args: argparse.Namespace, ctx: AppContext) -> int:
     return 0
 
 
-def _json_row(theme: "ThemeSummary") -> dict[str, object]:
+def _json_row(theme: ThemeSummary) -> dict[str, object]:
     row = asdict(theme)
     result = {field: row[field] for field in JSON_FIELDS}
     result["quotes"] = list(theme.quote_texts)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlmodel import col, select
 
@@ -83,7 +83,7 @@ def _datetime(text: str) -> datetime:
         raise argparse.ArgumentTypeError(
             f"{text!r} is not an ISO date/time such as 2026-06-06 or 2026-06-06T08:00"
         ) from error
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def campaign_json(

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from sqlalchemy import Connection, Engine, Table, bindparam, create_engine, event, func, select, text
@@ -85,7 +85,7 @@ def copy_database(
     head = migrate.head_revision()
     try:
         source_revision = migrate.current_revision(source_url)
-    except Exception as error:  # noqa: BLE001 - any connection problem is reported the same way
+    except Exception as error:
         raise UserError(f"cannot open the source database ({type(error).__name__}: {error})") from error
     if source_revision != head:
         raise UserError(
@@ -93,7 +93,7 @@ def copy_database(
         )
     try:
         migrate.upgrade(target_url)
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         raise UserError(f"cannot prepare the target database ({type(error).__name__}: {error})") from error
     tables = list(SQLModel.metadata.sorted_tables)  # parents before children
     with _engine(source_url) as source_engine, _engine(target_url) as target_engine:
@@ -182,7 +182,7 @@ def _copy_table(source: Connection, target: Connection, table: Table, batch_size
 def _portable(row: dict[str, Any]) -> dict[str, Any]:
     """SQLite hands back naive timestamps; Viktig stores UTC everywhere, so say so before PostgreSQL reads them."""
     return {
-        key: value.replace(tzinfo=timezone.utc) if isinstance(value, datetime) and value.tzinfo is None else value
+        key: value.replace(tzinfo=UTC) if isinstance(value, datetime) and value.tzinfo is None else value
         for key, value in row.items()
     }
 

@@ -125,11 +125,17 @@ def _parse_csv(text: str) -> list[ImportRow]:
                 f"line {line}: {len(row)} fields but the header has {len(header)} (is a {delimiter!r} missing quotes?)"
             )
             continue
-        cell = lambda index: row[index] if index is not None and index < len(row) else None  # noqa: E731
-        rows.append(ImportRow(line, cell(text_index) or "", cell(question_index), cell(language_index)))
+        rows.append(
+            ImportRow(line, _cell(row, text_index) or "", _cell(row, question_index), _cell(row, language_index))
+        )
     if problems:
         raise AnswerImportError(problems)
     return rows
+
+
+def _cell(row: list[str], index: int | None) -> str | None:
+    """A column that may be absent from the header or cut short in this row."""
+    return row[index] if index is not None and index < len(row) else None
 
 
 async def import_answers(

@@ -1,7 +1,7 @@
 """answer.search_text (case- and accent-folded text, the same on SQLite and PostgreSQL) and unit.min_group
 
 Revision ID: 0011w
-Revises: 0003
+Revises: 0021
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 from surveys.text import search_key
 
 revision: str = "0011w"
-down_revision: str | None = "0003"
+down_revision: str | None = "0021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from surveys.engine import ConversationEngine
+from surveys.i18n import pick
 from surveys.models import as_utc
 from surveys.settings import Settings
 from web.keys import ANALYSE, CONVERSATIONS, SESSIONS, SETTINGS, Analyse
@@ -42,6 +43,7 @@ def setup_web(
     )
     env.filters["when"] = _when
     env.filters["dtlocal"] = _datetime_local
+    env.filters["pick"] = _pick
     app[SETTINGS], app[SESSIONS], app[CONVERSATIONS], app[ANALYSE] = settings, sessions, conversations, analyse
     app[SESSION] = settings.secret_key
     app[SECURE] = (settings.public_url or "").startswith("https://")
@@ -59,3 +61,8 @@ def _when(moment) -> str:  # type: ignore[no-untyped-def]
 def _datetime_local(moment) -> str:  # type: ignore[no-untyped-def]
     """The value format of <input type=datetime-local>, in Norwegian time."""
     return as_utc(moment).astimezone(LOCAL_TIME).strftime("%Y-%m-%dT%H:%M") if moment else ""
+
+
+def _pick(texts, language: str) -> str:  # type: ignore[no-untyped-def]
+    """A per-language text from a survey or campaign ({"nb": ..., "en": ...}) in the reader's language."""
+    return pick(texts or {}, language)

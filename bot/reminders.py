@@ -76,7 +76,7 @@ async def claim_due_reminders(ctx: ReminderParts, now: datetime, limit: int) -> 
         if session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update(of=Conversation, skip_locked=True)
         rows = (await session.exec(query)).all()
-        for conversation, address, language, campaign in rows:
+        for _conversation, address, language, campaign in rows:
             if accepts_answers(campaign, now) is None:
                 lang = (
                     language

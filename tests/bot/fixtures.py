@@ -119,7 +119,7 @@ class Person:
         return new
 
     async def wait_answered(self, query_id: str, timeout: float = 15) -> dict[str, Any]:
-        await self.fake._wait_until(
+        await self.fake.wait_until(
             lambda: any(answer["callback_query_id"] == query_id for answer in self.fake.answered_callbacks),
             timeout,
             lambda: f"callback query {query_id} was not answered",

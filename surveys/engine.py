@@ -475,16 +475,15 @@ class _Turn:
 
     # ------------------------------------------------------- ordinary messages
     async def on_message(self, kind: IncomingKind) -> None:
-        if self.respondent is not None and self.respondent.pending_action and kind is IncomingKind.choice:
-            if (self.incoming.payload or "").startswith("r."):
-                await self.on_pending_choice(self.incoming.payload[2:])
-                return
+        pending = self.respondent is not None and bool(self.respondent.pending_action)
+        if pending and kind is IncomingKind.choice and (self.incoming.payload or "").startswith("r."):
+            await self.on_pending_choice((self.incoming.payload or "")[2:])
+            return
         if (self.incoming.payload or "").startswith("r."):
             self.reply.notice = t(self.language, "error.stale_button")
             return
-        if self.respondent is not None and self.respondent.pending_action and kind is IncomingKind.text:
-            if await self.on_pending_text(self.incoming.text):
-                return
+        if pending and kind is IncomingKind.text and await self.on_pending_text(self.incoming.text):
+            return
         conversation = await self.load_conversation()
         if conversation is None:
             if self.incoming.campaign_code:
@@ -708,11 +707,15 @@ class _Turn:
                     if await self.store_answer(question, pick(option["label"], self.language)):
                         await self.after_answer(question)
                     return
-        elif kind == "s" and question.kind == QuestionKind.scale.value and value.isdigit():
-            if question.scale_min <= int(value) <= question.scale_max:
-                if await self.store_answer(question, value):
-                    await self.after_answer(question)
-                return
+        elif (
+            kind == "s"
+            and question.kind == QuestionKind.scale.value
+            and value.isdigit()
+            and question.scale_min <= int(value) <= question.scale_max
+        ):
+            if await self.store_answer(question, value):
+                await self.after_answer(question)
+            return
         self.reply.notice = t(self.language, "error.stale_button")
 
     async def on_option_text(self, question: Question, words: str) -> None:

@@ -7,7 +7,7 @@ person on a channel lives in `ChannelContact`, and the staff access log lives in
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Column, DateTime, ForeignKey, Index, Integer, Text, UniqueConstraint, event
@@ -40,25 +40,25 @@ def _fk(target: str, *, nullable: bool = False, ondelete: str | None = "CASCADE"
     )
 
 
-class CampaignStatus(str, Enum):
+class CampaignStatus(StrEnum):
     draft = "draft"
     live = "live"
     closed = "closed"
 
 
-class QuestionKind(str, Enum):
+class QuestionKind(StrEnum):
     text = "text"
     choice = "choice"
     scale = "scale"
 
 
-class AnswerSource(str, Enum):
+class AnswerSource(StrEnum):
     self = "self"
     staff = "staff"
     paper = "paper"
 
 
-class ConversationStatus(str, Enum):
+class ConversationStatus(StrEnum):
     active = "active"
     completed = "completed"
     cancelled = "cancelled"

@@ -12,6 +12,7 @@ Log lines are key=value and carry job names, counts and durations only, never pe
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fcntl
 import hashlib
 import importlib
@@ -247,10 +248,8 @@ class Scheduler:
         """Check the schedule every `tick` seconds until `stop` is set; a running job is never interrupted."""
         while not stop.is_set():
             await self.run_due(stop=stop)
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=tick)
-            except TimeoutError:
-                pass
 
 
 # -- the jobs -----------------------------------------------------------------------------------------------------

@@ -111,14 +111,15 @@ _LOCK_AND_CLAIM = text(
 )
 
 
-async def lock_and_claim(session: AsyncSession, key: str, update_key: str, now: datetime) -> bool:
-    """On PostgreSQL, take the key's lock and insert the update's key in one statement (one round trip); a key
-    seen before fails the primary key once the lock is held. False elsewhere: the caller does both steps."""
+def on_postgresql(session: AsyncSession) -> bool:
     bind = session.bind
-    if bind is None or bind.dialect.name != "postgresql":
-        return False
+    return bind is not None and bind.dialect.name == "postgresql"
+
+
+async def lock_and_claim(session: AsyncSession, key: str, update_key: str, now: datetime) -> None:
+    """PostgreSQL: take the key's lock and insert the update's key in one statement (one round trip); a key seen
+    before fails the primary key once the lock is held."""
     await session.execute(_LOCK_AND_CLAIM, {"key": update_key, "now": now, "lock": _lock_number(key)})
-    return True
 
 
 async def lock_key(session: AsyncSession, key: str) -> None:

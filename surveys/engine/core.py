@@ -12,14 +12,15 @@ from datetime import datetime
 from typing import cast
 
 from prometheus_client import Counter, Histogram
+from sqlalchemy import insert
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
-from sqlmodel import col, select
+from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from surveys.campaigns import accepts_answers
 from surveys.commands import parse_command
-from surveys.db import lock_and_claim, lock_key, sqlite_turn_engine
+from surveys.db import lock_and_claim, lock_key, on_postgresql, sqlite_turn_engine
 from surveys.deidentify import redact as default_redact
 from surveys.engine import flow
 from surveys.engine.commands import COMMANDS
@@ -133,13 +134,16 @@ class ConversationEngine:
 
     async def _turn(self, session: AsyncSession, incoming: Incoming, key: str, queued: float) -> tuple[Reply, float]:
         """The turn inside its transaction: the database lock, the update's key, then the conversation."""
-        if incoming.update_key and await lock_and_claim(session, key, incoming.update_key, self.clock()):
-            started = _turn_taken(incoming.channel, queued)
+        if incoming.update_key and on_postgresql(session):
+            try:
+                await lock_and_claim(session, key, incoming.update_key, self.clock())
+            finally:
+                started = _turn_taken(incoming.channel, queued)  # the lock is held, also when the key was seen
         else:
             await lock_key(session, key)
             started = _turn_taken(incoming.channel, queued)
             if incoming.update_key:
-                await _claim_update(session, incoming.update_key)
+                await _claim_update(session, incoming.update_key, self.clock())
         return await route(Turn(self, session, incoming, key, self.steps)), started
 
     async def _update_seen(self, update_key: str) -> bool:
@@ -171,11 +175,14 @@ class ConversationEngine:
                 session.add(conversation)
 
 
-async def _claim_update(session: AsyncSession, update_key: str) -> None:
+_CLAIM = insert(SQLModel.metadata.tables[ProcessedUpdate.__tablename__])  # Core, not the ORM
+
+
+async def _claim_update(session: AsyncSession, update_key: str, now: datetime) -> None:
     """Insert the update's key first thing: a key seen before fails the primary key (IntegrityError, caught in
-    `handle`), so a duplicate costs no extra read and a new update no look-up before its insert."""
-    session.add(ProcessedUpdate(key=update_key))
-    await session.flush()
+    `handle`), so a duplicate costs no extra read and a new update no look-up before its insert. A Core INSERT of
+    a statement built once: no unit of work for a row nobody reads in this turn."""
+    await session.execute(_CLAIM, {"key": update_key, "processed_at": now})
 
 
 async def route(turn: Turn) -> Reply:

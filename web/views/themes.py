@@ -12,12 +12,12 @@ from aiohttp import web
 
 from surveys.access_log import record_access
 from surveys.models import Theme
+from surveys.themes import latest_run, merge_theme, rename_theme, theme_cards
 from viktig.server import CONTEXT
 from web.access import load_campaign, require_user, sessions_of
 from web.charts import share_chart
 from web.i18n import dashboard_text
 from web.render import language_of, page
-from web.theme_store import latest_run, merge_theme, rename_theme, theme_cards
 
 log = logging.getLogger(__name__)
 

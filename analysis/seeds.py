@@ -36,7 +36,6 @@ INFLECTIONS: dict[str, tuple[str, ...]] = {
                 "rs",
                 "ene",
                 "ane",
-                "ene",
                 "ere",
                 "are",
                 "ets",
@@ -115,9 +114,12 @@ class SeedMatcher:
     about health.
     """
 
-    def __init__(self, taxonomy: Taxonomy, analyser: TokenAnalyser) -> None:
+    def __init__(self, taxonomy: Taxonomy, analyser: TokenAnalyser, languages: Sequence[str] | None = None) -> None:
+        """`languages`: the campaign's languages. Seeds in other languages match by surface form and inflection
+        only, so their lemma dictionaries (tens of MB each) are never loaded for a campaign that does not use them."""
         self.taxonomy = taxonomy
         self.analyser = analyser
+        self.languages = frozenset(languages) if languages is not None else None
         self.singles: dict[str, list[Seed]] = defaultdict(list)
         self.phrases: dict[str, list[Seed]] = defaultdict(list)
 
@@ -130,8 +132,13 @@ class SeedMatcher:
                     negated = len(words) > 1 and words[0] in negations
                     if negated:
                         words = words[1:]
-                    tokens = [self.analyser.transform_one(word, language) for word in words]
-                    keys = tuple(_keys(parts[0]) | {word} for parts, word in zip(tokens, words) if parts)
+                    if self.languages is None or language in self.languages:
+                        tokens = [self.analyser.transform_one(word, language) for word in words]
+                        keys = tuple(
+                            _keys(parts[0]) | {word} for parts, word in zip(tokens, words, strict=False) if parts
+                        )
+                    else:
+                        keys = tuple(frozenset({word}) for word in words if word)
                     if not keys:
                         continue
                     seed = Seed(theme.key, term, language_group(language), negated, keys)
@@ -153,7 +160,7 @@ class SeedMatcher:
                 best[key] = (weight, position)
 
         keys_per_token = [_keys(token) for token in tokens]
-        for position, (token, keys) in enumerate(zip(tokens, keys_per_token)):
+        for position, (token, keys) in enumerate(zip(tokens, keys_per_token, strict=False)):
             if token.stop:
                 continue
             for key in keys | set(base_forms(token.surface, group)):

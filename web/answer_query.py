@@ -17,6 +17,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from surveys.models import Answer, Question, as_utc
+from surveys.text import search_key
 
 PAGE_SIZE = 50
 LOCAL = ZoneInfo("Europe/Oslo")
@@ -54,8 +55,9 @@ class AnswerFilter:
     def conditions(self, campaign_id: int) -> list:  # type: ignore[type-arg]
         where = [Answer.campaign_id == campaign_id]
         if self.search:
-            escaped = self.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            where.append(col(Answer.text).ilike(f"%{escaped}%", escape="\\"))
+            folded = search_key(self.search)
+            escaped = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            where.append(col(Answer.search_text).like(f"%{escaped}%", escape="\\"))
         if self.question_id is not None:
             where.append(Answer.question_id == self.question_id)
         if self.language:

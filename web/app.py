@@ -12,6 +12,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
+from surveys.i18n import pick
 from surveys.models import as_utc
 from viktig.context import AppContext
 from web.security import SECURE, SESSION, csrf_middleware, on_response_prepare, session_middleware
@@ -30,6 +31,7 @@ def setup_web(app: web.Application, ctx: AppContext) -> None:
     )
     env.filters["when"] = _when
     env.filters["dtlocal"] = _datetime_local
+    env.filters["pick"] = _pick
     app[SESSION] = ctx.settings.secret_key
     app[SECURE] = (ctx.settings.public_url or "").startswith("https://")
     app.middlewares.extend([session_middleware, csrf_middleware])
@@ -46,3 +48,8 @@ def _when(moment) -> str:  # type: ignore[no-untyped-def]
 def _datetime_local(moment) -> str:  # type: ignore[no-untyped-def]
     """The value format of <input type=datetime-local>, in Norwegian time."""
     return as_utc(moment).astimezone(LOCAL_TIME).strftime("%Y-%m-%dT%H:%M") if moment else ""
+
+
+def _pick(texts, language: str) -> str:  # type: ignore[no-untyped-def]
+    """A per-language text from a survey or campaign ({"nb": ..., "en": ...}) in the reader's language."""
+    return pick(texts or {}, language)

@@ -86,11 +86,13 @@ class MeaningClusterer:
         precision: float = 0.85,
         min_size: int = 3,
         min_share: float = 0.004,
-        default_similarity: float = 0.88,
-        default_distance: float = 0.12,
+        default_similarity: float = 0.35,
+        default_distance: float = 0.9,
         max_tree: int = 3000,
+        method: str = "average",
         random_state: int = 0,
     ) -> None:
+        self.method = method
         self.k = k
         self.precision = precision
         self.min_size = min_size
@@ -127,9 +129,9 @@ class MeaningClusterer:
             return self.default_distance
         rng = np.random.default_rng(self.random_state)
         sample = rng.choice(len(labels), size=min(len(labels), 1500), replace=False)
-        tree = linkage(vectors[sample].astype(np.float64), method="average", metric="cosine")
+        tree = self._tree(vectors[sample])
         best, best_score = self.default_distance, -1.0
-        for distance in np.arange(0.04, 0.30, 0.01):
+        for distance in np.unique(np.quantile(tree[:, 2], np.linspace(0.5, 0.999, 60))):
             score = adjusted_rand_score(labels[sample], fcluster(tree, t=distance, criterion="distance"))
             if score > best_score:
                 best, best_score = float(distance), score
@@ -205,7 +207,7 @@ class MeaningClusterer:
             for member, value in zip(members, closeness, strict=False):
                 row = rest[member]
                 keys[row], how[row] = f"new:{number}", "discovered"
-                confidence[row] = float(np.clip((value - (1 - 2 * distance)) / (2 * distance), 0.2, 0.95))
+                confidence[row] = float(np.clip(0.5 + (value - joining), 0.2, 0.95))
             decided[members] = True
 
         # 3. answers in no group: join a known theme by meaning, else the closest discovered theme, else "other"
@@ -218,19 +220,22 @@ class MeaningClusterer:
             elif len(centre_matrix):
                 closeness = centre_matrix @ vectors[row]
                 best = int(closeness.argmax())
-                if closeness[best] >= 1.0 - distance:
+                if closeness[best] >= joining:
                     keys[row], how[row] = f"new:{best + 1}", "discovered"
-                    confidence[row] = float(np.clip(closeness[best] - (1 - 2 * distance), 0.1, 0.5))
+                    confidence[row] = float(np.clip(0.3 + closeness[best] - joining, 0.1, 0.5))
         return Placement(keys, confidence, how, thresholds)
+
+    def _tree(self, vectors: np.ndarray) -> np.ndarray:
+        if self.method == "ward":  # on unit vectors, Euclidean distance is a function of cosine
+            return linkage(vectors.astype(np.float64), method="ward")
+        return linkage(vectors.astype(np.float64), method=self.method, metric="cosine")
 
     def _discover(self, vectors: np.ndarray, weights: np.ndarray, distance: float) -> list[np.ndarray]:
         """Groups (arrays of row positions) from an average-linkage tree cut at `distance`, biggest first."""
         if len(vectors) < 2:
             return []
         if len(vectors) <= self.max_tree:
-            groups = fcluster(
-                linkage(vectors.astype(np.float64), method="average", metric="cosine"), t=distance, criterion="distance"
-            )
+            groups = fcluster(self._tree(vectors), t=distance, criterion="distance")
         else:
             small = MiniBatchKMeans(
                 n_clusters=self.max_tree, random_state=self.random_state, n_init=1, batch_size=8192
@@ -238,9 +243,7 @@ class MeaningClusterer:
             centres = small.cluster_centers_ / np.maximum(
                 np.linalg.norm(small.cluster_centers_, axis=1, keepdims=True), 1e-9
             )
-            top = fcluster(
-                linkage(centres.astype(np.float64), method="average", metric="cosine"), t=distance, criterion="distance"
-            )
+            top = fcluster(self._tree(centres), t=distance, criterion="distance")
             groups = top[small.labels_]
         result = [np.flatnonzero(groups == group) for group in np.unique(groups)]
         result.sort(key=lambda members: (-float(weights[members].sum()), int(members[0])))

@@ -87,6 +87,7 @@ class ThemePipeline:
         clusterer: MeaningClusterer | None = None,
         vectoriser: AnswerVectoriser | None = None,
         embedder: Embedder | None = None,
+        centre_vectors: bool = True,
         min_theme_share: float = 0.002,
         random_state: int = 0,
     ) -> None:
@@ -102,11 +103,12 @@ class ThemePipeline:
         self.clusterer = clusterer or MeaningClusterer(random_state=random_state)
         self.vectoriser = vectoriser or AnswerVectoriser()
         self._embedder = embedder
+        self.centre_vectors = centre_vectors
 
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = default_embedder()
+            self._embedder = default_embedder(self.label_language)
         return self._embedder
 
     def prepare(self, answers: Sequence[AnswerText]) -> PreparedAnswers:
@@ -144,7 +146,15 @@ class ThemePipeline:
             matrix[missing] = self.embedder.embed([prepared.originals[row] for row in missing])
         norms = np.linalg.norm(matrix, axis=1, keepdims=True)
         norms[norms == 0] = 1.0
-        return matrix / norms
+        matrix /= norms
+        if self.centre_vectors and len(matrix) > 1:
+            # All answers share the question's frame and much of the model's common direction; without it, cosines
+            # spread from about 0.85-0.99 to -0.2-0.9 and the calibrated thresholds separate themes far better.
+            matrix -= np.average(matrix, axis=0, weights=prepared.weights)
+            norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+            norms[norms == 0] = 1.0
+            matrix /= norms
+        return matrix
 
     def seed_themes(self, prepared: PreparedAnswers) -> tuple[list[str | None], list[float]]:
         anchors: list[str | None] = []

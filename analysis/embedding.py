@@ -51,7 +51,7 @@ class E5Embedder:
     dim = 384
     _lock = threading.Lock()
     _shared: Any = None
-    _cache: dict[tuple[str, str], np.ndarray] = {}  # noqa: RUF012 - shared by every instance in the process
+    _cache: dict[tuple[str, str], np.ndarray] = {}  # shared by every instance in the process
 
     def __init__(self, language: str = "nb", *, threads: int | None = None, batch_size: int = 32) -> None:
         self.language = language if language in TEMPLATES else "nb"

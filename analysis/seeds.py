@@ -135,7 +135,7 @@ class SeedMatcher:
                     if self.languages is None or language in self.languages:
                         tokens = [self.analyser.transform_one(word, language) for word in words]
                         keys = tuple(
-                            _keys(parts[0]) | {word} for parts, word in zip(tokens, words, strict=False) if parts
+                            _keys(parts[0]) | {word} for parts, word in zip(tokens, words, strict=True) if parts
                         )
                     else:
                         keys = tuple(frozenset({word}) for word in words if word)
@@ -160,7 +160,7 @@ class SeedMatcher:
                 best[key] = (weight, position)
 
         keys_per_token = [_keys(token) for token in tokens]
-        for position, (token, keys) in enumerate(zip(tokens, keys_per_token, strict=False)):
+        for position, (token, keys) in enumerate(zip(tokens, keys_per_token, strict=True)):
             if token.stop:
                 continue
             for key in keys | set(base_forms(token.surface, group)):

@@ -7,7 +7,7 @@ person on a channel lives in `ChannelContact`, and the staff access log lives in
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Column, DateTime, ForeignKey, Index, Integer, Text, UniqueConstraint, event
@@ -40,25 +40,25 @@ def _fk(target: str, *, nullable: bool = False, ondelete: str | None = "CASCADE"
     )
 
 
-class CampaignStatus(str, Enum):
+class CampaignStatus(StrEnum):
     draft = "draft"
     live = "live"
     closed = "closed"
 
 
-class QuestionKind(str, Enum):
+class QuestionKind(StrEnum):
     text = "text"
     choice = "choice"
     scale = "scale"
 
 
-class AnswerSource(str, Enum):
+class AnswerSource(StrEnum):
     self = "self"
     staff = "staff"
     paper = "paper"
 
 
-class ConversationStatus(str, Enum):
+class ConversationStatus(StrEnum):
     active = "active"
     completed = "completed"
     cancelled = "cancelled"
@@ -213,6 +213,7 @@ class ProcessedUpdate(SQLModel, table=True):
     __tablename__ = "processed_update"
     key: str = Field(sa_column=Column(Text, primary_key=True))
     processed_at: datetime = _created()
+    replied_at: datetime | None = _ts(nullable=True)  # None: stored, but the reply may not have reached the person
 
 
 class ThemeRun(SQLModel, table=True):
@@ -302,3 +303,12 @@ class LoginAttempt(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(sa_column=Column(Text, nullable=False))  # "account:<hmac of e-mail>" or "ip:<hmac of address>"
     at: datetime = _created()
+
+
+class KeyFingerprint(SQLModel, table=True):
+    """An HMAC of a constant under VIKTIG_SECRET_KEY, so a start with another key is refused, not silently accepted."""
+
+    __tablename__ = "key_fingerprint"
+    purpose: str = Field(sa_column=Column(Text, primary_key=True))
+    fingerprint: str = Field(sa_column=Column(Text, nullable=False))
+    recorded_at: datetime = _created()

@@ -355,3 +355,48 @@ async def test_comparison_lists_themes_that_fell_to_zero(server: Server, browser
     ]
     assert await table.locator("tbody tr").count() == 3  # selskap, trygghet (new), mat (gone)
     await context.close()
+
+
+async def test_erasure_from_the_dashboard_by_reference(server: Server, browser) -> None:  # type: ignore[no-untyped-def]
+    from surveys.models import AccessLogEntry, Respondent
+
+    campaign = await server.campaign("Hjemmetjenesten Øst")
+    citizen_context = await browser.new_context(locale="nb-NO")
+    citizen = await citizen_context.new_page()
+    await citizen.goto(f"{server.url}/s/{campaign.code}")
+    await citizen.get_by_role("button", name="Ja, jeg vil svare").click()
+    await citizen.get_by_label("Ditt svar").fill("Å få besøk av barnebarna")
+    await citizen.get_by_role("button", name="Send").click()
+    await citizen.locator("#log li.me", has_text="Å få besøk av barnebarna").wait_for()
+    await citizen_context.close()
+    async with server.ctx.sessions() as session:
+        reference = (await session.exec(select(Respondent.reference))).one()
+    typed = reference.lower().replace("-", " ")  # as read out on the phone
+
+    # Staff of another unit cannot find the person.
+    await server.user("annen@kommune.no", "staff", "Sykehjemmet")
+    context, page = await logged_in(browser, server, "annen@kommune.no")
+    await page.get_by_role("link", name="Slett en persons svar").click()
+    await page.get_by_label("Referanse").fill(typed)
+    await page.get_by_role("button", name="Finn").click()
+    await page.get_by_text("Fant ingen svar med denne referansen").wait_for()
+    await context.close()
+
+    await server.user("ansatt@kommune.no", "staff", "Hjemmetjenesten Øst")
+    context, page = await logged_in(browser, server, "ansatt@kommune.no")
+    await page.get_by_role("link", name="Slett en persons svar").click()
+    await page.get_by_label("Referanse").fill(typed)
+    await page.get_by_role("button", name="Finn").click()
+    await page.get_by_role("heading", name=f"Dette slettes for {reference}").wait_for()
+    scope = await page.locator("#erasure-scope").inner_text()
+    assert "1 svar" in scope and "1 samtaler" in scope and campaign.name in scope
+    assert "barnebarna" not in await page.content()  # what is deleted is counted, not shown
+    await page.get_by_role("button", name="Slett alt om personen").click()
+    await page.get_by_text("Alt om personen er slettet.").wait_for()
+    async with server.ctx.sessions() as session:
+        assert (await session.exec(select(Answer))).all() == []
+        assert (await session.exec(select(Respondent))).all() == []
+        log = (await session.exec(select(AccessLogEntry).where(AccessLogEntry.action == "erasure"))).all()
+    assert [(e.actor, e.campaign_id) for e in log] == [("ansatt@kommune.no", campaign.id)]
+    assert all(reference not in e.detail for e in log)
+    await context.close()

@@ -15,6 +15,7 @@ from sqlmodel import col, select
 from surveys.models import Answer, Question
 from tests.web import test_browser as shared
 from tests.web.conftest import PASSWORD, Server, serve
+from tests.web.theme_data import themes_with_sizes
 
 CHROMIUM = shared.CHROMIUM
 browser = shared.browser  # the same headless Chromium fixture
@@ -253,47 +254,9 @@ async def test_excel_friendly_csv_and_xlsx(server: Server, browser, tmp_path: Pa
     await context.close()
 
 
-async def _themes(server: Server, campaign_id: int, groups: dict[str, int]) -> dict[str, int]:
-    """Answers from distinct people (paper cards) placed in themes of the given sizes; returns theme ids."""
-    from surveys.importer import import_answers
-    from surveys.models import AnswerTheme, Campaign, Theme, ThemeRun
-    from surveys.themes import recount
-
-    async with server.ctx.sessions() as session, session.begin():
-        campaign = await session.get(Campaign, campaign_id)
-        total = sum(groups.values())
-        raw = "Tekst\n" + "\n".join(f"Kort nummer {n}" for n in range(total)) + "\n"
-        await import_answers(session, campaign, raw.encode(), filename="kort.csv")  # type: ignore[arg-type]
-        answers = (
-            await session.exec(select(Answer).where(Answer.campaign_id == campaign_id).order_by(col(Answer.id)))
-        ).all()
-        run = ThemeRun(campaign_id=campaign_id, n_answers=total)
-        session.add(run)
-        await session.flush()
-        ids, start = {}, 0
-        for key, size in groups.items():
-            members = answers[start : start + size]
-            start += size
-            theme = Theme(
-                campaign_id=campaign_id,
-                key=key,
-                label=key.title(),
-                taxonomy_key=key,
-                keywords=[key],
-                quotes=[a.id for a in members[:2]],
-                run_id=run.id,
-            )
-            session.add(theme)
-            await session.flush()
-            session.add_all([AnswerTheme(answer_id=a.id, theme_id=theme.id, run_id=run.id) for a in members])
-            ids[key] = theme.id
-        await recount(session, campaign_id)
-        return ids  # type: ignore[return-value]
-
-
 async def test_small_groups_are_hidden_from_managers_and_explained_to_admins(server: Server, browser) -> None:  # type: ignore[no-untyped-def]
     campaign = await server.campaign("Sykehjemmet avdeling 2")
-    ids = await _themes(server, campaign.id, {"kaffe": 9, "hagen": 3})  # type: ignore[arg-type]
+    ids = await themes_with_sizes(server, campaign.id, {"kaffe": 9, "hagen": 3})  # type: ignore[arg-type]
     await server.user("leder@kommune.no", "manager", "Sykehjemmet avdeling 2")
     await server.user("admin@kommune.no", "admin", None)
     context, page = await logged_in(browser, server, "leder@kommune.no")
@@ -327,7 +290,7 @@ async def test_quotes_never_come_from_a_campaign_with_fewer_respondents_than_the
     async with server.ctx.sessions() as session, session.begin():
         unit = await session.get(Unit, campaign.unit_id)
         unit.min_group = 3  # type: ignore[union-attr]
-    await _themes(server, campaign.id, {"musikk": 2})  # type: ignore[arg-type]
+    await themes_with_sizes(server, campaign.id, {"musikk": 2})  # type: ignore[arg-type]
     await server.user("leder@kommune.no", "manager", "Bofellesskapet")
     context, page = await logged_in(browser, server, "leder@kommune.no")
     await page.goto(f"{server.url}/campaigns/{campaign.id}/themes")
@@ -338,9 +301,9 @@ async def test_quotes_never_come_from_a_campaign_with_fewer_respondents_than_the
 
 async def test_comparison_lists_themes_that_fell_to_zero(server: Server, browser) -> None:  # type: ignore[no-untyped-def]
     before = await server.campaign("Hjemmetjenesten Øst", name="Våren 2025")
-    await _themes(server, before.id, {"mat": 10, "selskap": 10})  # type: ignore[arg-type]
+    await themes_with_sizes(server, before.id, {"mat": 10, "selskap": 10})  # type: ignore[arg-type]
     latest = await server.campaign("Hjemmetjenesten Øst", name="Våren 2026")
-    await _themes(server, latest.id, {"selskap": 12, "trygghet": 8})  # type: ignore[arg-type]
+    await themes_with_sizes(server, latest.id, {"selskap": 12, "trygghet": 8})  # type: ignore[arg-type]
     await server.user("leder@kommune.no", "manager", "Hjemmetjenesten Øst")
     context, page = await logged_in(browser, server, "leder@kommune.no")
     await page.goto(f"{server.url}/campaigns/{latest.id}/themes")

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import signal
 
-from viktig.cli import UserError
+from viktig.cli import UserError, ensure_database_writable
 from viktig.context import AppContext
 from viktig.jobs import ProcessLockHeld, Scheduler, default_jobs, single_sqlite_process
 
@@ -53,6 +53,7 @@ def _intervals(pairs: list[str]) -> dict[str, float]:
 
 async def _worker(args: argparse.Namespace, ctx: AppContext) -> int:
     jobs = [job for job in default_jobs(_intervals(args.every)) if not args.job or job.name in args.job]
+    await ensure_database_writable(ctx)
     scheduler = Scheduler(ctx, jobs)
     try:
         with single_sqlite_process(ctx.settings.database_url, "worker"):

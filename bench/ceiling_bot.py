@@ -37,7 +37,7 @@ class DurableKeys:
             await self.sqlite.execute("CREATE TABLE IF NOT EXISTS ceiling_update (key TEXT PRIMARY KEY)")
             self.lock = asyncio.Lock()
         else:
-            import asyncpg
+            import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type information
 
             self.pool = await asyncpg.create_pool(self.url, min_size=2, max_size=10)
             await self.pool.execute("CREATE TABLE IF NOT EXISTS ceiling_update (key TEXT PRIMARY KEY)")

@@ -61,7 +61,7 @@ class TimedFake(FakeBotApi):
 
 
 def ceiling_child(database_url: str, port: int, base_url: str, token: str) -> None:
-    from bench.ceiling_bot import serve
+    from ceiling_bot import serve  # bench/ is on sys.path: this script runs from it
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -137,7 +137,8 @@ async def person(fake: FakeBotApi, chat_id: int, code: str, answers: int) -> int
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def cpu_seconds(pid: int) -> float:
@@ -159,7 +160,8 @@ async def run(
     await engine.dispose()
 
     port = free_port()
-    async with TimedFake(retry_delay=0.05, max_retry_delay=0.5) as fake:
+    timed = TimedFake(retry_delay=0.05, max_retry_delay=0.5)
+    async with timed as fake:
         command = [
             sys.executable,
             __file__,
@@ -179,7 +181,7 @@ async def run(
                 await asyncio.sleep(0.05)
             await wait_until_ready(f"http://127.0.0.1:{port}", child, deadline)  # then start the clock
             await person(fake, 8_999_999, code, answers)  # warm-up: imports, caches, first connections
-            fake.latencies.clear()
+            timed.latencies.clear()
             cpu_before, started = cpu_seconds(child.pid), time.perf_counter()
             updates = sum(
                 await asyncio.gather(*(person(fake, 9_000_000 + n, code, answers) for n in range(respondents)))
@@ -190,7 +192,7 @@ async def run(
             child.terminate()
             child.wait(timeout=30)
         assert not fake.violations, fake.violations[:3]
-        latencies = sorted(fake.latencies)
+        latencies = sorted(timed.latencies)
     return {
         "updates": updates,
         "seconds": elapsed,

@@ -18,7 +18,7 @@ from bot.transport import TelegramTransport
 async def server(unused_tcp_port: int) -> AsyncIterator[str]:
     async def answer(request: web.Request) -> web.Response:
         form = await request.post()
-        await asyncio.sleep(float(form.get("delay", "0")))
+        await asyncio.sleep(float(str(form.get("delay", "0"))))
         return web.json_response({"ok": True, "result": dict(form)})
 
     app = web.Application()

@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -38,7 +39,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class TelegramChannel:
-    application: Application  # type: ignore[type-arg]
+    application: Application[Any, Any, Any, Any, Any, Any]
     processor: UpdateProcessor
     mode: str  # "webhook" | "polling"
 
@@ -125,7 +126,9 @@ def setup_telegram(
     return channel
 
 
-def _polled_update(processor: UpdateProcessor):  # type: ignore[no-untyped-def]
+def _polled_update(
+    processor: UpdateProcessor,
+) -> Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]:
     async def on_update(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         try:
             await processor.handle(update)

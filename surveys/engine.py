@@ -26,6 +26,7 @@ from surveys.commands import Command, parse_command
 from surveys.db import lock_key
 from surveys.deidentify import redact as default_redact
 from surveys.i18n import catalogue, normalise_language, pick, t
+from surveys.ids import pk
 from surveys.messages import Button, Incoming, IncomingKind, OutgoingMessage, Reply
 from surveys.models import (
     Answer,
@@ -296,10 +297,8 @@ class _Turn:
             await self.start(argument or self.incoming.campaign_code)
         elif command == Command.help.value:
             self.say(t(self.language, "help.text"))
-            if (
-                await self.load_conversation() is not None
-                and self.conversation.status == ConversationStatus.active.value
-            ):
+            conversation = await self.load_conversation()
+            if conversation is not None and conversation.status == ConversationStatus.active.value:
                 await self.prompt()
         elif command == Command.cancel.value:
             await self.cancel()
@@ -355,7 +354,7 @@ class _Turn:
         known = self.language_known(campaign)
         self.conversation = Conversation(
             respondent_id=respondent.id,
-            campaign_id=campaign.id,
+            campaign_id=pk(campaign),
             channel=self.incoming.channel,
             source=self.incoming.source,
             step=Step.consent if known else Step.language,
@@ -623,6 +622,7 @@ class _Turn:
             return
         if step == Step.language:
             language = _language_from_words(words)
+            assert self.campaign is not None
             if language and language in self.campaign.language_list:
                 await self.set_language(language)
             else:
@@ -690,7 +690,7 @@ class _Turn:
             select(func.count()).select_from(Conversation).where(Conversation.respondent_id == self.respondent.id)
         )
         if not others:
-            await erase_respondent(self.session, self.respondent.id)
+            await erase_respondent(self.session, pk(self.respondent))
             self.respondent = None
 
     async def current_question(self) -> Question:
@@ -711,7 +711,7 @@ class _Turn:
             kind == "s"
             and question.kind == QuestionKind.scale.value
             and value.isdigit()
-            and question.scale_min <= int(value) <= question.scale_max
+            and int(value) in _scale(question)
         ):
             if await self.store_answer(question, value):
                 await self.after_answer(question)
@@ -727,7 +727,7 @@ class _Turn:
                     return
             self.say(t(self.language, "question.choose_option"))
         else:
-            if words.isdigit() and question.scale_min <= int(words) <= question.scale_max:
+            if words.isdigit() and int(words) in _scale(question):
                 await self.on_option(f"s:{words}")
                 return
             self.say(t(self.language, "question.scale_hint", low=question.scale_min, high=question.scale_max))
@@ -757,11 +757,11 @@ class _Turn:
         )
         self.session.add(
             Answer(
-                campaign_id=self.campaign.id,
-                question_id=question.id,
+                campaign_id=pk(self.campaign),
+                question_id=pk(question),
                 conversation_id=self.conversation.id,
                 respondent_id=self.conversation.respondent_id,
-                position=next_position,
+                position=next_position,  # type: ignore[arg-type]  # a scalar subquery: the INSERT computes it
                 text=self.engine._redact(clean_answer_text(text), self.language),
                 language=self.language,
                 channel=self.incoming.channel,
@@ -843,6 +843,7 @@ class _Turn:
         if self.campaign.anonymous:
             await self.unlink_anonymous(conversation)
         else:
+            assert self.respondent is not None
             self.say(t(self.language, "done.reference", reference=self.respondent.reference))
         await self.drop_contact_if_unneeded()
 
@@ -871,7 +872,7 @@ class _Turn:
         if contact is None:
             self.session.add(
                 ChannelContact(
-                    respondent_id=self.respondent.id, channel=self.incoming.channel, address=self.incoming.address
+                    respondent_id=pk(self.respondent), channel=self.incoming.channel, address=self.incoming.address
                 )
             )
         elif contact.address != self.incoming.address or contact.unreachable:
@@ -964,13 +965,13 @@ class _Turn:
                     pick(question.texts.get("more", {}), lang), self.buttons([("done", t(lang, "question.no_more"))])
                 )
                 return
-            actions: list[tuple[str, str]] = []
+            actions = []
             if question.kind == QuestionKind.choice.value:
                 actions = [
                     (f"o:{option['key']}", pick(option["label"], lang)) for option in question.texts.get("options", [])
                 ]
             elif question.kind == QuestionKind.scale.value:
-                actions = [(f"s:{n}", str(n)) for n in range(question.scale_min, question.scale_max + 1)]
+                actions = [(f"s:{n}", str(n)) for n in _scale(question)]
             if not question.required:
                 actions.append(("skip", t(lang, "question.skip")))
             buttons = self.buttons(actions)
@@ -1000,19 +1001,26 @@ class _Turn:
         elif step == Step.edit_pick:
             answers = await self.answers()
             turn = conversation.turn
-            numbers = [Button(str(n), f"{turn}.e:{n}") for n in range(1, len(answers) + 1)]
-            rows = tuple(tuple(numbers[i : i + 5]) for i in range(0, len(numbers), 5))
+            picks = [Button(str(n), f"{turn}.e:{n}") for n in range(1, len(answers) + 1)]
+            rows = tuple(tuple(picks[i : i + 5]) for i in range(0, len(picks), 5))
             self.say(t(lang, "edit.pick"), rows + ((Button(t(lang, "edit.back"), f"{turn}.back"),),))
         elif step == Step.edit_text:
-            answer = (
+            editing = (
                 await self.session.get(Answer, conversation.editing_answer_id)
                 if conversation.editing_answer_id
                 else None
             )
-            old = answer.text if answer is not None else ""
+            old = editing.text if editing is not None else ""
             self.say(t(lang, "edit.write", old=old), self.buttons([("back", t(lang, "edit.back"))]))
         elif step == Step.done:
             self.say(t(lang, "done.already"), self.buttons([("again", t(lang, "done.add_more"))]))
+
+
+def _scale(question: Question) -> range:
+    """The numbers a scale question offers; none for a question without both bounds."""
+    if question.scale_min is None or question.scale_max is None:
+        return range(0)
+    return range(question.scale_min, question.scale_max + 1)
 
 
 def _language_from_words(words: str) -> str | None:

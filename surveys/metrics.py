@@ -16,6 +16,7 @@ from typing import TypeVar
 
 LabelValues = tuple[str, ...]
 _T = TypeVar("_T")
+_M = TypeVar("_M", bound="_Metric")
 
 DEFAULT_BUCKETS: tuple[float, ...] = (
     0.001,
@@ -200,26 +201,31 @@ class Registry:
         self._metrics: dict[str, _Metric] = {}
         self._lock = threading.Lock()
 
-    def _add(self, metric: _Metric) -> _Metric:
+    def _add(self, metric: _M) -> _M:
         with self._lock:
             existing = self._metrics.get(metric.name)
             if existing is not None:
-                if type(existing) is not type(metric) or existing.labels != metric.labels:
-                    raise MetricError(f"{metric.name} is already declared differently")
-                return existing
+                # isinstance() tells the type checker what `existing` is; the exact type must match too.
+                if (
+                    isinstance(existing, type(metric))
+                    and type(existing) is type(metric)
+                    and existing.labels == metric.labels
+                ):
+                    return existing
+                raise MetricError(f"{metric.name} is already declared differently")
             self._metrics[metric.name] = metric
             return metric
 
     def counter(self, name: str, help_text: str, labels: Sequence[str] = ()) -> Counter:
-        return self._add(Counter(name, help_text, labels))  # type: ignore[return-value]
+        return self._add(Counter(name, help_text, labels))
 
     def gauge(self, name: str, help_text: str, labels: Sequence[str] = ()) -> Gauge:
-        return self._add(Gauge(name, help_text, labels))  # type: ignore[return-value]
+        return self._add(Gauge(name, help_text, labels))
 
     def histogram(
         self, name: str, help_text: str, labels: Sequence[str] = (), buckets: Sequence[float] = DEFAULT_BUCKETS
     ) -> Histogram:
-        return self._add(Histogram(name, help_text, labels, buckets))  # type: ignore[return-value]
+        return self._add(Histogram(name, help_text, labels, buckets))
 
     def render(self) -> str:
         with self._lock:

@@ -98,12 +98,12 @@ def conversation_engine(sessions: async_sessionmaker[AsyncSession]) -> Conversat
 
 
 @pytest.fixture
-def make_campaign(sessions: async_sessionmaker[AsyncSession]):  # type: ignore[no-untyped-def]
+def make_campaign(sessions: async_sessionmaker[AsyncSession]):
     """Create a unit (once) and a campaign through the same functions the CLI uses."""
 
     async def factory(
         name: str = "Hva er viktig for deg-dagen 2026", unit: str = "Hjemmetjenesten Øst", **options
-    ) -> Campaign:  # type: ignore[no-untyped-def]
+    ) -> Campaign:
         async with sessions() as session, session.begin():
             from surveys.campaigns import get_unit_by_name
 

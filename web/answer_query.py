@@ -7,12 +7,13 @@ once per filter combination and is cached for a short while, since it is the onl
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as day_time
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import ColumnElement, and_, func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -21,7 +22,7 @@ from surveys.text import search_key
 
 PAGE_SIZE = 50
 LOCAL = ZoneInfo("Europe/Oslo")
-_COUNT_CACHE: dict[tuple, tuple[float, int]] = {}  # type: ignore[type-arg]
+_COUNT_CACHE: dict[tuple[object, ...], tuple[float, int]] = {}
 COUNT_TTL_SECONDS = 10.0
 
 
@@ -35,7 +36,7 @@ class AnswerFilter:
     until: date | None = None
 
     @classmethod
-    def from_query(cls, query) -> AnswerFilter:  # type: ignore[no-untyped-def]
+    def from_query(cls, query: Mapping[str, str]) -> AnswerFilter:
         def day(name: str) -> date | None:
             try:
                 return date.fromisoformat(query.get(name, "").strip()) if query.get(name, "").strip() else None
@@ -52,18 +53,18 @@ class AnswerFilter:
             until=day("to"),
         )
 
-    def conditions(self, campaign_id: int) -> list:  # type: ignore[type-arg]
-        where = [Answer.campaign_id == campaign_id]
+    def conditions(self, campaign_id: int) -> list[ColumnElement[bool]]:
+        where: list[ColumnElement[bool]] = [col(Answer.campaign_id) == campaign_id]
         if self.search:
             folded = search_key(self.search)
             escaped = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             where.append(col(Answer.search_text).like(f"%{escaped}%", escape="\\"))
         if self.question_id is not None:
-            where.append(Answer.question_id == self.question_id)
+            where.append(col(Answer.question_id) == self.question_id)
         if self.language:
-            where.append(Answer.language == self.language)
+            where.append(col(Answer.language) == self.language)
         if self.source:
-            where.append(Answer.source == self.source)
+            where.append(col(Answer.source) == self.source)
         if self.since:
             where.append(col(Answer.created_at) >= _local_midnight(self.since))
         if self.until:

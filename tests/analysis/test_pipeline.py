@@ -8,7 +8,7 @@ from analysis.pipeline import AnswerText, ThemePipeline
 from analysis.taxonomy import TaxonomyError, load_taxonomy
 
 
-def run(texts: list[str], **options) -> dict[int, str]:  # type: ignore[no-untyped-def]
+def run(texts: list[str], **options) -> dict[int, str]:
     result = ThemePipeline(**options).fit_transform([AnswerText(i, text) for i, text in enumerate(texts)])
     return {answer_id: key for answer_id, (key, _score) in result.assignments.items()}
 

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.postgres
 ROOT = Path(__file__).resolve().parents[2]
 
 
-async def _fill(url: str, make_campaign) -> None:  # type: ignore[no-untyped-def]
+async def _fill(url: str, make_campaign) -> None:
     """Two respondents answer through the engine; themes (one merged into another) and an access-log entry."""
     engine = create_engine(url)
     sessions = session_factory(engine)
@@ -80,7 +80,7 @@ async def test_copy_sqlite_to_postgresql_keeps_every_row_and_id(
 ) -> None:
     sessions = session_factory(create_engine(sqlite_url))
 
-    async def make_campaign(**options):  # type: ignore[no-untyped-def]
+    async def make_campaign(**options):
         from surveys.campaigns import add_unit, create_campaign
 
         async with sessions() as session, session.begin():

@@ -218,7 +218,7 @@ async def through_web(url: str, code: str, answers: list[str]) -> str:
 
 
 @pytest.fixture
-def make_campaign_in():  # type: ignore[no-untyped-def]
+def make_campaign_in():
     from tests.bot.fixtures import campaign_in
 
     return campaign_in

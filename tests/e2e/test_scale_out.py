@@ -41,7 +41,7 @@ def fresh_postgres() -> str:  # type: ignore[misc]
     url = create_postgres_database(admin_url)
     try:
         upgrade(url)
-        yield url  # type: ignore[misc]
+        yield url
     finally:
         drop_postgres_database(admin_url, url)
 

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-async def served(sqlite_url: str):  # type: ignore[no-untyped-def]
+async def served(sqlite_url: str):
     """An aiohttp app with the observability parts and two routes of its own, on a free port."""
     ctx = AppContext.create(Settings(database_url=sqlite_url, secret_key=TEST_SECRET))
     app = web.Application()

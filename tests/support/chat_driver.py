@@ -32,7 +32,7 @@ class ChatDriver:
             campaign_code=self.campaign_code,
             source=self.source,
             **values,
-        )  # type: ignore[arg-type]
+        )
         self.last = await self.engine.handle(incoming)
         self.transcript.extend(self.last.texts)
         return self.last

@@ -152,7 +152,7 @@ class ServeCluster:
 async def wait_until_ready(
     base_url: str,
     process: subprocess.Popen,
-    deadline: float,  # type: ignore[type-arg]
+    deadline: float,
     log_tail: Callable[[], str] = lambda: "",
 ) -> None:
     """Until the server process answers /readyz (its database reachable); fails early if the process exits."""

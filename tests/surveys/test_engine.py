@@ -33,7 +33,7 @@ ANSWERS = {
 }
 
 
-async def count(sessions, model, *where) -> int:  # type: ignore[no-untyped-def]
+async def count(sessions, model, *where) -> int:
     async with sessions() as session:
         query = select(func.count()).select_from(model)
         for condition in where:
@@ -41,7 +41,7 @@ async def count(sessions, model, *where) -> int:  # type: ignore[no-untyped-def]
         return int(await session.scalar(query))
 
 
-async def answer_texts(sessions, campaign_id: int) -> list[str]:  # type: ignore[no-untyped-def]
+async def answer_texts(sessions, campaign_id: int) -> list[str]:
     async with sessions() as session:
         rows = await session.exec(select(Answer).where(Answer.campaign_id == campaign_id).order_by(col(Answer.id)))
         return [answer.text for answer in rows]

@@ -100,7 +100,7 @@ def test_counting_from_many_threads_loses_nothing() -> None:
     assert counter.value(channel="web") == 80_000
 
 
-async def test_the_engine_counts_answers_duplicates_and_queue_delay(conversation_engine, make_campaign) -> None:  # type: ignore[no-untyped-def]
+async def test_the_engine_counts_answers_duplicates_and_queue_delay(conversation_engine, make_campaign) -> None:
     from surveys import metrics
     from surveys.messages import Incoming, IncomingKind
     from tests.support.chat_driver import ChatDriver

@@ -62,12 +62,12 @@ async def answer(chat: ChatDriver, code: str, text: str, *, complete: bool = Tru
         await finish(chat)
 
 
-async def set_values(sessions, model, row_id, **values) -> None:  # type: ignore[no-untyped-def]
+async def set_values(sessions, model, row_id, **values) -> None:
     async with sessions() as session, session.begin():
         await session.execute(update(model).where(col(model.id) == row_id).values(**values))
 
 
-async def add_themes(sessions, campaign_id: int) -> None:  # type: ignore[no-untyped-def]
+async def add_themes(sessions, campaign_id: int) -> None:
     """What the analysis leaves behind for a campaign: a run, two themes (one merged), an assignment."""
     async with sessions() as session, session.begin():
         run = ThemeRun(campaign_id=campaign_id, n_answers=1)
@@ -84,7 +84,7 @@ async def add_themes(sessions, campaign_id: int) -> None:  # type: ignore[no-unt
         session.add(AnswerTheme(answer_id=first.id, theme_id=target.id, run_id=run.id))
 
 
-async def build(conversation_engine, sessions, make_campaign) -> Scenario:  # type: ignore[no-untyped-def]
+async def build(conversation_engine, sessions, make_campaign) -> Scenario:
     due_staff = await make_campaign(name="Due, closed by staff", reminder_after_hours=24)
     due_date = await make_campaign(name="Due, closing date passed")
     due_anon = await make_campaign(name="Due, anonymous, one month", anonymous=True, retention_months=1)
@@ -135,7 +135,7 @@ async def build(conversation_engine, sessions, make_campaign) -> Scenario:  # ty
     )
 
 
-def in_list(ids) -> str:  # type: ignore[no-untyped-def]
+def in_list(ids) -> str:
     return "(" + ",".join(str(int(i)) for i in ids) + ")"
 
 

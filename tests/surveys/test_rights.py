@@ -30,7 +30,7 @@ sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 async def answered(
     engine, user_ref: str, code: str, texts: list[str], *, address: str | None = None, complete: bool = False
-) -> ChatDriver:  # type: ignore[no-untyped-def]
+) -> ChatDriver:
     chat = ChatDriver(engine, user_ref)
     await chat.send(IncomingKind.command, command="start", argument=code, address=address)
     await chat.press(t("nb", "consent.yes"))

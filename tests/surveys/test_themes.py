@@ -12,7 +12,7 @@ from surveys.models import Answer, AnswerTheme, Campaign, Theme
 from surveys.themes import ThemeError, merge_theme, move_answer, recount, visible_themes
 
 
-async def campaign_with_themes(sessions, make_campaign, name: str = "Våren") -> tuple[Campaign, dict[str, Theme]]:  # type: ignore[no-untyped-def]
+async def campaign_with_themes(sessions, make_campaign, name: str = "Våren") -> tuple[Campaign, dict[str, Theme]]:
     """Six answers: four in "family" (two quoted), two in "outdoors"; written directly, no analysis needed."""
     campaign = await make_campaign(name=name)
     texts = ["familien", "barnebarna", "sønnen min", "kona mi", "gå tur", "frisk luft"]
@@ -32,7 +32,7 @@ async def campaign_with_themes(sessions, make_campaign, name: str = "Våren") ->
     return campaign, {"family": family, "outdoors": outdoors, "ids": ids}  # type: ignore[dict-item]
 
 
-async def test_recount_counts_a_merged_themes_answers_at_its_target(sessions, make_campaign) -> None:  # type: ignore[no-untyped-def]
+async def test_recount_counts_a_merged_themes_answers_at_its_target(sessions, make_campaign) -> None:
     campaign, themes = await campaign_with_themes(sessions, make_campaign)
     async with sessions() as session, session.begin():
         outdoors = await session.get(Theme, themes["outdoors"].id)
@@ -42,7 +42,7 @@ async def test_recount_counts_a_merged_themes_answers_at_its_target(sessions, ma
         assert [t.key for t in await visible_themes(session, campaign.id)] == ["family"]
 
 
-async def test_moving_an_answer_is_kept_recounted_and_leaves_the_old_quotes(sessions, make_campaign) -> None:  # type: ignore[no-untyped-def]
+async def test_moving_an_answer_is_kept_recounted_and_leaves_the_old_quotes(sessions, make_campaign) -> None:
     campaign, themes = await campaign_with_themes(sessions, make_campaign)
     quoted = themes["ids"][0]  # type: ignore[index]
     async with sessions() as session, session.begin():
@@ -57,7 +57,7 @@ async def test_moving_an_answer_is_kept_recounted_and_leaves_the_old_quotes(sess
         assert quoted not in family.quotes
 
 
-async def test_moving_into_a_merged_theme_lands_in_its_target(sessions, make_campaign) -> None:  # type: ignore[no-untyped-def]
+async def test_moving_into_a_merged_theme_lands_in_its_target(sessions, make_campaign) -> None:
     campaign, themes = await campaign_with_themes(sessions, make_campaign)
     async with sessions() as session, session.begin():
         family = await session.get(Theme, themes["family"].id)
@@ -71,7 +71,7 @@ async def test_moving_into_a_merged_theme_lands_in_its_target(sessions, make_cam
         assert (family.size, outdoors.size, extra.size) == (3, 3, 0)
 
 
-async def test_an_answer_of_another_campaign_cannot_be_moved_in(sessions, make_campaign) -> None:  # type: ignore[no-untyped-def]
+async def test_an_answer_of_another_campaign_cannot_be_moved_in(sessions, make_campaign) -> None:
     _campaign, themes = await campaign_with_themes(sessions, make_campaign)
     _other, other_themes = await campaign_with_themes(sessions, make_campaign, name="Høsten")
     async with sessions() as session, session.begin():

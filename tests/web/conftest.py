@@ -35,7 +35,7 @@ class Server:
             user, _ = await save_user(session, email=email, role=role, unit=unit_row, password=PASSWORD)
             return user
 
-    async def campaign(self, unit: str, name: str = "Hva er viktig for deg-dagen", **options) -> Campaign:  # type: ignore[no-untyped-def]
+    async def campaign(self, unit: str, name: str = "Hva er viktig for deg-dagen", **options) -> Campaign:
         async with self.ctx.sessions() as session, session.begin():
             unit_row = await get_unit_by_name(session, unit) or await add_unit(session, unit)
             return await create_campaign(session, name=name, unit=unit_row, **options)
@@ -74,7 +74,7 @@ class Client:
         self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
         self.last_html = ""
 
-    async def get(self, path: str, **kwargs) -> aiohttp.ClientResponse:  # type: ignore[no-untyped-def]
+    async def get(self, path: str, **kwargs) -> aiohttp.ClientResponse:
         response = await self.http.get(self.base + path, **kwargs)
         if response.content_type == "text/html":
             self.last_html = await response.text()
@@ -85,7 +85,7 @@ class Client:
         assert match, "no CSRF token on the last page"
         return match.group(1)
 
-    async def post(self, path: str, data: dict | None = None, *, csrf: bool = True, **kwargs) -> aiohttp.ClientResponse:  # type: ignore[type-arg,no-untyped-def]
+    async def post(self, path: str, data: dict | None = None, *, csrf: bool = True, **kwargs) -> aiohttp.ClientResponse:  # type: ignore[type-arg]
         form = dict(data or {})
         if csrf:
             form.setdefault("csrf_token", self.csrf())

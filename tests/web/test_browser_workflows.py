@@ -29,7 +29,7 @@ async def any_server(database_url: str) -> AsyncIterator[Server]:
         yield running
 
 
-async def logged_in(browser, server: Server, email: str):  # type: ignore[no-untyped-def]
+async def logged_in(browser, server: Server, email: str):
     context = await browser.new_context(locale="nb-NO", accept_downloads=True)
     page = await context.new_page()
     page.set_default_timeout(20_000)
@@ -41,7 +41,7 @@ async def logged_in(browser, server: Server, email: str):  # type: ignore[no-unt
     return context, page
 
 
-async def upload(page, server: Server, campaign_id: int, path: Path) -> None:  # type: ignore[no-untyped-def]
+async def upload(page, server: Server, campaign_id: int, path: Path) -> None:
     await page.goto(f"{server.url}/campaigns/{campaign_id}/entry")
     await page.get_by_label("CSV-fil", exact=False).set_input_files(str(path))
     await page.get_by_role("button", name="Importer fila").click()
@@ -55,7 +55,7 @@ async def stored(server: Server) -> list[tuple[str, str, str]]:
         return [tuple(row) for row in (await session.exec(query.order_by(col(Answer.id)))).all()]  # type: ignore[misc]
 
 
-async def test_one_column_cp1252_card_file_with_commas(server: Server, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+async def test_one_column_cp1252_card_file_with_commas(server: Server, browser, tmp_path: Path) -> None:
     campaign = await server.campaign("Hjemmetjenesten Øst")
     await server.user("ansatt@kommune.no", "staff", "Hjemmetjenesten Øst")
     context, page = await logged_in(browser, server, "ansatt@kommune.no")
@@ -70,7 +70,7 @@ async def test_one_column_cp1252_card_file_with_commas(server: Server, browser, 
 
 async def test_norwegian_headers_are_mapped_and_bad_values_named_in_bokmal(
     server: Server, browser, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     campaign = await server.campaign("Hjemmetjenesten Øst")
     await server.user("ansatt@kommune.no", "staff", "Hjemmetjenesten Øst")
     context, page = await logged_in(browser, server, "ansatt@kommune.no")
@@ -91,7 +91,7 @@ async def test_norwegian_headers_are_mapped_and_bad_values_named_in_bokmal(
     await context.close()
 
 
-async def test_search_with_lower_case_nordic_letters(any_server: Server, browser) -> None:  # type: ignore[no-untyped-def]
+async def test_search_with_lower_case_nordic_letters(any_server: Server, browser) -> None:
     server = any_server
     campaign = await server.campaign("Østensjø sykehjem")
     await server.user("leder@kommune.no", "manager", "Østensjø sykehjem")

@@ -103,7 +103,7 @@ async def test_campaign_without_web_channel_refuses_politely(server: Server, cli
     assert await answers_of(server, campaign) == []
 
 
-async def test_post_without_visitor_cookie_or_token_is_refused(server: Server, make_client) -> None:  # type: ignore[no-untyped-def]
+async def test_post_without_visitor_cookie_or_token_is_refused(server: Server, make_client) -> None:
     campaign = await server.campaign("Hjemmetjenesten Øst")
     stranger: Client = make_client()
     response = await stranger.post(f"/s/{campaign.code}", {"text": "hei", "nonce": "x"}, csrf=False)

@@ -70,7 +70,7 @@ async def test_login_create_campaign_and_see_qr(server: Server, client: Client) 
 
 async def test_staff_entry_answers_list_filters_export_and_access_log(
     server: Server, client: Client, make_client
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     campaign = await server.campaign("Hjemmetjenesten Øst")
     await server.user("ansatt@kommune.no", "staff", "Hjemmetjenesten Øst")
     await server.user("leder@kommune.no", "manager", "Hjemmetjenesten Øst")

@@ -69,7 +69,7 @@ async def test_manager_of_unit_a_cannot_reach_unit_b(server: Server, client: Cli
 
 async def test_ten_wrong_passwords_are_throttled_even_from_a_new_session(
     server: Server, client: Client, make_client
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     await server.user("leder@kommune.no", "manager", "Hjemmetjenesten Øst")
     statuses = [(await client.login("leder@kommune.no", f"feil passord {n}")).status for n in range(10)]
     assert statuses[:5] == [401] * 5 and set(statuses[5:]) == {429}

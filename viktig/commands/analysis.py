@@ -11,9 +11,10 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from surveys.access_log import record_access
 from surveys.campaigns import CampaignError, require_campaign
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 JSON_FIELDS = ("id", "label", "size", "share", "keywords", "quotes")
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     analyse = subparsers.add_parser(
         "analyse",
         help="find the themes in a campaign's answers",
@@ -53,7 +54,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 class ProgressBar:
     """A plain text bar on stderr; drawn only when stderr is a terminal or forced, so pipes stay clean."""
 
-    def __init__(self, stream=sys.stderr, width: int = 30) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, stream: TextIO = sys.stderr, width: int = 30) -> None:
         self.stream, self.width = stream, width
 
     def __call__(self, step: str, fraction: float) -> None:
@@ -159,7 +160,7 @@ async def _report(args: argparse.Namespace, ctx: AppContext) -> int:
     return 0
 
 
-async def previous_campaign(session, campaign: Campaign) -> Campaign | None:  # type: ignore[no-untyped-def]
+async def previous_campaign(session: AsyncSession, campaign: Campaign) -> Campaign | None:
     """The latest other campaign of the same unit, created before this one, that has themes."""
     query = (
         select(Campaign)

@@ -11,18 +11,20 @@ import json
 
 from aiohttp import web
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from surveys.access_log import record_access
 from surveys.exporter import collect_rows, write_csv, write_xlsx
+from surveys.ids import pk
 from surveys.importer import AnswerImportError, import_answers
-from surveys.models import AnswerSource, Question
+from surveys.models import AnswerSource, Campaign, Question
 from surveys.settings import LANGUAGES
 from web.access import load_campaign, require_user, sessions_of
 from web.answer_query import AnswerFilter, answer_count, answer_page
 from web.render import language_of, page
 
 
-async def _questions(session, campaign) -> list[Question]:  # type: ignore[no-untyped-def]
+async def _questions(session: AsyncSession, campaign: Campaign) -> list[Question]:
     return list(
         (
             await session.exec(
@@ -38,8 +40,8 @@ async def answers_list(request: web.Request) -> web.Response:
     async with sessions_of(request)() as session, session.begin():
         campaign = await load_campaign(session, user, request.match_info["id"])
         questions = await _questions(session, campaign)
-        rows, next_cursor = await answer_page(session, campaign.id, filters, request.query.get("after", ""))  # type: ignore[arg-type]
-        total = await answer_count(session, campaign.id, filters)  # type: ignore[arg-type]
+        rows, next_cursor = await answer_page(session, pk(campaign), filters, request.query.get("after", ""))
+        total = await answer_count(session, pk(campaign), filters)
         await record_access(
             session, actor=user.email, action="view_answers", campaign_id=campaign.id, detail=f"rows={len(rows)}"
         )
@@ -128,7 +130,7 @@ async def entry_post(request: web.Request) -> web.Response:
     }
     if "staff" not in campaign.channel_list:
         return page(request, "entry.html", {**context, "problems": [], "error": "entry.channel_off"}, status=400)
-    if upload is not None and hasattr(upload, "file"):
+    if isinstance(upload, web.FileField):
         raw, filename, source = upload.file.read(), upload.filename or "upload.csv", AnswerSource.paper
     else:
         lines = [line.strip() for line in str(form.get("lines", "")).splitlines() if line.strip()]

@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlmodel import col, select
 
 from analysis.service import analyse_campaign, assign_new_answers, campaign_summary
+from surveys.ids import pk
 from surveys.importer import import_answers
 from surveys.models import Answer, AnswerTheme, Theme, ThemeRun
 from surveys.themes import move_answer
@@ -98,7 +99,7 @@ async def test_merges_and_manual_moves_are_respected(sessions, make_campaign) ->
         assert row.theme_id == themes["activities"].id and row.manual
         home_rows = (await session.exec(select(AnswerTheme).where(AnswerTheme.theme_id == home.id))).all()
     assert home_rows == []
-    assert set(summary["coping"].quotes) <= await members_of(sessions, coping.id)
+    assert set(summary["coping"].quotes) <= await members_of(sessions, pk(coping))
 
 
 async def members_of(sessions, theme_id: int) -> set[int]:
@@ -151,12 +152,12 @@ async def test_an_answer_moved_by_a_manager_stays_after_a_rerun(sessions, make_c
     await add_answers(sessions, campaign, dev_texts())
     await analyse(sessions, campaign)
     themes = await themes_by_key(sessions, campaign)
-    food = await members_of(sessions, themes["food"].id)
+    food = await members_of(sessions, pk(themes["food"]))
     answer_id = min(food)
     async with sessions() as session, session.begin():
         await move_answer(session, answer_id, await session.get(Theme, themes["activities"].id))
     summary = {theme.key: theme for theme in await analyse(sessions, campaign)}
-    assert answer_id in await members_of(sessions, themes["activities"].id)
+    assert answer_id in await members_of(sessions, pk(themes["activities"]))
     async with sessions() as session:
         assert (await session.get(AnswerTheme, answer_id)).manual
     assert sum(theme.size for theme in summary.values()) == len(dev_texts())

@@ -10,7 +10,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 from sqlalchemy import func
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.webhook_auth import SECRET_HEADER, webhook_secret
 from surveys.i18n import t
@@ -32,7 +32,7 @@ async def count(sessions, model, *where) -> int:
 
 async def answers(sessions) -> list[str]:
     async with sessions() as session:
-        return [answer.text for answer in (await session.exec(select(Answer).order_by(Answer.id))).all()]
+        return [answer.text for answer in (await session.exec(select(Answer).order_by(col(Answer.id)))).all()]
 
 
 async def eventually(condition, timeout: float = 10) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -34,7 +35,7 @@ def _answers(chat_id: int) -> list[str]:
 
 
 @pytest.fixture
-def fresh_postgres() -> str:  # type: ignore[misc]
+def fresh_postgres() -> Iterator[str]:
     admin_url = os.environ.get("TEST_DATABASE_URL")
     if not admin_url:
         pytest.skip("TEST_DATABASE_URL is not set (PostgreSQL tests run in CI)")

@@ -177,6 +177,7 @@ async def test_delete_my_data_removes_everything(conversation_engine, sessions, 
     await chat.say("Hunden min")
     assert await count(sessions, ChannelContact) == 1
     await chat.say("/mine_data")
+    assert chat.last.respondent_reference is not None
     assert "Hunden min" in chat.text and chat.last.respondent_reference in chat.text
     await chat.say("/slett")
     assert t("nb", "delete.confirm") in chat.text

@@ -134,6 +134,7 @@ async def test_export_xlsx_round_trip(sessions, make_campaign, tmp_path) -> None
     path = tmp_path / "answers.xlsx"
     write_xlsx(rows, path)
     sheet = load_workbook(path).active
+    assert sheet is not None
     values = list(sheet.iter_rows(values_only=True))
     assert list(values[0]) == list(EXPORT_FIELDS)
     assert [row[EXPORT_FIELDS.index("text")] for row in values[1:]] == TRICKY

@@ -16,6 +16,7 @@ from sqlmodel import col, select
 
 from surveys.access_log import record_access
 from surveys.i18n import t
+from surveys.ids import pk
 from surveys.messages import IncomingKind
 from surveys.models import (
     Answer,
@@ -81,7 +82,7 @@ async def add_themes(sessions, campaign_id: int) -> None:
             await session.exec(select(Answer).where(Answer.campaign_id == campaign_id).order_by(col(Answer.id)))
         ).first()
         assert first is not None
-        session.add(AnswerTheme(answer_id=first.id, theme_id=target.id, run_id=run.id))
+        session.add(AnswerTheme(answer_id=pk(first), theme_id=pk(target), run_id=pk(run)))
 
 
 async def build(conversation_engine, sessions, make_campaign) -> Scenario:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
 import pytest
@@ -85,7 +86,9 @@ class Client:
         assert match, "no CSRF token on the last page"
         return match.group(1)
 
-    async def post(self, path: str, data: dict | None = None, *, csrf: bool = True, **kwargs) -> aiohttp.ClientResponse:  # type: ignore[type-arg]
+    async def post(
+        self, path: str, data: dict[str, Any] | None = None, *, csrf: bool = True, **kwargs: Any
+    ) -> aiohttp.ClientResponse:
         form = dict(data or {})
         if csrf:
             form.setdefault("csrf_token", self.csrf())
@@ -110,7 +113,7 @@ async def client(server: Server) -> AsyncIterator[Client]:
 
 
 @pytest.fixture
-async def make_client(server: Server) -> AsyncIterator:  # type: ignore[type-arg]
+async def make_client(server: Server) -> AsyncIterator[Callable[[], Client]]:
     made: list[Client] = []
 
     def factory() -> Client:

@@ -133,7 +133,9 @@ async def test_staff_and_citizen_flow_with_accessibility(server: Server, browser
     download = await download_info.value
     target = tmp_path / "export.xlsx"
     await download.save_as(target)
-    rows = list(load_workbook(target).active.iter_rows(values_only=True))
+    sheet = load_workbook(target).active
+    assert sheet is not None
+    rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][:5] == ("answer_id", "campaign", "unit", "question", "text")
     texts = [row[4] for row in rows[1:]]
     assert answer in texts and len(texts) == 61

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import col, select
 
+from surveys.ids import pk
 from surveys.models import Answer, Question
 from tests.web import test_browser as shared
 from tests.web.conftest import PASSWORD, Server, serve
@@ -52,7 +53,9 @@ async def stored(server: Server) -> list[tuple[str, str, str]]:
         query = select(Answer.text, Answer.language, Question.key).join(
             Question, col(Question.id) == Answer.question_id
         )
-        return [tuple(row) for row in (await session.exec(query.order_by(col(Answer.id)))).all()]  # type: ignore[misc]
+        return [
+            (text, language, key) for text, language, key in (await session.exec(query.order_by(col(Answer.id)))).all()
+        ]
 
 
 async def test_one_column_cp1252_card_file_with_commas(server: Server, browser, tmp_path: Path) -> None:
@@ -62,7 +65,7 @@ async def test_one_column_cp1252_card_file_with_commas(server: Server, browser, 
     lines = ["Tekst"] + [f"Svar nummer {n}, med komma" for n in range(1, 17)] + ["Kaffe, prat og selskap, ærlig talt"]
     card = tmp_path / "kort.csv"
     card.write_bytes(("\r\n".join(lines) + "\r\n").encode("cp1252"))
-    await upload(page, server, campaign.id, card)  # type: ignore[arg-type]
+    await upload(page, server, pk(campaign), card)
     await page.get_by_text("17 svar er lagret").wait_for()
     assert [text for text, _, _ in await stored(server)] == lines[1:]
     await context.close()
@@ -76,7 +79,7 @@ async def test_norwegian_headers_are_mapped_and_bad_values_named_in_bokmal(
     context, page = await logged_in(browser, server, "ansatt@kommune.no")
     bad = tmp_path / "feil.csv"
     bad.write_bytes("Tekst;Spørsmål;Språk\r\nÅ få vere heime;1;nynorsk\r\nTurer;3;bokmål\r\n".encode("cp1252"))
-    await upload(page, server, campaign.id, bad)  # type: ignore[arg-type]
+    await upload(page, server, pk(campaign), bad)
     await page.get_by_text("Ingenting ble lagret").wait_for()
     assert await page.get_by_text("linje 3: ukjent spørsmål «3»", exact=False).count() == 1
     assert await stored(server) == []
@@ -84,7 +87,7 @@ async def test_norwegian_headers_are_mapped_and_bad_values_named_in_bokmal(
     good.write_bytes(
         "Tekst;Spørsmål;Språk;Merknad\r\nÅ få vere heime;1;nynorsk;\r\nMer tid, takk;2;Bokmål;x\r\n".encode("cp1252")
     )
-    await upload(page, server, campaign.id, good)  # type: ignore[arg-type]
+    await upload(page, server, pk(campaign), good)
     await page.get_by_text("2 svar er lagret").wait_for()
     assert await page.get_by_text("kolonnen «Merknad» brukes ikke", exact=False).count() == 1
     assert await stored(server) == [("Å få vere heime", "nn", "matters"), ("Mer tid, takk", "nb", "more_of_it")]

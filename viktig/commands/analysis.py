@@ -18,7 +18,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from surveys.access_log import record_access
 from surveys.campaigns import CampaignError, require_campaign
+from surveys.ids import pk
 from surveys.models import Campaign, Theme, Unit
+from surveys.small_numbers import small_numbers, theme_people
 from viktig.cli import UserError
 from viktig.context import AppContext
 
@@ -142,6 +144,12 @@ async def _report(args: argparse.Namespace, ctx: AppContext) -> int:
                     )
                 ).all()
                 shares = {row.key: (row.label, row.share) for row in rows}
+            protection = await small_numbers(session, campaign, reveal=False)
+            people = await theme_people(session, pk(campaign))
+            previous_people = None
+            if previous is not None:
+                counted = await theme_people(session, pk(previous))
+                previous_people = {row.key: counted.get(pk(row), row.size) for row in rows}
     except CampaignError as error:
         raise UserError(str(error)) from error
     html = render_report(
@@ -152,6 +160,10 @@ async def _report(args: argparse.Namespace, ctx: AppContext) -> int:
             themes,
             previous.name if previous else None,
             shares,
+            min_group=protection.min_group,
+            people=people,
+            previous_people=previous_people,
+            respondents=protection.respondents,
         )
     )
     args.out.write_text(html, encoding="utf-8")

@@ -16,6 +16,7 @@ from surveys.ids import pk
 from surveys.models import Answer, Question
 from tests.web import test_browser as shared
 from tests.web.conftest import PASSWORD, Server, serve
+from tests.web.theme_data import themes_with_sizes
 
 CHROMIUM = shared.CHROMIUM
 browser = shared.browser  # the same headless Chromium fixture
@@ -259,47 +260,9 @@ async def test_excel_friendly_csv_and_xlsx(server: Server, browser, tmp_path: Pa
     await context.close()
 
 
-async def _themes(server: Server, campaign_id: int, groups: dict[str, int]) -> dict[str, int]:
-    """Answers from distinct people (paper cards) placed in themes of the given sizes; returns theme ids."""
-    from surveys.importer import import_answers
-    from surveys.models import AnswerTheme, Campaign, Theme, ThemeRun
-    from surveys.themes import recount
-
-    async with server.ctx.sessions() as session, session.begin():
-        campaign = await session.get_one(Campaign, campaign_id)
-        total = sum(groups.values())
-        raw = "Tekst\n" + "\n".join(f"Kort nummer {n}" for n in range(total)) + "\n"
-        await import_answers(session, campaign, raw.encode(), filename="kort.csv")
-        answers = (
-            await session.exec(select(Answer).where(Answer.campaign_id == campaign_id).order_by(col(Answer.id)))
-        ).all()
-        run = ThemeRun(campaign_id=campaign_id, n_answers=total)
-        session.add(run)
-        await session.flush()
-        ids, start = {}, 0
-        for key, size in groups.items():
-            members = answers[start : start + size]
-            start += size
-            theme = Theme(
-                campaign_id=campaign_id,
-                key=key,
-                label=key.title(),
-                taxonomy_key=key,
-                keywords=[key],
-                quotes=[pk(a) for a in members[:2]],
-                run_id=run.id,
-            )
-            session.add(theme)
-            await session.flush()
-            session.add_all([AnswerTheme(answer_id=pk(a), theme_id=pk(theme), run_id=pk(run)) for a in members])
-            ids[key] = pk(theme)
-        await recount(session, campaign_id)
-        return ids
-
-
 async def test_small_groups_are_hidden_from_managers_and_explained_to_admins(server: Server, browser) -> None:
     campaign = await server.campaign("Sykehjemmet avdeling 2")
-    ids = await _themes(server, pk(campaign), {"kaffe": 9, "hagen": 3})
+    ids = await themes_with_sizes(server, pk(campaign), {"kaffe": 9, "hagen": 3})
     await server.user("leder@kommune.no", "manager", "Sykehjemmet avdeling 2")
     await server.user("admin@kommune.no", "admin", None)
     context, page = await logged_in(browser, server, "leder@kommune.no")
@@ -333,7 +296,7 @@ async def test_quotes_never_come_from_a_campaign_with_fewer_respondents_than_the
     async with server.ctx.sessions() as session, session.begin():
         unit = await session.get_one(Unit, campaign.unit_id)
         unit.min_group = 3
-    await _themes(server, pk(campaign), {"musikk": 2})
+    await themes_with_sizes(server, pk(campaign), {"musikk": 2})
     await server.user("leder@kommune.no", "manager", "Bofellesskapet")
     context, page = await logged_in(browser, server, "leder@kommune.no")
     await page.goto(f"{server.url}/campaigns/{campaign.id}/themes")
@@ -344,9 +307,9 @@ async def test_quotes_never_come_from_a_campaign_with_fewer_respondents_than_the
 
 async def test_comparison_lists_themes_that_fell_to_zero(server: Server, browser) -> None:
     before = await server.campaign("Hjemmetjenesten Øst", name="Våren 2025")
-    await _themes(server, pk(before), {"mat": 10, "selskap": 10})
+    await themes_with_sizes(server, pk(before), {"mat": 10, "selskap": 10})
     latest = await server.campaign("Hjemmetjenesten Øst", name="Våren 2026")
-    await _themes(server, pk(latest), {"selskap": 12, "trygghet": 8})
+    await themes_with_sizes(server, pk(latest), {"selskap": 12, "trygghet": 8})
     await server.user("leder@kommune.no", "manager", "Hjemmetjenesten Øst")
     context, page = await logged_in(browser, server, "leder@kommune.no")
     await page.goto(f"{server.url}/campaigns/{latest.id}/themes")
@@ -360,4 +323,49 @@ async def test_comparison_lists_themes_that_fell_to_zero(server: Server, browser
         "-50 prosentpoeng",
     ]
     assert await table.locator("tbody tr").count() == 3  # selskap, trygghet (new), mat (gone)
+    await context.close()
+
+
+async def test_erasure_from_the_dashboard_by_reference(server: Server, browser) -> None:
+    from surveys.models import AccessLogEntry, Respondent
+
+    campaign = await server.campaign("Hjemmetjenesten Øst")
+    citizen_context = await browser.new_context(locale="nb-NO")
+    citizen = await citizen_context.new_page()
+    await citizen.goto(f"{server.url}/s/{campaign.code}")
+    await citizen.get_by_role("button", name="Ja, jeg vil svare").click()
+    await citizen.get_by_label("Ditt svar").fill("Å få besøk av barnebarna")
+    await citizen.get_by_role("button", name="Send").click()
+    await citizen.locator("#log li.me", has_text="Å få besøk av barnebarna").wait_for()
+    await citizen_context.close()
+    async with server.ctx.sessions() as session:
+        reference = (await session.exec(select(Respondent.reference))).one()
+    typed = reference.lower().replace("-", " ")  # as read out on the phone
+
+    # Staff of another unit cannot find the person.
+    await server.user("annen@kommune.no", "staff", "Sykehjemmet")
+    context, page = await logged_in(browser, server, "annen@kommune.no")
+    await page.get_by_role("link", name="Slett en persons svar").click()
+    await page.get_by_label("Referanse").fill(typed)
+    await page.get_by_role("button", name="Finn").click()
+    await page.get_by_text("Fant ingen svar med denne referansen").wait_for()
+    await context.close()
+
+    await server.user("ansatt@kommune.no", "staff", "Hjemmetjenesten Øst")
+    context, page = await logged_in(browser, server, "ansatt@kommune.no")
+    await page.get_by_role("link", name="Slett en persons svar").click()
+    await page.get_by_label("Referanse").fill(typed)
+    await page.get_by_role("button", name="Finn").click()
+    await page.get_by_role("heading", name=f"Dette slettes for {reference}").wait_for()
+    scope = await page.locator("#erasure-scope").inner_text()
+    assert "1 svar" in scope and "1 samtaler" in scope and campaign.name in scope
+    assert "barnebarna" not in await page.content()  # what is deleted is counted, not shown
+    await page.get_by_role("button", name="Slett alt om personen").click()
+    await page.get_by_text("Alt om personen er slettet.").wait_for()
+    async with server.ctx.sessions() as session:
+        assert (await session.exec(select(Answer))).all() == []
+        assert (await session.exec(select(Respondent))).all() == []
+        log = (await session.exec(select(AccessLogEntry).where(AccessLogEntry.action == "erasure"))).all()
+    assert [(e.actor, e.campaign_id) for e in log] == [("ansatt@kommune.no", campaign.id)]
+    assert all(reference not in e.detail for e in log)
     await context.close()

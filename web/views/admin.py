@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from surveys.campaigns import CampaignError, add_unit
 from surveys.models import AccessLogEntry, Campaign, StaffUser, Unit
 from web.access import ROLES, require_user, sessions_of
+from web.access_log_text import action_text, detail_text
 from web.accounts import AccountError, save_user
 from web.passwords import generate_password
 from web.render import page
@@ -107,7 +108,8 @@ async def access_log(request: web.Request) -> web.Response:
             if ids
             else {}
         )
-    return page(request, "access_log.html", {"entries": entries, "names": names})
+    context = {"entries": entries, "names": names, "action_text": action_text, "detail_text": detail_text}
+    return page(request, "access_log.html", context)
 
 
 def add_routes(app: web.Application) -> None:

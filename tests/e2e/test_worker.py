@@ -11,6 +11,7 @@ import sys
 import time
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -199,7 +200,12 @@ async def _conversations_with_due_reminders(url: str, chats: list[int]) -> None:
         ).code
     conversations = ConversationEngine(sessions, secret_key=TEST_SECRET)
     for chat in chats:
-        person = {"channel": "telegram", "user_ref": str(chat), "address": str(chat), "language_hint": "nb"}
+        person: dict[str, Any] = {
+            "channel": "telegram",
+            "user_ref": str(chat),
+            "address": str(chat),
+            "language_hint": "nb",
+        }
         started = await conversations.handle(
             Incoming(kind=IncomingKind.command, command="start", argument=code, **person)
         )

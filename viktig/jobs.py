@@ -29,6 +29,7 @@ from typing import Any, Protocol
 from prometheus_client import Counter, Histogram
 from sqlalchemy import func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import col
 
 from surveys.models import Answer, Campaign, CampaignStatus, JobRun, ThemeRun, as_utc, utcnow
 from viktig.context import AppContext
@@ -363,17 +364,17 @@ async def campaigns_with_new_answers(ctx: AppContext) -> list[str]:
     newest_answer = func.max(func.coalesce(Answer.edited_at, Answer.created_at))
     latest_run = (
         select(func.max(ThemeRun.created_at))
-        .where(ThemeRun.campaign_id == Campaign.id)
+        .where(col(ThemeRun.campaign_id) == Campaign.id)
         .correlate(Campaign)
         .scalar_subquery()
     )
     query = (
-        select(Campaign.code)
-        .join(Answer, Answer.campaign_id == Campaign.id)
-        .where(Campaign.status == CampaignStatus.live.value)
-        .group_by(Campaign.id, Campaign.code)
+        select(col(Campaign.code))
+        .join(Answer, col(Answer.campaign_id) == Campaign.id)
+        .where(col(Campaign.status) == CampaignStatus.live.value)
+        .group_by(col(Campaign.id), col(Campaign.code))
         .having(or_(latest_run.is_(None), newest_answer > latest_run))
-        .order_by(Campaign.id)
+        .order_by(col(Campaign.id))
     )
     async with ctx.sessions() as session:
         return list((await session.execute(query)).scalars())

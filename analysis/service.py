@@ -14,14 +14,16 @@ from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from analysis.assign import assign_to_existing
 from analysis.clustering import OTHER
 from analysis.pipeline import AnswerText, ThemeAnalysis, ThemePipeline
-from analysis.store import persist_analysis, text_answers
+from analysis.store import StoredAnswer, persist_analysis, text_answers
 from analysis.taxonomy import load_taxonomy
+from analysis.vectors import embed_texts, embedder_name, save_vectors, stored_vectors
 from surveys.campaigns import require_campaign
 from surveys.ids import pk
 from surveys.models import AnswerTheme, Campaign, Theme
@@ -55,10 +57,11 @@ def run_pipeline(
     languages: list[str],
     label_language: str,
     progress: Progress | None = None,
+    vectors: dict[int, np.ndarray] | None = None,
 ) -> ThemeAnalysis:
     """Top-level (picklable) so a process pool can run it."""
     pipeline = ThemePipeline(taxonomy_path, languages=languages or ["nb"], label_language=label_language)
-    return pipeline.fit_transform(answers, progress=progress)
+    return pipeline.fit_transform(answers, progress=progress, vectors=vectors)  # type: ignore[arg-type]
 
 
 def _default_executor() -> Executor:
@@ -91,6 +94,8 @@ async def analyse_campaign(
     forward = progress if isinstance(pool, ThreadPoolExecutor) else None
     try:
         loop = asyncio.get_running_loop()
+        report("vectors", 0.02)
+        vectors = await campaign_vectors(sessions, pool, answers, main_language(campaign))
         report("analyse", 0.05)
         analysis = await loop.run_in_executor(
             pool,
@@ -100,6 +105,7 @@ async def analyse_campaign(
             campaign.language_list,
             main_language(campaign),
             forward,
+            vectors,
         )
     finally:
         if own:
@@ -112,6 +118,26 @@ async def analyse_campaign(
     log.info("analysed campaign %s: %d answers, %d themes", campaign.id, len(inputs), len(summaries))
     report("done", 1.0)
     return summaries
+
+
+async def campaign_vectors(
+    sessions: async_sessionmaker[AsyncSession], pool: Executor, answers: list[StoredAnswer], language: str
+) -> dict[int, np.ndarray]:
+    """The answers' stored vectors; those still missing (the worker has not reached them) are embedded in the pool
+    and stored, so the next analysis finds them all."""
+    model = embedder_name(language)
+    async with sessions() as session:
+        vectors = await stored_vectors(session, [answer.id for answer in answers], model)
+    missing = [answer for answer in answers if answer.id not in vectors]
+    if missing:
+        loop = asyncio.get_running_loop()
+        made = await loop.run_in_executor(pool, embed_texts, language, [answer.text for answer in missing])
+        new = {answer.id: made[row] for row, answer in enumerate(missing)}
+        async with sessions() as session, session.begin():
+            await save_vectors(session, new, model)
+        vectors.update(new)
+        log.info("embedded answers=%d for analysis", len(missing))
+    return vectors
 
 
 async def assign_new_answers(

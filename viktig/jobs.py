@@ -396,6 +396,13 @@ async def analyse_live_campaigns(ctx: AppContext) -> dict[str, int]:
     return {"campaigns": len(codes) - failed, "failed": failed}
 
 
+async def embed_new_answers(ctx: AppContext) -> dict[str, int]:
+    """Give newly stored answers their sentence vector, so an analysis only reads vectors (analysis.vectors)."""
+    from analysis.vectors import embed_pending
+
+    return await embed_pending(ctx.sessions)
+
+
 async def purge_expired(ctx: AppContext) -> dict[str, int]:
     """Delete what the retention rules say is due (surveys.retention)."""
     from surveys.retention import run_purge
@@ -417,6 +424,12 @@ def default_jobs(intervals: dict[str, float] | None = None) -> list[Job]:
             every("analysis", timedelta(hours=1)),
             analyse_live_campaigns,
             lambda _ctx: _module_missing("analysis.service"),
+        ),
+        Job(
+            "embeddings",
+            every("embeddings", timedelta(seconds=30)),
+            embed_new_answers,
+            lambda _ctx: _module_missing("analysis.vectors"),
         ),
         Job(
             "retention",

@@ -21,7 +21,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from surveys.db import create_engine, session_factory
 from surveys.engine import ConversationEngine
 from surveys.settings import Settings
-from tests.support.databases import TEST_SECRET, create_postgres_database, drop_postgres_database
+from tests.support.databases import TEST_SECRET as TEST_SECRET  # re-exported: tests import these from here
+from tests.support.databases import create_postgres_database as create_postgres_database
+from tests.support.databases import drop_postgres_database as drop_postgres_database
 from tests.support.factories import CampaignFactory, campaign_factory
 from viktig.migrate import upgrade
 
@@ -83,9 +85,9 @@ def postgres_url(postgres_template: str, database_dropper: ThreadPoolExecutor) -
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest) -> str:
     """Runs a test once on SQLite and once on PostgreSQL (skipped without TEST_DATABASE_URL)."""
-    if request.param == "sqlite":
-        return request.getfixturevalue("sqlite_url")
-    return request.getfixturevalue("postgres_url")
+    name = "sqlite_url" if request.param == "sqlite" else "postgres_url"
+    url: str = request.getfixturevalue(name)
+    return url
 
 
 @pytest.fixture

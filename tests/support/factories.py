@@ -44,9 +44,7 @@ def campaign_factory(sessions: async_sessionmaker[AsyncSession]) -> CampaignFact
     return factory
 
 
-async def campaign_in(
-    database_url: str, name: str = CAMPAIGN_NAME, unit: str = UNIT_NAME, **options: Any
-) -> Campaign:
+async def campaign_in(database_url: str, name: str = CAMPAIGN_NAME, unit: str = UNIT_NAME, **options: Any) -> Campaign:
     """A campaign in the database at `database_url` (for tests and benchmarks that hold a URL, not sessions)."""
     engine = create_engine(database_url)
     try:

@@ -106,6 +106,7 @@ class Campaign(SQLModel, table=True):
     code: str = Field(sa_column=Column(Text, nullable=False, unique=True))
     status: str = Field(default=CampaignStatus.live.value, index=True)
     anonymous: bool = False
+    kiosk: bool = False  # a shared tablet on a stand: every finished web-chat conversation resets after a pause
     languages: str = "nb,nn,sv,en"  # first is the campaign's main language
     channels: str = "telegram,web,staff"
     # Optional per-language purpose and privacy texts written by staff; the catalogue supplies defaults.

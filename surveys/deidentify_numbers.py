@@ -254,16 +254,31 @@ def _chunk_findings(text: str, chunk_start: int, chunk_end: int) -> Iterator[tup
     token_end = [i == len(groups) - 1 or token_start[i + 1] for i in range(len(groups))]
     index = 0
     while index < len(groups):
-        if not token_start[index]:
-            index += 1
-            continue
-        found = _longest_from(text, groups, separators, token_end, index)
+        found = _longest_from(text, groups, separators, token_end, index) if token_start[index] else None
+        if found is None:
+            found = _identity_number_inside_token(text, groups, index)
         if found is None:
             index += 1
             continue
         kind, last = found
         yield kind, *_span(text, groups[index][0], groups[last][1])
         index = last + 1
+
+
+def _identity_number_inside_token(text: str, groups: list[tuple[int, int]], first: int) -> tuple[str, int] | None:
+    """A Norwegian or Swedish identity number glued to more digits by "-", "/" or "." ("01010000110/0").
+
+    Only these kinds, whose two control digits (or Luhn and a date) make a chance match unlikely, may be cut out of
+    a longer token; a phone number or an account number must be the whole token.
+    """
+    digits = ""
+    for last in range(first, min(len(groups), first + 4)):
+        digits += text[groups[last][0] : groups[last][1]]
+        if len(digits) > 12:
+            return None
+        if (len(digits) == 11 and is_norwegian_id(digits)) or (len(digits) in (10, 12) and is_swedish_id(digits)):
+            return NATIONAL_ID, last
+    return None
 
 
 def _longest_from(

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from surveys.models import Campaign, StaffUser
-from viktig.server import CONTEXT
+from web.keys import SESSIONS
 from web.security import session_of
 
 ROLES = ("staff", "manager", "admin")
@@ -31,7 +31,7 @@ def password_fingerprint(user: StaffUser) -> str:
 
 
 def sessions_of(request: web.Request) -> async_sessionmaker[AsyncSession]:
-    return request.app[CONTEXT].sessions
+    return request.app[SESSIONS]
 
 
 async def current_user(request: web.Request) -> StaffUser | None:

@@ -87,8 +87,8 @@ def test_campaign_lifecycle_import_and_export(viktig, tmp_path: Path) -> None:  
     assert {row["source"] for row in rows} == {"paper"} and rows[0]["unit"] == "Hjemmetjenesten Øst"
     out = tmp_path / "svar.csv"
     viktig("export", "--campaign", created["code"], "--format", "csv", "--out", str(out))
-    back = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"), newline="")))
-    assert [row["text"] for row in back] == ["Å være med familien", "To linjer\nher"]
+    back = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"), newline=""), delimiter=";"))
+    assert [row["Svar"] for row in back] == ["Å være med familien", "To linjer\nher"]
     viktig("export", "--campaign", created["code"], "--format", "xlsx", "--out", str(tmp_path / "svar.xlsx"))
     assert (tmp_path / "svar.xlsx").stat().st_size > 0
 
@@ -122,7 +122,8 @@ def test_survey_import(viktig, tmp_path: Path) -> None:  # type: ignore[no-untyp
     good = tmp_path / "rehab.toml"
     texts = lambda text: "\n".join(f'{lang} = "{text}"' for lang in ("nb", "nn", "sv", "en"))  # noqa: E731
     good.write_text(
-        f'key = "rehab"\n[title]\n{texts("Rehab")}\n[[questions]]\nkey = "maal"\n[questions.prompt]\n{texts("Hva er målet ditt?")}\n',
+        f'key = "rehab"\n[title]\n{texts("Rehab")}\n[[questions]]\nkey = "maal"\n'
+        f"[questions.prompt]\n{texts('Hva er målet ditt?')}\n",
         encoding="utf-8",
     )
     assert "survey 'rehab' version 1 with 1 questions is ready" in viktig("survey", "import", str(good)).stdout

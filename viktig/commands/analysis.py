@@ -18,6 +18,7 @@ from sqlmodel import col, select
 from surveys.access_log import record_access
 from surveys.campaigns import CampaignError, require_campaign
 from surveys.models import Campaign, Theme, Unit
+from surveys.small_numbers import small_numbers, theme_people
 from viktig.cli import UserError
 from viktig.context import AppContext
 
@@ -37,6 +38,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     analyse.add_argument("--campaign", required=True, metavar="CODE")
     analyse.add_argument(
         "--json", action="store_true", help="print a JSON list: id, label, size, share, keywords, quotes"
+    )
+    analyse.add_argument(
+        "--assign-new",
+        action="store_true",
+        help="give answers that arrived since the last run a theme among the existing ones, without a re-run",
     )
     analyse.set_defaults(handler=_analyse)
     report = subparsers.add_parser("report", help="write an HTML report of a campaign's themes")
@@ -60,15 +66,17 @@ class ProgressBar:
 
 
 async def _analyse(args: argparse.Namespace, ctx: AppContext) -> int:
-    from analysis.service import analyse_campaign
+    from analysis.service import assign_new_answers, campaign_summary
     from analysis.taxonomy import TaxonomyError
 
     taxonomy = getattr(ctx.settings, "taxonomy_file", None)
     try:
-        with ThreadPoolExecutor(max_workers=1) as executor:  # a CLI process blocks nobody; threads let progress through
-            themes = await analyse_campaign(
-                ctx.sessions, args.campaign, taxonomy_path=taxonomy, progress=ProgressBar(), executor=executor
-            )
+        if args.assign_new:
+            assigned = await assign_new_answers(ctx.sessions, args.campaign, taxonomy_path=taxonomy)
+            print(f"assigned {assigned} new answers to existing themes", file=sys.stderr)
+            themes = await campaign_summary(ctx.sessions, args.campaign)
+        else:
+            themes = await _full_run(ctx, args.campaign, taxonomy)
     except (CampaignError, TaxonomyError) as error:
         raise UserError(str(error)) from error
     await _log_access(ctx, args.campaign, "view_themes", f"{len(themes)} themes")
@@ -83,6 +91,15 @@ async def _analyse(args: argparse.Namespace, ctx: AppContext) -> int:
         for text in theme.quote_texts:
             print(f"    “{text}”")
     return 0
+
+
+async def _full_run(ctx: AppContext, code: str, taxonomy: str | None) -> list[ThemeSummary]:
+    from analysis.service import analyse_campaign
+
+    with ThreadPoolExecutor(max_workers=1) as executor:  # a CLI process blocks nobody; threads let progress through
+        return await analyse_campaign(
+            ctx.sessions, code, taxonomy_path=taxonomy, progress=ProgressBar(), executor=executor
+        )
 
 
 def _json_row(theme: ThemeSummary) -> dict[str, object]:
@@ -125,6 +142,12 @@ async def _report(args: argparse.Namespace, ctx: AppContext) -> int:
                     )
                 ).all()
                 shares = {row.key: (row.label, row.share) for row in rows}
+            protection = await small_numbers(session, campaign, reveal=False)
+            people = await theme_people(session, campaign.id)  # type: ignore[arg-type]
+            previous_people = None
+            if previous is not None:
+                counted = await theme_people(session, previous.id)  # type: ignore[arg-type]
+                previous_people = {row.key: counted.get(row.id, row.size) for row in rows}  # type: ignore[arg-type]
     except CampaignError as error:
         raise UserError(str(error)) from error
     html = render_report(
@@ -135,6 +158,10 @@ async def _report(args: argparse.Namespace, ctx: AppContext) -> int:
             themes,
             previous.name if previous else None,
             shares,
+            min_group=protection.min_group,
+            people=people,
+            previous_people=previous_people,
+            respondents=protection.respondents,
         )
     )
     args.out.write_text(html, encoding="utf-8")

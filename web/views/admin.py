@@ -75,6 +75,23 @@ async def create_unit(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther("/admin/users")
 
 
+async def set_min_group(request: web.Request) -> web.Response:
+    """The unit's "minste gruppe" for small-number protection (1 turns it off; the default is 5)."""
+    await require_user(request, "admin")
+    form = await request.post()
+    value = str(form.get("min_group", "")).strip()
+    async with sessions_of(request)() as session, session.begin():
+        unit = await session.get(Unit, int(request.match_info["unit"]))
+        if unit is None:
+            raise web.HTTPNotFound(text="404: no such unit.")
+        if not value.isdigit() or not 1 <= int(value) <= 100:
+            context = await _users_context(session)
+            return page(request, "users.html", {**context, "error": "users.bad_min_group", "created": None}, status=400)
+        unit.min_group = int(value)
+        session.add(unit)
+    raise web.HTTPSeeOther("/admin/users")
+
+
 async def access_log(request: web.Request) -> web.Response:
     await require_user(request, "admin")
     async with sessions_of(request)() as session:
@@ -95,4 +112,5 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/admin/users", add_user)
     app.router.add_post(r"/admin/users/{user:\d+}/active", set_active)
     app.router.add_post("/admin/units", create_unit)
+    app.router.add_post(r"/admin/units/{unit:\d+}/min-group", set_min_group)
     app.router.add_get("/admin/access-log", access_log)

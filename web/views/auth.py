@@ -6,9 +6,9 @@ from aiohttp import web
 from sqlmodel import select
 
 from surveys.models import StaffUser, utcnow
-from viktig.server import CONTEXT
 from web.access import current_user, password_fingerprint, require_user, sessions_of
 from web.i18n import DASHBOARD_LANGUAGES
+from web.keys import SETTINGS
 from web.passwords import hash_password, password_problem, verify_password
 from web.render import page
 from web.security import mark_session_changed, new_session, session_of
@@ -30,7 +30,7 @@ async def login(request: web.Request) -> web.Response:
     email = str(form.get("email", "")).strip().lower()
     password = str(form.get("password", ""))
     target = _safe_next(str(form.get("next", "")))
-    secret = request.app[CONTEXT].settings.secret_key
+    secret = request.app[SETTINGS].secret_key
     account_key, address_key = attempt_keys(secret, email, request.remote or "unknown")
     async with sessions_of(request)() as session, session.begin():
         if await is_throttled(session, account_key, address_key):

@@ -19,10 +19,10 @@ from surveys.i18n import normalise_language, t
 from surveys.messages import Incoming, IncomingKind, Reply
 from surveys.models import Campaign
 from surveys.text import clean_answer_text
-from viktig.server import CONTEXT
 from web.access import sessions_of
 from web.cookies import VISITOR_COOKIE, VISITOR_MAX_AGE
 from web.i18n import chat_text
+from web.keys import CONVERSATIONS, SETTINGS
 from web.security import SECURE, SESSION, chat_csrf
 from web.transcript import Line, Transcript, TranscriptStore
 
@@ -120,7 +120,7 @@ async def chat_page(request: web.Request) -> web.Response:
 
 
 async def _start(request: web.Request, visitor: str, code: str) -> Reply:
-    return await request.app[CONTEXT].conversations.handle(
+    return await request.app[CONVERSATIONS].handle(
         Incoming(
             channel="web",
             user_ref=visitor,
@@ -190,7 +190,7 @@ async def chat_post(request: web.Request) -> web.StreamResponse:
         update_key=f"web:{visit}:{nonce}",
         language_hint=_accept_language(request),
     )
-    reply = await request.app[CONTEXT].conversations.handle(incoming)
+    reply = await request.app[CONVERSATIONS].handle(incoming)
     new: list[Line] = []
     if not reply.duplicate:
         said = _button_label(transcript, payload) if payload else _as_stored(text, reply.language)
@@ -270,7 +270,7 @@ def _respond(
 
 
 def add_routes(app: web.Application) -> None:
-    settings = app[CONTEXT].settings
+    settings = app[SETTINGS]
     app[TRANSCRIPTS] = TranscriptStore(settings.chat_transcript_visit_bytes, settings.chat_transcript_total_bytes)
     app.router.add_get(r"/s/{code:[A-Za-z0-9]{4,40}}", chat_page)
     app.router.add_post(r"/s/{code:[A-Za-z0-9]{4,40}}", chat_post)

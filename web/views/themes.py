@@ -1,43 +1,43 @@
 """The themes page (managers): cards with share chart, keywords and quotes; rename, merge, run the analysis.
 
-The analysis package is imported only when the button is pressed, so the dashboard works (and says so) without it.
+The analysis runs through the `analyse` callable the root bound (one process pool for the server); without the
+analysis package it is None, and the dashboard works and says so.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 
 from aiohttp import web
 
 from surveys.access_log import record_access
 from surveys.models import Theme
-from viktig.server import CONTEXT
+from surveys.theme_overview import theme_overview
+from surveys.themes import latest_run, merge_theme, rename_theme
 from web.access import load_campaign, require_user, sessions_of
 from web.charts import share_chart
 from web.i18n import dashboard_text
+from web.keys import ANALYSE
 from web.render import language_of, page
-from web.theme_store import latest_run, merge_theme, rename_theme, theme_cards
 
 log = logging.getLogger(__name__)
-
-
-def analysis_available() -> bool:
-    try:
-        return importlib.util.find_spec("analysis.service") is not None
-    except ModuleNotFoundError:
-        return False
 
 
 async def themes_page(request: web.Request) -> web.Response:
     user = await require_user(request, "manager")
     async with sessions_of(request)() as session, session.begin():
         campaign = await load_campaign(session, user, request.match_info["id"])
-        cards, before = await theme_cards(session, campaign)
+        overview = await theme_overview(session, campaign, reveal=user.role == "admin")
         run = await latest_run(session, campaign.id)  # type: ignore[arg-type]
         await record_access(session, actor=user.email, action="view_themes", campaign_id=campaign.id)
     title = dashboard_text(language_of(request), "themes.chart")
-    chart = share_chart([(card.theme.label, card.theme.share) for card in cards], title=title) if cards else ""
+    cards = overview.themes
+    charted = [
+        (item.card.theme.label, item.card.theme.share)
+        for item in cards
+        if overview.protection.reveal or not item.hidden
+    ]
+    chart = share_chart(charted, title=title) if charted else ""
     notice = request.query.get("ran")
     return page(
         request,
@@ -45,10 +45,12 @@ async def themes_page(request: web.Request) -> web.Response:
         {
             "campaign": campaign,
             "cards": cards,
-            "previous": before,
+            "previous": overview.previous,
+            "comparison": overview.comparison,
+            "protection": overview.protection,
             "run": run,
             "chart": chart,
-            "analysis_available": analysis_available(),
+            "analysis_available": request.app[ANALYSE] is not None,
             "notice": notice,
         },
     )
@@ -58,17 +60,15 @@ async def run_analysis(request: web.Request) -> web.Response:
     user = await require_user(request, "manager")
     async with sessions_of(request)() as session:
         campaign = await load_campaign(session, user, request.match_info["id"])
-    if not analysis_available():
+    analyse = request.app[ANALYSE]
+    if analyse is None:
         raise web.HTTPSeeOther(f"/campaigns/{campaign.id}/themes?ran=pending")
-    from analysis.service import analyse_campaign
-
-    ctx = request.app[CONTEXT]
     try:
-        summaries = await analyse_campaign(ctx.sessions, campaign.code, taxonomy_path=ctx.settings.taxonomy_file)
+        themes = await analyse(campaign.code)
     except Exception as error:
         log.error("theme analysis failed for campaign %s: %s", campaign.id, type(error).__name__)
         raise web.HTTPSeeOther(f"/campaigns/{campaign.id}/themes?ran=failed") from error
-    raise web.HTTPSeeOther(f"/campaigns/{campaign.id}/themes?ran={len(summaries)}")
+    raise web.HTTPSeeOther(f"/campaigns/{campaign.id}/themes?ran={themes}")
 
 
 async def _theme(session, user, request: web.Request) -> tuple:  # type: ignore[no-untyped-def,type-arg]

@@ -89,6 +89,7 @@ def _incoming(
         update_key=_update_key(update),
         language_hint=language,
         address=str(chat.id),
+        records_delivery=True,
         **values,  # type: ignore[arg-type]
     )
 

@@ -94,7 +94,7 @@ def test_answers_outside_the_taxonomy_form_a_discovered_theme_with_its_own_label
     discovered = [theme for theme in result.themes if theme.taxonomy_key is None and not theme.is_other]
     assert discovered, [(t.key, t.size) for t in result.themes]
     assert discovered[0].key.startswith("new-") and "penger" in discovered[0].key
-    assert discovered[0].label.lower().startswith("penger")
+    assert "penger" in discovered[0].label.lower()  # a phrase from the answers ("Nok penger"), not glued keywords
     assert len(discovered[0].quotes) == 3
 
 

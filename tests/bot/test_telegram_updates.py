@@ -200,6 +200,10 @@ async def test_a_database_failure_answers_5xx_and_telegram_delivers_again(
         messages = await fake_bot_api.wait_for_messages(CHAT, person.seen + 1)
         assert messages[-1]["text"] == "Er det noe mer som er viktig for deg?"
         assert await answers(server.ctx.sessions) == ["Kortspill på tirsdager"]
+        # The 200 follows the reply once its delivery is recorded.
+        await eventually(
+            lambda: any(a.update_id == update["update_id"] and a.status == 200 for a in fake_bot_api.delivery_log)
+        )
         statuses = [a.status for a in fake_bot_api.delivery_log if a.update_id == update["update_id"]]
         assert statuses[-1] == 200 and set(statuses[:-1]) == {503}
         assert len(fake_bot_api.sent_messages(CHAT)) == person.seen + 1  # no error text for the failed attempts

@@ -1,7 +1,7 @@
 """conversation.pending_text: what a person typed before saying yes to storing it
 
 Revision ID: 0023w
-Revises: 0017r
+Revises: 0030t
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0023w"
-down_revision: str | None = "0017r"
+down_revision: str | None = "0030t"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

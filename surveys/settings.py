@@ -8,6 +8,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 LANGUAGES: tuple[str, ...] = ("nb", "nn", "sv", "en")
@@ -99,7 +100,7 @@ class Settings:
             secret_key_is_generated=generated,
         )
 
-    def with_overrides(self, **changes: object) -> Settings:
+    def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **changes)
 
     @property

@@ -1,7 +1,7 @@
 """campaign.kiosk: a shared tablet on a stand, where every finished web-chat conversation resets after a pause
 
 Revision ID: 0022
-Revises: 0017r
+Revises: 0023w
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0022"
-down_revision: str | None = "0017r"
+down_revision: str | None = "0023w"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -78,7 +78,9 @@ async def answers_without_vectors(
     if campaign_id is not None:
         query = query.where(Answer.campaign_id == campaign_id)
     rows = (await session.exec(query)).all()
-    return [(answer_id, text, (languages or "nb").split(",")[0] or "nb") for answer_id, text, languages in rows]
+    return [
+        (int(answer_id or 0), text, (languages or "nb").split(",")[0] or "nb") for answer_id, text, languages in rows
+    ]
 
 
 async def embed_pending(

@@ -14,7 +14,7 @@ from tests.analysis.test_store import add_answers, analyse
 TEXTS = ["familien", "barnebarna mine", "kaffe med de andre", "å gå tur i skogen", "pengene mine", "nok penger"]
 
 
-async def vector_count(sessions, campaign) -> int:  # type: ignore[no-untyped-def]
+async def vector_count(sessions, campaign) -> int:
     async with sessions() as session:
         query = (
             select(func.count())
@@ -25,7 +25,7 @@ async def vector_count(sessions, campaign) -> int:  # type: ignore[no-untyped-de
         return int((await session.exec(query)).one())
 
 
-async def test_the_worker_job_embeds_stored_answers_once(sessions, make_campaign) -> None:  # type: ignore[no-untyped-def]
+async def test_the_worker_job_embeds_stored_answers_once(sessions, make_campaign) -> None:
     campaign = await make_campaign()
     await add_answers(sessions, campaign, TEXTS)
     assert await vector_count(sessions, campaign) == 0
@@ -41,13 +41,13 @@ async def test_the_worker_job_embeds_stored_answers_once(sessions, make_campaign
 
 async def test_a_reanalysis_reads_vectors_and_embeds_nothing(
     sessions, make_campaign, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     campaign = await make_campaign()
     await add_answers(sessions, campaign, TEXTS * 3)
     await analyse(sessions, campaign)  # embeds what the worker had not reached, and stores it
     assert await vector_count(sessions, campaign) == len(TEXTS) * 3
 
-    def refuse(self, texts):  # type: ignore[no-untyped-def]
+    def refuse(self, texts):
         raise AssertionError(f"re-embedded {len(texts)} answers")
 
     monkeypatch.setattr(embedding.E5Embedder, "embed", refuse)
@@ -55,7 +55,7 @@ async def test_a_reanalysis_reads_vectors_and_embeds_nothing(
     assert sum(theme.size for theme in summary) == len(TEXTS) * 3
 
 
-async def test_vectors_go_with_their_answer(sessions, make_campaign) -> None:  # type: ignore[no-untyped-def]
+async def test_vectors_go_with_their_answer(sessions, make_campaign) -> None:
     campaign = await make_campaign()
     await add_answers(sessions, campaign, TEXTS[:2])
     await embed_pending(sessions)

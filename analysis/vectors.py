@@ -79,7 +79,9 @@ async def answers_without_vectors(
         query = query.where(Answer.campaign_id == campaign_id)
     rows = (await session.exec(query)).all()
     return [
-        (int(answer_id or 0), text, (languages or "nb").split(",")[0] or "nb") for answer_id, text, languages in rows
+        (answer_id, text, (languages or "nb").split(",")[0] or "nb")
+        for answer_id, text, languages in rows
+        if answer_id is not None  # ids: never NULL
     ]
 
 

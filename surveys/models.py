@@ -184,6 +184,8 @@ class Conversation(SQLModel, table=True):
     question_index: int = 0
     turn: int = 0  # increases with every prompt; buttons carry it so stale taps are recognised
     editing_answer_id: int | None = None
+    # An answer typed before consent: held only until the person says yes (then stored as an answer) or no (gone).
+    pending_text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     consent_version: int | None = None
     consent_at: datetime | None = _ts(nullable=True)
     started_at: datetime = _created()

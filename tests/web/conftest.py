@@ -28,6 +28,7 @@ PASSWORD = "correct horse battery"
 class Server:
     url: str
     ctx: AppContext
+    app: web.Application | None = None
 
     async def user(self, email: str, role: str, unit: str | None) -> StaffUser:
         async with self.ctx.sessions() as session, session.begin():
@@ -48,13 +49,14 @@ async def serve(database_url: str) -> AsyncIterator[Server]:
         database_url=database_url, secret_key="web-test-secret-0123456789abcdef", host="127.0.0.1", port=0
     )
     ctx = AppContext.create(settings)
-    runner = web.AppRunner(create_app(ctx, with_telegram=False), access_log=None)
+    app = create_app(ctx, with_telegram=False)
+    runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = runner.addresses[0][1]
     try:
-        yield Server(f"http://127.0.0.1:{port}", ctx)
+        yield Server(f"http://127.0.0.1:{port}", ctx, app)
     finally:
         await runner.cleanup()
         await ctx.close()

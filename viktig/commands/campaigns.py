@@ -18,13 +18,14 @@ from surveys.campaigns import (
     require_campaign,
     set_status,
 )
+from surveys.ids import pk
 from surveys.models import Campaign, CampaignStatus, Survey, Unit
 from surveys.settings import Settings
 from viktig.cli import UserError
 from viktig.context import AppContext
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     unit = subparsers.add_parser(
         "unit", help="organisational units", description="Organisational units (e.g. 'Hjemmetjenesten Øst')."
     )
@@ -52,6 +53,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     create.add_argument("--channels", default="telegram,web,staff", help="where answers are taken: telegram,web,staff")
     create.add_argument("--anonymous", action="store_true", help="answers can never be linked back to a person")
+    create.add_argument(
+        "--kiosk",
+        action="store_true",
+        help="a shared tablet on a stand: every finished web-chat conversation resets after a short pause",
+    )
     create.add_argument(
         "--draft", action="store_true", help="create it closed for answers until `viktig campaign open`"
     )
@@ -98,6 +104,7 @@ def campaign_json(
         "survey": survey_key,
         "status": campaign.status,
         "anonymous": campaign.anonymous,
+        "kiosk": campaign.kiosk,
         "languages": campaign.language_list,
         "channels": campaign.channel_list,
         "deep_link": links.deep_link,
@@ -144,6 +151,7 @@ async def _create(args: argparse.Namespace, ctx: AppContext) -> int:
                 survey_key=args.survey,
                 languages=args.languages,
                 anonymous=args.anonymous,
+                kiosk=args.kiosk,
                 draft=args.draft,
                 channels=args.channels,
                 opens_at=args.opens,
@@ -174,8 +182,8 @@ async def _list(args: argparse.Namespace, ctx: AppContext) -> int:
                 .order_by(col(Campaign.created_at).desc())
             )
         ).all()
-        stats = await answer_stats(session, [campaign.id for campaign, _, _ in rows])
-    items = [campaign_json(c, u, s.key, ctx.settings, stats.get(c.id, (0, None))) for c, u, s in rows]
+        stats = await answer_stats(session, [pk(campaign) for campaign, _, _ in rows])
+    items = [campaign_json(c, u, s.key, ctx.settings, stats.get(pk(c), (0, None))) for c, u, s in rows]
     if args.json:
         print(json.dumps(items, ensure_ascii=False))
     else:
@@ -206,10 +214,11 @@ async def _show(args: argparse.Namespace, ctx: AppContext) -> int:
             raise UserError(str(error)) from error
         unit = await session.get(Unit, campaign.unit_id)
         survey = await session.get(Survey, campaign.survey_id)
-        stats = await answer_stats(session, [campaign.id])
+        assert unit is not None and survey is not None  # foreign keys
+        stats = await answer_stats(session, [pk(campaign)])
     print(
         json.dumps(
-            campaign_json(campaign, unit, survey.key, ctx.settings, stats.get(campaign.id, (0, None))),
+            campaign_json(campaign, unit, survey.key, ctx.settings, stats.get(pk(campaign), (0, None))),
             ensure_ascii=False,
             indent=2,
         )

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from surveys.campaigns import CampaignError, add_unit
 from surveys.models import AccessLogEntry, Campaign, StaffUser, Unit
@@ -16,7 +19,7 @@ from web.render import page
 ACCESS_LOG_ROWS = 300
 
 
-async def _users_context(session) -> dict:  # type: ignore[no-untyped-def,type-arg]
+async def _users_context(session: AsyncSession) -> dict[str, Any]:
     users = (await session.exec(select(StaffUser).order_by(col(StaffUser.email)))).all()
     units = (await session.exec(select(Unit).order_by(col(Unit.name)))).all()
     return {"users": users, "units": units, "unit_names": {u.id: u.name for u in units}, "roles": ROLES}

@@ -99,7 +99,7 @@ class E5Embedder:
 def normalise_rows(vectors: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
-    return (vectors / norms).astype(np.float32, copy=False)
+    return np.asarray(vectors / norms).astype(np.float32, copy=False)
 
 
 def to_bytes(vector: np.ndarray) -> bytes:

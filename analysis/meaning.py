@@ -11,11 +11,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
 from sklearn.cluster import MiniBatchKMeans
 from sklearn.metrics import adjusted_rand_score
+
+LinkageMethod = Literal["single", "complete", "average", "weighted", "centroid", "median", "ward"]
 
 OTHER = "other"
 CHUNK = 4096  # rows per similarity block: keeps a 100 000 × anchored matrix out of memory
@@ -89,7 +92,7 @@ class MeaningClusterer:
         default_similarity: float = 0.35,
         default_distance: float = 0.9,
         max_tree: int = 3000,
-        method: str = "average",
+        method: LinkageMethod = "average",
         random_state: int = 0,
     ) -> None:
         self.method = method
@@ -160,7 +163,7 @@ class MeaningClusterer:
         themes = sorted({anchor for anchor in anchors if anchor})
         theme_index = {theme: i for i, theme in enumerate(themes)}
         anchored = np.array([i for i, anchor in enumerate(anchors) if anchor], dtype=np.int64)
-        labels = np.array([theme_index[anchors[i]] for i in anchored], dtype=np.int64)  # type: ignore[index]
+        labels = np.array([theme_index[anchors[i]] for i in anchored], dtype=np.int64)
         joining = self.calibrate_joining(vectors[anchored], labels, len(themes)) if len(anchored) else 1.0
         distance = self.calibrate_distance(vectors[anchored], labels) if len(anchored) else self.default_distance
         thresholds = {"joining_similarity": round(joining, 4), "discovery_distance": round(distance, 4)}

@@ -179,9 +179,9 @@ class SeedMatcher:
         for (theme, _term), found in best.items():
             evidence.setdefault(theme, []).append(found)
         scores: dict[str, tuple[float, int]] = {}
-        for theme, found in evidence.items():
-            weights = sorted((weight for weight, _ in found), reverse=True)
-            scores[theme] = (weights[0] + OTHER_EVIDENCE * sum(weights[1:]), min(position for _, position in found))
+        for theme, pieces in evidence.items():
+            weights = sorted((weight for weight, _ in pieces), reverse=True)
+            scores[theme] = (weights[0] + OTHER_EVIDENCE * sum(weights[1:]), min(position for _, position in pieces))
         return scores
 
     @staticmethod

@@ -7,14 +7,22 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from surveys.errors import ViktigError
+
 DEFAULT_TAXONOMY = Path(__file__).with_name("taxonomy") / "default.toml"
 LABEL_LANGUAGES = ("nb", "nn", "sv", "en")  # required; "da" is optional and falls back to nb
 SEED_LANGUAGES = ("nb", "nn", "sv", "da", "en")
 _KEY = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
-class TaxonomyError(ValueError):
-    """A taxonomy file staff can fix: the message names the file, the theme and, where known, the line."""
+class TaxonomyError(ViktigError):
+    """A taxonomy file staff can fix: the detail names the file, the theme and, where known, the line.
+
+    The detail stays in English (it quotes the file's own keys); the catalogue frames it in the reader's language.
+    """
+
+    def __init__(self, detail: str) -> None:
+        super().__init__("taxonomy.invalid", detail=detail)
 
 
 @dataclass(frozen=True)
@@ -91,8 +99,7 @@ def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
             raise TaxonomyError(
                 f"{place}: unknown field(s) {sorted(extra)}; allowed: label, {', '.join(SEED_LANGUAGES)}"
             )
-        labels = body.get("label")
-        _check_labels(labels, place)
+        labels = _check_labels(body.get("label"), place)
         seeds: dict[str, tuple[str, ...]] = {}
         for language in SEED_LANGUAGES:
             terms = body.get(language, [])
@@ -102,13 +109,15 @@ def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
                 seeds[language] = tuple(term.strip().lower() for term in terms)
         if not seeds:
             raise TaxonomyError(f'{place}: no seed terms; add a list such as nb = ["familie", "barn"]')
-        themes.append(TaxonomyTheme(key=key, labels=dict(labels), seeds=seeds))
+        themes.append(TaxonomyTheme(key=key, labels=labels, seeds=seeds))
     return Taxonomy(themes=tuple(themes), other_labels=dict(other), source=str(path))
 
 
-def _check_labels(labels: object, place: str) -> None:
+def _check_labels(labels: object, place: str) -> dict[str, str]:
+    """The labels table, checked: a text in every label language."""
     if not isinstance(labels, dict):
         raise TaxonomyError(f'{place}: \'label\' must be a table such as {{ nb = "…", nn = "…", sv = "…", en = "…" }}')
     missing = [code for code in LABEL_LANGUAGES if not isinstance(labels.get(code), str) or not labels[code].strip()]
     if missing:
         raise TaxonomyError(f"{place}: label is missing language(s) {', '.join(missing)}")
+    return dict(labels)

@@ -168,7 +168,7 @@ class Tokenizer:
         return self
 
     def transform_one(self, text: str) -> list[str]:
-        return self._tokenizer.tokenize(text)
+        return list(self._tokenizer.tokenize(text))
 
 
 @lru_cache(maxsize=8)

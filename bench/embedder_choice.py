@@ -21,7 +21,9 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -39,10 +41,10 @@ def load(name: str) -> list[dict[str, str]]:
         return [json.loads(line) for line in handle if line.strip()]
 
 
-def evaluate(name: str, embed: object, rows: list[dict[str, str]]) -> None:
+def evaluate(name: str, embed: Callable[[list[str]], Any], rows: list[dict[str, str]]) -> None:
     texts = [row["text"] for row in rows]
     started = time.perf_counter()
-    vectors = np.vstack([embed(texts[i : i + 32]) for i in range(0, len(texts), 32)])  # type: ignore[operator]
+    vectors = np.vstack([embed(texts[i : i + 32]) for i in range(0, len(texts), 32)])
     rate = len(texts) / (time.perf_counter() - started)
     vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
     labels = np.array([row["theme"] for row in rows])

@@ -214,7 +214,7 @@ def databases(arguments: argparse.Namespace, workdir: Path) -> list[tuple[str, s
     chosen: list[tuple[str, str, Any]] = [("sqlite", sqlite_url, None)]
     admin = os.environ.get("TEST_DATABASE_URL")
     if admin:
-        from tests.conftest import create_postgres_database, drop_postgres_database
+        from tests.support.databases import create_postgres_database, drop_postgres_database
 
         url = create_postgres_database(admin)
         upgrade(url)

@@ -29,7 +29,7 @@ RETRY_DELAY_MAX = 10.0
 
 def retry_delay(failures: int) -> float:
     """0.5, 1, 2 ... seconds after that many failed rounds in a row, at most RETRY_DELAY_MAX."""
-    return min(RETRY_DELAY_MAX, 0.5 * 2 ** (failures - 1))
+    return min(RETRY_DELAY_MAX, 0.5 * 2.0 ** (failures - 1))
 
 
 class StoredFirstPoller:

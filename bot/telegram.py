@@ -13,6 +13,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -37,7 +38,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class TelegramChannel:
-    application: Application  # type: ignore[type-arg]
+    application: Application[Any, Any, Any, Any, Any, Any]
     processor: UpdateProcessor
     mode: str  # "webhook" | "polling"
 

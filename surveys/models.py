@@ -10,7 +10,19 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, ForeignKey, Index, Integer, Text, UniqueConstraint, event
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    Text,
+    UniqueConstraint,
+    event,
+)
 from sqlmodel import Field, SQLModel
 
 from surveys.text import search_key
@@ -110,6 +122,7 @@ class Campaign(SQLModel, table=True):
     code: str = Field(sa_column=Column(Text, nullable=False, unique=True))
     status: str = Field(default=CampaignStatus.live.value, index=True)
     anonymous: bool = False
+    kiosk: bool = False  # a shared tablet on a stand: every finished web-chat conversation resets after a pause
     languages: str = "nb,nn,sv,en"  # first is the campaign's main language
     channels: str = "telegram,web,staff"
     # Optional per-language purpose and privacy texts written by staff; the catalogue supplies defaults.
@@ -172,6 +185,8 @@ class Conversation(SQLModel, table=True):
     question_index: int = 0
     turn: int = 0  # increases with every prompt; buttons carry it so stale taps are recognised
     editing_answer_id: int | None = None
+    # An answer typed before consent: held only until the person says yes (then stored as an answer) or no (gone).
+    pending_text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     consent_version: int | None = None
     consent_at: datetime | None = _ts(nullable=True)
     started_at: datetime = _created()
@@ -312,3 +327,17 @@ class KeyFingerprint(SQLModel, table=True):
     purpose: str = Field(sa_column=Column(Text, primary_key=True))
     fingerprint: str = Field(sa_column=Column(Text, nullable=False))
     recorded_at: datetime = _created()
+
+
+class AnswerVector(SQLModel, table=True):
+    """An answer's sentence embedding, computed once when it is stored and reused by every analysis.
+
+    Derived from the answer's text, so it is personal data like the text: it goes when the answer goes (CASCADE).
+    `model` names the embedder; a vector of another model is recomputed, never mixed in.
+    """
+
+    __tablename__ = "answer_vector"
+    answer_id: int = Field(sa_column=Column(Integer, ForeignKey("answer.id", ondelete="CASCADE"), primary_key=True))
+    model: str = Field(sa_column=Column(Text, nullable=False))
+    vector: bytes = Field(sa_column=Column(LargeBinary, nullable=False))  # float16, analysis.embedding.to_bytes
+    created_at: datetime = _created()

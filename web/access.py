@@ -19,7 +19,7 @@ from web.keys import SESSIONS
 from web.security import session_of
 
 ROLES = ("staff", "manager", "admin")
-USER = web.RequestKey("web_user", object)
+USER: web.RequestKey[StaffUser | None] = web.RequestKey("web_user")
 
 
 def role_at_least(user: StaffUser, role: str) -> bool:

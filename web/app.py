@@ -5,6 +5,7 @@ Server-rendered (aiohttp-jinja2), every asset served by the app itself, no inlin
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -54,15 +55,15 @@ def setup_web(
         module.add_routes(app)
 
 
-def _when(moment) -> str:  # type: ignore[no-untyped-def]
+def _when(moment: datetime | None) -> str:
     return as_utc(moment).astimezone(LOCAL_TIME).strftime("%Y-%m-%d %H:%M") if moment else "–"
 
 
-def _datetime_local(moment) -> str:  # type: ignore[no-untyped-def]
+def _datetime_local(moment: datetime | None) -> str:
     """The value format of <input type=datetime-local>, in Norwegian time."""
     return as_utc(moment).astimezone(LOCAL_TIME).strftime("%Y-%m-%dT%H:%M") if moment else ""
 
 
-def _pick(texts, language: str) -> str:  # type: ignore[no-untyped-def]
+def _pick(texts: dict[str, str] | None, language: str) -> str:
     """A per-language text from a survey or campaign ({"nb": ..., "en": ...}) in the reader's language."""
     return pick(texts or {}, language)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import delete, func, select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from surveys.models import LoginAttempt, utcnow
@@ -29,19 +30,19 @@ def attempt_keys(secret: str, email: str, address: str) -> tuple[str, str]:
 async def is_throttled(session: AsyncSession, account_key: str, address_key: str) -> bool:
     since = utcnow() - WINDOW
     rows = await session.execute(
-        select(LoginAttempt.key, func.count())
-        .where(LoginAttempt.key.in_([account_key, address_key]), LoginAttempt.at >= since)  # type: ignore[attr-defined]
-        .group_by(LoginAttempt.key)
+        select(col(LoginAttempt.key), func.count())
+        .where(col(LoginAttempt.key).in_([account_key, address_key]), col(LoginAttempt.at) >= since)
+        .group_by(col(LoginAttempt.key))
     )
-    counts = dict(rows.all())
+    counts: dict[str, int] = {key: count for key, count in rows.all()}
     return counts.get(account_key, 0) >= MAX_PER_ACCOUNT or counts.get(address_key, 0) >= MAX_PER_ADDRESS
 
 
 async def record_failure(session: AsyncSession, account_key: str, address_key: str) -> None:
     now = utcnow()
     session.add_all([LoginAttempt(key=account_key, at=now), LoginAttempt(key=address_key, at=now)])
-    await session.execute(delete(LoginAttempt).where(LoginAttempt.at < now - WINDOW * 4))  # type: ignore[arg-type]
+    await session.execute(delete(LoginAttempt).where(col(LoginAttempt.at) < now - WINDOW * 4))
 
 
 async def clear_account(session: AsyncSession, account_key: str) -> None:
-    await session.execute(delete(LoginAttempt).where(LoginAttempt.key == account_key))  # type: ignore[arg-type]
+    await session.execute(delete(LoginAttempt).where(col(LoginAttempt.key) == account_key))

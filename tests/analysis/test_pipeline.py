@@ -1,5 +1,6 @@
 """The pipeline end to end, on real answers: languages together, small campaigns, determinism, discovery."""
 
+from collections.abc import Hashable
 from pathlib import Path
 
 import pytest
@@ -8,7 +9,7 @@ from analysis.pipeline import AnswerText, ThemePipeline
 from analysis.taxonomy import TaxonomyError, load_taxonomy
 
 
-def run(texts: list[str], **options) -> dict[int, str]:  # type: ignore[no-untyped-def]
+def run(texts: list[str], **options) -> dict[Hashable, str]:
     result = ThemePipeline(**options).fit_transform([AnswerText(i, text) for i, text in enumerate(texts)])
     return {answer_id: key for answer_id, (key, _score) in result.assignments.items()}
 

@@ -9,33 +9,25 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from sqlalchemy import func
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.webhook_auth import SECRET_HEADER, webhook_secret
 from surveys.i18n import t
 from surveys.models import Answer, ChannelContact, Conversation, ProcessedUpdate, Respondent
 from tests.bot.fixtures import Person, campaign_in, running_server
 from tests.conftest import TEST_SECRET
+from tests.support.factories import count
 from tests.support.fake_bot_api import FakeBotApi
 
 CHAT = 7_200_001
 
 
-async def count(sessions, model, *where) -> int:  # type: ignore[no-untyped-def]
+async def answers(sessions) -> list[str]:
     async with sessions() as session:
-        query = select(func.count()).select_from(model)
-        for condition in where:
-            query = query.where(condition)
-        return int(await session.scalar(query))
+        return [answer.text for answer in (await session.exec(select(Answer).order_by(col(Answer.id)))).all()]
 
 
-async def answers(sessions) -> list[str]:  # type: ignore[no-untyped-def]
-    async with sessions() as session:
-        return [answer.text for answer in (await session.exec(select(Answer).order_by(Answer.id))).all()]
-
-
-async def eventually(condition, timeout: float = 10) -> None:  # type: ignore[no-untyped-def]
+async def eventually(condition, timeout: float = 10) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, "condition not met in time"

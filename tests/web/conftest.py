@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
 import pytest
 from aiohttp import web
 
-from surveys.campaigns import add_unit, create_campaign, get_unit_by_name
+from surveys.campaigns import add_unit, get_unit_by_name
 from surveys.models import Campaign, StaffUser
 from surveys.settings import Settings
+from tests.support.factories import make_campaign
 from viktig.context import AppContext
 from viktig.server import create_app
 from web.accounts import save_user
@@ -26,6 +28,7 @@ PASSWORD = "correct horse battery"
 class Server:
     url: str
     ctx: AppContext
+    app: web.Application | None = None
 
     async def user(self, email: str, role: str, unit: str | None) -> StaffUser:
         async with self.ctx.sessions() as session, session.begin():
@@ -35,10 +38,8 @@ class Server:
             user, _ = await save_user(session, email=email, role=role, unit=unit_row, password=PASSWORD)
             return user
 
-    async def campaign(self, unit: str, name: str = "Hva er viktig for deg-dagen", **options) -> Campaign:  # type: ignore[no-untyped-def]
-        async with self.ctx.sessions() as session, session.begin():
-            unit_row = await get_unit_by_name(session, unit) or await add_unit(session, unit)
-            return await create_campaign(session, name=name, unit=unit_row, **options)
+    async def campaign(self, unit: str, name: str = "Hva er viktig for deg-dagen", **options) -> Campaign:
+        return await make_campaign(self.ctx.sessions, name, unit, **options)
 
 
 @asynccontextmanager
@@ -48,13 +49,14 @@ async def serve(database_url: str) -> AsyncIterator[Server]:
         database_url=database_url, secret_key="web-test-secret-0123456789abcdef", host="127.0.0.1", port=0
     )
     ctx = AppContext.create(settings)
-    runner = web.AppRunner(create_app(ctx, with_telegram=False), access_log=None)
+    app = create_app(ctx, with_telegram=False)
+    runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = runner.addresses[0][1]
     try:
-        yield Server(f"http://127.0.0.1:{port}", ctx)
+        yield Server(f"http://127.0.0.1:{port}", ctx, app)
     finally:
         await runner.cleanup()
         await ctx.close()
@@ -74,7 +76,7 @@ class Client:
         self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
         self.last_html = ""
 
-    async def get(self, path: str, **kwargs) -> aiohttp.ClientResponse:  # type: ignore[no-untyped-def]
+    async def get(self, path: str, **kwargs) -> aiohttp.ClientResponse:
         response = await self.http.get(self.base + path, **kwargs)
         if response.content_type == "text/html":
             self.last_html = await response.text()
@@ -85,7 +87,9 @@ class Client:
         assert match, "no CSRF token on the last page"
         return match.group(1)
 
-    async def post(self, path: str, data: dict | None = None, *, csrf: bool = True, **kwargs) -> aiohttp.ClientResponse:  # type: ignore[type-arg,no-untyped-def]
+    async def post(
+        self, path: str, data: dict[str, Any] | None = None, *, csrf: bool = True, **kwargs: Any
+    ) -> aiohttp.ClientResponse:
         form = dict(data or {})
         if csrf:
             form.setdefault("csrf_token", self.csrf())
@@ -110,7 +114,7 @@ async def client(server: Server) -> AsyncIterator[Client]:
 
 
 @pytest.fixture
-async def make_client(server: Server) -> AsyncIterator:  # type: ignore[type-arg]
+async def make_client(server: Server) -> AsyncIterator[Callable[[], Client]]:
     made: list[Client] = []
 
     def factory() -> Client:

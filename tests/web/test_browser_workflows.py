@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import col, select
 
+from surveys.ids import pk
 from surveys.models import Answer, Question
 from tests.web import test_browser as shared
 from tests.web.conftest import PASSWORD, Server, serve
@@ -33,7 +34,7 @@ async def any_server(database_url: str) -> AsyncIterator[Server]:
         yield running
 
 
-async def logged_in(browser, server: Server, email: str):  # type: ignore[no-untyped-def]
+async def logged_in(browser, server: Server, email: str):
     context = await browser.new_context(locale="nb-NO", accept_downloads=True)
     page = await context.new_page()
     page.set_default_timeout(20_000)
@@ -45,7 +46,7 @@ async def logged_in(browser, server: Server, email: str):  # type: ignore[no-unt
     return context, page
 
 
-async def upload(page, server: Server, campaign_id: int, path: Path) -> None:  # type: ignore[no-untyped-def]
+async def upload(page, server: Server, campaign_id: int, path: Path) -> None:
     await page.goto(f"{server.url}/campaigns/{campaign_id}/entry")
     await page.get_by_label("CSV-fil", exact=False).set_input_files(str(path))
     await page.get_by_role("button", name="Importer fila").click()
@@ -56,17 +57,19 @@ async def stored(server: Server) -> list[tuple[str, str, str]]:
         query = select(Answer.text, Answer.language, Question.key).join(
             Question, col(Question.id) == Answer.question_id
         )
-        return [tuple(row) for row in (await session.exec(query.order_by(col(Answer.id)))).all()]  # type: ignore[misc]
+        return [
+            (text, language, key) for text, language, key in (await session.exec(query.order_by(col(Answer.id)))).all()
+        ]
 
 
-async def test_one_column_cp1252_card_file_with_commas(server: Server, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+async def test_one_column_cp1252_card_file_with_commas(server: Server, browser, tmp_path: Path) -> None:
     campaign = await server.campaign("Hjemmetjenesten Øst")
     await server.user("ansatt@kommune.no", "staff", "Hjemmetjenesten Øst")
     context, page = await logged_in(browser, server, "ansatt@kommune.no")
     lines = ["Tekst"] + [f"Svar nummer {n}, med komma" for n in range(1, 17)] + ["Kaffe, prat og selskap, ærlig talt"]
     card = tmp_path / "kort.csv"
     card.write_bytes(("\r\n".join(lines) + "\r\n").encode("cp1252"))
-    await upload(page, server, campaign.id, card)  # type: ignore[arg-type]
+    await upload(page, server, pk(campaign), card)
     await page.get_by_text("17 svar er lagret").wait_for()
     assert [text for text, _, _ in await stored(server)] == lines[1:]
     await context.close()
@@ -74,13 +77,13 @@ async def test_one_column_cp1252_card_file_with_commas(server: Server, browser, 
 
 async def test_norwegian_headers_are_mapped_and_bad_values_named_in_bokmal(
     server: Server, browser, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     campaign = await server.campaign("Hjemmetjenesten Øst")
     await server.user("ansatt@kommune.no", "staff", "Hjemmetjenesten Øst")
     context, page = await logged_in(browser, server, "ansatt@kommune.no")
     bad = tmp_path / "feil.csv"
     bad.write_bytes("Tekst;Spørsmål;Språk\r\nÅ få vere heime;1;nynorsk\r\nTurer;3;bokmål\r\n".encode("cp1252"))
-    await upload(page, server, campaign.id, bad)  # type: ignore[arg-type]
+    await upload(page, server, pk(campaign), bad)
     await page.get_by_text("Ingenting ble lagret").wait_for()
     assert await page.get_by_text("linje 3: ukjent spørsmål «3»", exact=False).count() == 1
     assert await stored(server) == []
@@ -88,14 +91,14 @@ async def test_norwegian_headers_are_mapped_and_bad_values_named_in_bokmal(
     good.write_bytes(
         "Tekst;Spørsmål;Språk;Merknad\r\nÅ få vere heime;1;nynorsk;\r\nMer tid, takk;2;Bokmål;x\r\n".encode("cp1252")
     )
-    await upload(page, server, campaign.id, good)  # type: ignore[arg-type]
+    await upload(page, server, pk(campaign), good)
     await page.get_by_text("2 svar er lagret").wait_for()
     assert await page.get_by_text("kolonnen «Merknad» brukes ikke", exact=False).count() == 1
     assert await stored(server) == [("Å få vere heime", "nn", "matters"), ("Mer tid, takk", "nb", "more_of_it")]
     await context.close()
 
 
-async def test_search_with_lower_case_nordic_letters(any_server: Server, browser) -> None:  # type: ignore[no-untyped-def]
+async def test_search_with_lower_case_nordic_letters(any_server: Server, browser) -> None:
     server = any_server
     campaign = await server.campaign("Østensjø sykehjem")
     await server.user("leder@kommune.no", "manager", "Østensjø sykehjem")
@@ -131,12 +134,12 @@ async def _import_demo_answers(server: Server, campaign_id: int) -> None:
     from viktig.commands.demo import DEMO_ANSWERS
 
     async with server.ctx.sessions() as session, session.begin():
-        campaign = await session.get(Campaign, campaign_id)
+        campaign = await session.get_one(Campaign, campaign_id)
         raw = "\n".join(json.dumps({"text": text, "language": lang}) for lang, _s, _c, text in DEMO_ANSWERS).encode()
-        await import_answers(session, campaign, raw, filename="cards.jsonl")  # type: ignore[arg-type]
+        await import_answers(session, campaign, raw, filename="cards.jsonl")
 
 
-async def run_analysis(page) -> None:  # type: ignore[no-untyped-def]
+async def run_analysis(page) -> None:
     """Press the button and wait as long as the clustering takes on a busy machine."""
     async with page.expect_navigation(url="**/themes?ran=*", timeout=300_000):
         await page.get_by_role("button", name="Kjør temaanalyse").click(timeout=300_000)
@@ -151,11 +154,11 @@ async def _theme_of(server: Server, answer_id: int) -> tuple[int, bool]:
         return row.theme_id, row.manual
 
 
-async def test_theme_to_all_its_answers_move_one_and_rerun_keeps_it(server: Server, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+async def test_theme_to_all_its_answers_move_one_and_rerun_keeps_it(server: Server, browser, tmp_path: Path) -> None:
     from openpyxl import load_workbook
 
     campaign = await server.campaign("Hjemmetjenesten Øst")
-    await _import_demo_answers(server, campaign.id)  # type: ignore[arg-type]
+    await _import_demo_answers(server, pk(campaign))
     await server.user("leder@kommune.no", "manager", "Hjemmetjenesten Øst")
     context, page = await logged_in(browser, server, "leder@kommune.no")
     await page.goto(f"{server.url}/campaigns/{campaign.id}/themes")
@@ -177,7 +180,9 @@ async def test_theme_to_all_its_answers_move_one_and_rerun_keeps_it(server: Serv
         await page.get_by_role("link", name="Eksporter Excel (XLSX)").click()
     target = tmp_path / "tema.xlsx"
     await (await download_info.value).save_as(target)
-    rows = list(load_workbook(target).active.iter_rows(values_only=True))
+    sheet = load_workbook(target).active
+    assert sheet is not None
+    rows = list(sheet.iter_rows(values_only=True))
     assert len(rows) == count + 1 and {row[10] for row in rows[1:]} == {label}
 
     # Move one answer to another theme.
@@ -201,7 +206,7 @@ async def test_theme_to_all_its_answers_move_one_and_rerun_keeps_it(server: Serv
     await context.close()
 
 
-async def test_excel_friendly_csv_and_xlsx(server: Server, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+async def test_excel_friendly_csv_and_xlsx(server: Server, browser, tmp_path: Path) -> None:
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
@@ -240,6 +245,7 @@ async def test_excel_friendly_csv_and_xlsx(server: Server, browser, tmp_path: Pa
     target = tmp_path / "svar.xlsx"
     await (await download_info.value).save_as(target)
     sheet = load_workbook(target).active
+    assert sheet is not None
     assert sheet.freeze_panes == "A2"
     assert sheet.auto_filter.ref == "A1:K4"
     assert sheet.column_dimensions["E"].width >= 20 and sheet.column_dimensions["A"].width >= 8
@@ -254,9 +260,9 @@ async def test_excel_friendly_csv_and_xlsx(server: Server, browser, tmp_path: Pa
     await context.close()
 
 
-async def test_small_groups_are_hidden_from_managers_and_explained_to_admins(server: Server, browser) -> None:  # type: ignore[no-untyped-def]
+async def test_small_groups_are_hidden_from_managers_and_explained_to_admins(server: Server, browser) -> None:
     campaign = await server.campaign("Sykehjemmet avdeling 2")
-    ids = await themes_with_sizes(server, campaign.id, {"kaffe": 9, "hagen": 3})  # type: ignore[arg-type]
+    ids = await themes_with_sizes(server, pk(campaign), {"kaffe": 9, "hagen": 3})
     await server.user("leder@kommune.no", "manager", "Sykehjemmet avdeling 2")
     await server.user("admin@kommune.no", "admin", None)
     context, page = await logged_in(browser, server, "leder@kommune.no")
@@ -283,14 +289,14 @@ async def test_small_groups_are_hidden_from_managers_and_explained_to_admins(ser
 
 async def test_quotes_never_come_from_a_campaign_with_fewer_respondents_than_the_smallest_group(
     server: Server, browser
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     from surveys.models import Unit
 
     campaign = await server.campaign("Bofellesskapet")
     async with server.ctx.sessions() as session, session.begin():
-        unit = await session.get(Unit, campaign.unit_id)
-        unit.min_group = 3  # type: ignore[union-attr]
-    await themes_with_sizes(server, campaign.id, {"musikk": 2})  # type: ignore[arg-type]
+        unit = await session.get_one(Unit, campaign.unit_id)
+        unit.min_group = 3
+    await themes_with_sizes(server, pk(campaign), {"musikk": 2})
     await server.user("leder@kommune.no", "manager", "Bofellesskapet")
     context, page = await logged_in(browser, server, "leder@kommune.no")
     await page.goto(f"{server.url}/campaigns/{campaign.id}/themes")
@@ -299,11 +305,11 @@ async def test_quotes_never_come_from_a_campaign_with_fewer_respondents_than_the
     await context.close()
 
 
-async def test_comparison_lists_themes_that_fell_to_zero(server: Server, browser) -> None:  # type: ignore[no-untyped-def]
+async def test_comparison_lists_themes_that_fell_to_zero(server: Server, browser) -> None:
     before = await server.campaign("Hjemmetjenesten Øst", name="Våren 2025")
-    await themes_with_sizes(server, before.id, {"mat": 10, "selskap": 10})  # type: ignore[arg-type]
+    await themes_with_sizes(server, pk(before), {"mat": 10, "selskap": 10})
     latest = await server.campaign("Hjemmetjenesten Øst", name="Våren 2026")
-    await themes_with_sizes(server, latest.id, {"selskap": 12, "trygghet": 8})  # type: ignore[arg-type]
+    await themes_with_sizes(server, pk(latest), {"selskap": 12, "trygghet": 8})
     await server.user("leder@kommune.no", "manager", "Hjemmetjenesten Øst")
     context, page = await logged_in(browser, server, "leder@kommune.no")
     await page.goto(f"{server.url}/campaigns/{latest.id}/themes")
@@ -320,7 +326,7 @@ async def test_comparison_lists_themes_that_fell_to_zero(server: Server, browser
     await context.close()
 
 
-async def test_erasure_from_the_dashboard_by_reference(server: Server, browser) -> None:  # type: ignore[no-untyped-def]
+async def test_erasure_from_the_dashboard_by_reference(server: Server, browser) -> None:
     from surveys.models import AccessLogEntry, Respondent
 
     campaign = await server.campaign("Hjemmetjenesten Øst")
@@ -362,4 +368,45 @@ async def test_erasure_from_the_dashboard_by_reference(server: Server, browser) 
         log = (await session.exec(select(AccessLogEntry).where(AccessLogEntry.action == "erasure"))).all()
     assert [(e.actor, e.campaign_id) for e in log] == [("ansatt@kommune.no", campaign.id)]
     assert all(reference not in e.detail for e in log)
+    await context.close()
+
+
+async def test_text_typed_before_consent_is_kept_after_yes(server: Server, browser) -> None:
+    from surveys.models import Conversation
+
+    campaign = await server.campaign("Hjemmetjenesten Øst")
+    context = await browser.new_context(locale="nb-NO")
+    page = await context.new_page()
+    page.set_default_timeout(20_000)
+    await page.goto(f"{server.url}/s/{campaign.code}")
+    welcome = await page.locator("#log li").count()
+    await page.get_by_label("Ditt svar").fill("Å få gå tur med hunden hver dag")
+    await page.get_by_role("button", name="Send").click()
+    await page.get_by_text("Vil du at vi lagrer svaret ditt?").wait_for()
+    assert await page.locator("#log li").count() == welcome + 2  # the answer and one short line, no long welcome
+    assert await stored(server) == []  # nothing is an answer before yes
+    await page.get_by_role("button", name="Ja", exact=True).click()
+    await page.get_by_text("Er det noe mer", exact=False).last.wait_for()
+    assert await stored(server) == [("Å få gå tur med hunden hver dag", "nb", "matters")]
+    async with server.ctx.sessions() as session:
+        conversation = (await session.exec(select(Conversation))).one()
+    assert conversation.consent_at is not None and conversation.pending_text is None
+    await context.close()
+
+
+async def test_text_typed_before_consent_is_gone_after_no(server: Server, browser) -> None:
+    from surveys.models import Conversation
+
+    campaign = await server.campaign("Hjemmetjenesten Øst")
+    context = await browser.new_context(locale="nb-NO")
+    page = await context.new_page()
+    page.set_default_timeout(20_000)
+    await page.goto(f"{server.url}/s/{campaign.code}")
+    await page.get_by_label("Ditt svar").fill("Familien min")
+    await page.get_by_role("button", name="Send").click()
+    await page.get_by_role("button", name="Nei", exact=True).click()
+    await page.get_by_text("Ingenting er lagret").wait_for()
+    async with server.ctx.sessions() as session:
+        assert (await session.exec(select(Conversation))).all() == []
+    assert await stored(server) == []
     await context.close()

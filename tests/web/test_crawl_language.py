@@ -14,6 +14,7 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 from sqlmodel import select
 
+from surveys.ids import pk
 from surveys.models import Answer, Campaign, Conversation, ConversationStatus, Question, Respondent, utcnow
 from surveys.rights import erase_by_reference
 from tests.web.conftest import Client, Server
@@ -130,24 +131,24 @@ def templates_of(paths: set[str], campaign_id: int) -> set[str]:
 
 async def _data(server: Server) -> Campaign:
     await server.campaign("Hjemmetjenesten Øst", name="Våren 2025")
-    earlier = (await server.campaign("Hjemmetjenesten Øst", name="Høsten 2025")).id
-    await themes_with_sizes(server, earlier, {"mat": 10, "selskap": 6})  # type: ignore[arg-type]
+    earlier = pk(await server.campaign("Hjemmetjenesten Øst", name="Høsten 2025"))
+    await themes_with_sizes(server, earlier, {"mat": 10, "selskap": 6})
     campaign = await server.campaign("Hjemmetjenesten Øst", name="Våren 2026")
-    await themes_with_sizes(server, campaign.id, {"selskap": 8, "trygghet": 6, "hagen": 2})  # type: ignore[arg-type]
+    await themes_with_sizes(server, pk(campaign), {"selskap": 8, "trygghet": 6, "hagen": 2})
     async with server.ctx.sessions() as session, session.begin():
         question = (await session.exec(select(Question).where(Question.key == "more_of_it"))).one()
         for n, status in enumerate((ConversationStatus.active, ConversationStatus.cancelled)):
             person = Respondent(pseudonym=f"p{n}", reference=f"R-AAAA-000{n}", channel="web")
             session.add(person)
             await session.flush()
-            talk = Conversation(respondent_id=person.id, campaign_id=campaign.id, channel="web", status=status.value)
+            talk = Conversation(respondent_id=pk(person), campaign_id=pk(campaign), channel="web", status=status.value)
             talk.updated_at = utcnow() - timedelta(minutes=5)
             session.add(talk)
             await session.flush()
             session.add(
                 Answer(
-                    campaign_id=campaign.id,  # type: ignore[arg-type]
-                    question_id=question.id,  # type: ignore[arg-type]
+                    campaign_id=pk(campaign),
+                    question_id=pk(question),
                     conversation_id=talk.id,
                     respondent_id=person.id,
                     position=1,
@@ -169,7 +170,7 @@ EXPECTED_ALL = {"/campaigns/{id}/poster", "/account/password", "/erasure"}
 
 
 @pytest.mark.parametrize("role", ["staff", "manager", "admin"])
-async def test_every_page_is_bokmal_without_internal_keys(server: Server, make_client, role: str) -> None:  # type: ignore[no-untyped-def]
+async def test_every_page_is_bokmal_without_internal_keys(server: Server, make_client, role: str) -> None:
     campaign = await _data(server)
     email = {"staff": "ansatt@kommune.no", "manager": "leder@kommune.no", "admin": "sjef@kommune.no"}[role]
     await server.user(email, role, None if role == "admin" else "Hjemmetjenesten Øst")
@@ -190,7 +191,7 @@ async def test_every_page_is_bokmal_without_internal_keys(server: Server, make_c
     await client.get(f"/s/{campaign.code}")  # the web chat a citizen opens from the poster
     chat, _ = problems_on(f"/s/{campaign.code}", client.last_html)
     assert found + problems + chat == [], "\n".join(found + problems + chat)
-    reached = templates_of(seen, campaign.id)  # type: ignore[arg-type]
+    reached = templates_of(seen, pk(campaign))
     expected = set(EXPECTED_ALL)
     for level in ("staff", "manager", "admin")[: ("staff", "manager", "admin").index(role) + 1]:
         expected |= EXPECTED[level]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import col, select
 
+from surveys.ids import pk
 from surveys.models import Answer
 from tests.web.conftest import Server
 
@@ -15,10 +16,10 @@ async def themes_with_sizes(server: Server, campaign_id: int, groups: dict[str, 
     from surveys.themes import recount
 
     async with server.ctx.sessions() as session, session.begin():
-        campaign = await session.get(Campaign, campaign_id)
+        campaign = await session.get_one(Campaign, campaign_id)
         total = sum(groups.values())
         raw = "Tekst\n" + "\n".join(f"Kort nummer {n}" for n in range(total)) + "\n"
-        await import_answers(session, campaign, raw.encode(), filename="kort.csv")  # type: ignore[arg-type]
+        await import_answers(session, campaign, raw.encode(), filename="kort.csv")
         answers = (
             await session.exec(select(Answer).where(Answer.campaign_id == campaign_id).order_by(col(Answer.id)))
         ).all()
@@ -35,12 +36,12 @@ async def themes_with_sizes(server: Server, campaign_id: int, groups: dict[str, 
                 label=key.title(),
                 taxonomy_key=key,
                 keywords=[key],
-                quotes=[a.id for a in members[:2]],
+                quotes=[pk(a) for a in members[:2]],
                 run_id=run.id,
             )
             session.add(theme)
             await session.flush()
-            session.add_all([AnswerTheme(answer_id=a.id, theme_id=theme.id, run_id=run.id) for a in members])
-            ids[key] = theme.id
+            session.add_all([AnswerTheme(answer_id=pk(a), theme_id=pk(theme), run_id=pk(run)) for a in members])
+            ids[key] = pk(theme)
         await recount(session, campaign_id)
-        return ids  # type: ignore[return-value]
+        return ids

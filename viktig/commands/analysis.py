@@ -11,15 +11,16 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from surveys.access_log import record_access
-from surveys.campaigns import CampaignError, require_campaign
+from surveys.campaigns import require_campaign
+from surveys.ids import pk
 from surveys.models import Campaign, Theme, Unit
 from surveys.small_numbers import small_numbers, theme_people
-from viktig.cli import UserError
 from viktig.context import AppContext
 
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 JSON_FIELDS = ("id", "label", "size", "share", "keywords", "quotes")
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     analyse = subparsers.add_parser(
         "analyse",
         help="find the themes in a campaign's answers",
@@ -54,7 +55,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 class ProgressBar:
     """A plain text bar on stderr; drawn only when stderr is a terminal or forced, so pipes stay clean."""
 
-    def __init__(self, stream=sys.stderr, width: int = 30) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, stream: TextIO = sys.stderr, width: int = 30) -> None:
         self.stream, self.width = stream, width
 
     def __call__(self, step: str, fraction: float) -> None:
@@ -67,18 +68,14 @@ class ProgressBar:
 
 async def _analyse(args: argparse.Namespace, ctx: AppContext) -> int:
     from analysis.service import assign_new_answers, campaign_summary
-    from analysis.taxonomy import TaxonomyError
 
     taxonomy = getattr(ctx.settings, "taxonomy_file", None)
-    try:
-        if args.assign_new:
-            assigned = await assign_new_answers(ctx.sessions, args.campaign, taxonomy_path=taxonomy)
-            print(f"assigned {assigned} new answers to existing themes", file=sys.stderr)
-            themes = await campaign_summary(ctx.sessions, args.campaign)
-        else:
-            themes = await _full_run(ctx, args.campaign, taxonomy)
-    except (CampaignError, TaxonomyError) as error:
-        raise UserError(str(error)) from error
+    if args.assign_new:
+        assigned = await assign_new_answers(ctx.sessions, args.campaign, taxonomy_path=taxonomy)
+        print(f"assigned {assigned} new answers to existing themes", file=sys.stderr)
+        themes = await campaign_summary(ctx.sessions, args.campaign)
+    else:
+        themes = await _full_run(ctx, args.campaign, taxonomy)
     await _log_access(ctx, args.campaign, "view_themes", f"{len(themes)} themes")
     if args.json:
         print(json.dumps([_json_row(theme) for theme in themes], ensure_ascii=False, indent=2))
@@ -121,35 +118,32 @@ async def _report(args: argparse.Namespace, ctx: AppContext) -> int:
     from analysis.report import ReportInput, render_report
     from analysis.service import analyse_campaign, campaign_summary, main_language
 
-    try:
-        themes = await campaign_summary(ctx.sessions, args.campaign)
-        if not themes:
-            themes = await analyse_campaign(
-                ctx.sessions,
-                args.campaign,
-                taxonomy_path=getattr(ctx.settings, "taxonomy_file", None),
-                executor=ThreadPoolExecutor(max_workers=1),
-            )
-        async with ctx.sessions() as session:
-            campaign = await require_campaign(session, args.campaign)
-            unit = await session.get(Unit, campaign.unit_id)
-            previous = await previous_campaign(session, campaign)
-            shares = None
-            if previous is not None:
-                rows = (
-                    await session.exec(
-                        select(Theme).where(Theme.campaign_id == previous.id, col(Theme.merged_into_id).is_(None))
-                    )
-                ).all()
-                shares = {row.key: (row.label, row.share) for row in rows}
-            protection = await small_numbers(session, campaign, reveal=False)
-            people = await theme_people(session, campaign.id)  # type: ignore[arg-type]
-            previous_people = None
-            if previous is not None:
-                counted = await theme_people(session, previous.id)  # type: ignore[arg-type]
-                previous_people = {row.key: counted.get(row.id, row.size) for row in rows}  # type: ignore[arg-type]
-    except CampaignError as error:
-        raise UserError(str(error)) from error
+    themes = await campaign_summary(ctx.sessions, args.campaign)
+    if not themes:
+        themes = await analyse_campaign(
+            ctx.sessions,
+            args.campaign,
+            taxonomy_path=getattr(ctx.settings, "taxonomy_file", None),
+            executor=ThreadPoolExecutor(max_workers=1),
+        )
+    async with ctx.sessions() as session:
+        campaign = await require_campaign(session, args.campaign)
+        unit = await session.get(Unit, campaign.unit_id)
+        previous = await previous_campaign(session, campaign)
+        shares = None
+        if previous is not None:
+            rows = (
+                await session.exec(
+                    select(Theme).where(Theme.campaign_id == previous.id, col(Theme.merged_into_id).is_(None))
+                )
+            ).all()
+            shares = {row.key: (row.label, row.share) for row in rows}
+        protection = await small_numbers(session, campaign, reveal=False)
+        people = await theme_people(session, pk(campaign))
+        previous_people = None
+        if previous is not None:
+            counted = await theme_people(session, pk(previous))
+            previous_people = {row.key: counted.get(pk(row), row.size) for row in rows}
     html = render_report(
         ReportInput(
             campaign.name,
@@ -170,7 +164,7 @@ async def _report(args: argparse.Namespace, ctx: AppContext) -> int:
     return 0
 
 
-async def previous_campaign(session, campaign: Campaign) -> Campaign | None:  # type: ignore[no-untyped-def]
+async def previous_campaign(session: AsyncSession, campaign: Campaign) -> Campaign | None:
     """The latest other campaign of the same unit, created before this one, that has themes."""
     query = (
         select(Campaign)

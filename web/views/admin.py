@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from surveys.campaigns import CampaignError, add_unit
 from surveys.models import AccessLogEntry, Campaign, StaffUser, Unit
@@ -11,12 +14,12 @@ from web.access import ROLES, require_user, sessions_of
 from web.access_log_text import action_text, detail_text
 from web.accounts import AccountError, save_user
 from web.passwords import generate_password
-from web.render import page
+from web.render import language_of, page
 
 ACCESS_LOG_ROWS = 300
 
 
-async def _users_context(session) -> dict:  # type: ignore[no-untyped-def,type-arg]
+async def _users_context(session: AsyncSession) -> dict[str, Any]:
     users = (await session.exec(select(StaffUser).order_by(col(StaffUser.email)))).all()
     units = (await session.exec(select(Unit).order_by(col(Unit.name)))).all()
     return {"users": users, "units": units, "unit_names": {u.id: u.name for u in units}, "roles": ROLES}
@@ -69,10 +72,11 @@ async def create_unit(request: web.Request) -> web.Response:
     try:
         async with sessions_of(request)() as session, session.begin():
             await add_unit(session, str(form.get("name", "")))
-    except CampaignError:
+    except CampaignError as problem:  # the specific reason (empty name, name taken), in the reader's language
         async with sessions_of(request)() as session:
             context = await _users_context(session)
-        return page(request, "users.html", {**context, "error": "users.unit_exists", "created": None}, status=400)
+        reason = problem.message(language_of(request))
+        return page(request, "users.html", {**context, "reason": reason, "created": None}, status=400)
     raise web.HTTPSeeOther("/admin/users")
 
 

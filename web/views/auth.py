@@ -37,16 +37,16 @@ async def login(request: web.Request) -> web.Response:
             return page(request, "login.html", {"next": target, "error": "login.throttled", "email": email}, status=429)
         user = (await session.exec(select(StaffUser).where(StaffUser.email == email))).first()
         ok = verify_password(user.password_hash if user else None, password) and user is not None and user.active
-        if not ok:
+        if not ok or user is None:
             await record_failure(session, account_key, address_key)
         else:
             await clear_account(session, account_key)
-            user.last_login_at = utcnow()  # type: ignore[union-attr]
+            user.last_login_at = utcnow()
             session.add(user)
-    if not ok:
+    if not ok or user is None:
         return page(request, "login.html", {"next": target, "error": "login.failed", "email": email}, status=401)
     data = new_session(request)
-    data.update(uid=user.id, fp=password_fingerprint(user))  # type: ignore[union-attr]
+    data.update(uid=user.id, fp=password_fingerprint(user))
     raise web.HTTPSeeOther(target)
 
 
@@ -78,9 +78,11 @@ async def change_password(request: web.Request) -> web.Response:
         return page(request, "password.html", {"error": error, "done": False}, status=400)
     async with sessions_of(request)() as session, session.begin():
         row = await session.get(StaffUser, user.id)
-        row.password_hash = hash_password(new)  # type: ignore[union-attr]
+        if row is None:  # deleted meanwhile
+            raise web.HTTPSeeOther("/login")
+        row.password_hash = hash_password(new)
         session.add(row)
-        fingerprint = password_fingerprint(row)  # type: ignore[arg-type]
+        fingerprint = password_fingerprint(row)
     data = new_session(request)
     data.update(uid=user.id, fp=fingerprint)
     raise web.HTTPSeeOther("/account/password?done=1")
@@ -95,8 +97,9 @@ async def set_language(request: web.Request) -> web.Response:
     if user is not None:
         async with sessions_of(request)() as session, session.begin():
             row = await session.get(StaffUser, user.id)
-            row.language = lang  # type: ignore[union-attr]
-            session.add(row)
+            if row is not None:
+                row.language = lang
+                session.add(row)
     session_of(request)["lang"] = lang
     mark_session_changed(request)
     raise web.HTTPSeeOther(_safe_next(str(form.get("next", ""))))

@@ -8,8 +8,11 @@ answered in a campaign of their own unit; for anyone else the page says "not fou
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from surveys.models import Campaign, StaffUser
 from surveys.pseudonyms import normalise_reference
@@ -18,7 +21,7 @@ from web.access import require_user, sessions_of
 from web.render import page
 
 
-async def _scope_for(session, user: StaffUser, reference: str) -> tuple[ErasureScope, list[str]] | None:  # type: ignore[no-untyped-def]
+async def _scope_for(session: AsyncSession, user: StaffUser, reference: str) -> tuple[ErasureScope, list[str]] | None:
     respondent = await find_by_reference(session, reference)
     if respondent is None:
         return None
@@ -47,10 +50,16 @@ async def erasure_preview(request: web.Request) -> web.Response:
     async with sessions_of(request)() as session:
         found = await _scope_for(session, user, reference)
     if found is None:
-        context = {"reference": reference, "scope": None, "error": "erasure.not_found", "done": False}
-        return page(request, "erasure.html", context, status=404)
+        missing = {"reference": reference, "scope": None, "error": "erasure.not_found", "done": False}
+        return page(request, "erasure.html", missing, status=404)
     scope, names = found
-    context = {"reference": reference, "scope": scope, "campaign_names": names, "error": None, "done": False}
+    context: dict[str, Any] = {
+        "reference": reference,
+        "scope": scope,
+        "campaign_names": names,
+        "error": None,
+        "done": False,
+    }
     return page(request, "erasure.html", context)
 
 

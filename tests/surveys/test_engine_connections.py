@@ -9,7 +9,7 @@ from tests.support.chat_driver import ChatDriver
 from tests.support.raw_database import query
 
 
-async def test_a_turn_on_a_dead_pooled_connection_is_retried(database_url, conversation_engine, make_campaign) -> None:  # type: ignore[no-untyped-def]
+async def test_a_turn_on_a_dead_pooled_connection_is_retried(database_url, conversation_engine, make_campaign) -> None:
     if not database_url.startswith("postgresql"):
         pytest.skip("SQLite has no server to lose")
     campaign = await make_campaign()

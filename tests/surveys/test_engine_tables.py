@@ -31,7 +31,7 @@ def test_a_payload_that_is_not_ours_decodes_to_nothing(raw: str | None) -> None:
     assert Payload.decode(raw) is None
 
 
-async def test_a_new_question_kind_is_one_entry(conversation_engine, sessions, make_campaign, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+async def test_a_new_question_kind_is_one_entry(conversation_engine, sessions, make_campaign, monkeypatch) -> None:
     yes, no = t("nb", "consent.yes"), t("nb", "consent.no")
     kind = QuestionKindSpec(
         "yesno",

@@ -12,9 +12,10 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from surveys.campaigns import add_unit, create_campaign, get_unit_by_name
+from surveys.campaigns import add_unit, get_unit_by_name
 from surveys.models import Campaign, StaffUser
 from surveys.settings import Settings
+from tests.support.factories import make_campaign
 from viktig.context import AppContext
 from viktig.server import create_app
 from web.accounts import save_user
@@ -38,9 +39,7 @@ class Server:
             return user
 
     async def campaign(self, unit: str, name: str = "Hva er viktig for deg-dagen", **options) -> Campaign:
-        async with self.ctx.sessions() as session, session.begin():
-            unit_row = await get_unit_by_name(session, unit) or await add_unit(session, unit)
-            return await create_campaign(session, name=name, unit=unit_row, **options)
+        return await make_campaign(self.ctx.sessions, name, unit, **options)
 
 
 @asynccontextmanager

@@ -58,6 +58,15 @@ class CampaignStatus(StrEnum):
     closed = "closed"
 
 
+class Channel(StrEnum):
+    """Where a message came from; stored as its value in `channel` columns and in a campaign's `channels`."""
+
+    telegram = "telegram"
+    web = "web"
+    staff = "staff"  # typed in by staff: the dashboard's entry form and paper-card imports
+    terminal = "terminal"  # `viktig chat`
+
+
 class QuestionKind(StrEnum):
     text = "text"
     choice = "choice"

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     ForeignKey,
@@ -22,6 +23,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    false,
 )
 from sqlmodel import Field, SQLModel
 
@@ -122,6 +124,8 @@ class Campaign(SQLModel, table=True):
     code: str = Field(sa_column=Column(Text, nullable=False, unique=True))
     status: str = Field(default=CampaignStatus.live.value, index=True)
     anonymous: bool = False
+    # True: only answers from conversations the person confirmed ("Ja, send inn") count in themes; the chat says so.
+    count_completed_only: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
     languages: str = "nb,nn,sv,en"  # first is the campaign's main language
     channels: str = "telegram,web,staff"
     # Optional per-language purpose and privacy texts written by staff; the catalogue supplies defaults.

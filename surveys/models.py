@@ -126,6 +126,7 @@ class Campaign(SQLModel, table=True):
     anonymous: bool = False
     # True: only answers from conversations the person confirmed ("Ja, send inn") count in themes; the chat says so.
     count_completed_only: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
+    kiosk: bool = False  # a shared tablet on a stand: every finished web-chat conversation resets after a pause
     languages: str = "nb,nn,sv,en"  # first is the campaign's main language
     channels: str = "telegram,web,staff"
     # Optional per-language purpose and privacy texts written by staff; the catalogue supplies defaults.

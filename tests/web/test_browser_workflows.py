@@ -371,7 +371,7 @@ async def test_erasure_from_the_dashboard_by_reference(server: Server, browser) 
     await context.close()
 
 
-async def test_text_typed_before_consent_is_kept_after_yes(server: Server, browser) -> None:  # type: ignore[no-untyped-def]
+async def test_text_typed_before_consent_is_kept_after_yes(server: Server, browser) -> None:
     from surveys.models import Conversation
 
     campaign = await server.campaign("Hjemmetjenesten Øst")
@@ -394,7 +394,7 @@ async def test_text_typed_before_consent_is_kept_after_yes(server: Server, brows
     await context.close()
 
 
-async def test_text_typed_before_consent_is_gone_after_no(server: Server, browser) -> None:  # type: ignore[no-untyped-def]
+async def test_text_typed_before_consent_is_gone_after_no(server: Server, browser) -> None:
     from surveys.models import Conversation
 
     campaign = await server.campaign("Hjemmetjenesten Øst")

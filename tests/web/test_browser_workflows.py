@@ -412,7 +412,7 @@ async def test_text_typed_before_consent_is_gone_after_no(server: Server, browse
     await context.close()
 
 
-async def _answer_in_chat(browser, server: Server, code: str, text: str, *, send: bool):  # type: ignore[no-untyped-def]
+async def _answer_in_chat(browser, server: Server, code: str, text: str, *, send: bool):
     context = await browser.new_context(locale="nb-NO")
     page = await context.new_page()
     page.set_default_timeout(20_000)
@@ -433,7 +433,7 @@ async def _answer_in_chat(browser, server: Server, code: str, text: str, *, send
     return summary
 
 
-async def test_completed_and_abandoned_are_shown_filtered_and_counted_as_set(server: Server, browser) -> None:  # type: ignore[no-untyped-def]
+async def test_completed_and_abandoned_are_shown_filtered_and_counted_as_set(server: Server, browser) -> None:
     from datetime import timedelta
 
     from analysis.store import text_answers

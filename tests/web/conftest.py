@@ -86,9 +86,9 @@ class Client:
             self.last_html = await response.text()
         return response
 
-    async def login(self, email: str, password: str = PASSWORD) -> aiohttp.ClientResponse:
-        await self.get("/login")
-        return await self.post("/login", {"email": email, "password": password})
+    async def login(self, email: str, password: str = PASSWORD, **kwargs) -> aiohttp.ClientResponse:  # type: ignore[no-untyped-def]
+        await self.get("/login", **kwargs)
+        return await self.post("/login", {"email": email, "password": password}, **kwargs)
 
     async def close(self) -> None:
         await self.http.close()

@@ -28,8 +28,10 @@ def webhook_handler(processor: UpdateProcessor, secret: str):  # type: ignore[no
             return web.Response(status=403, text="forbidden")
         try:
             data = json.loads(await request.read())
+            if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+                raise ValueError("not an object with an integer update_id")
             update = Update.de_json(data, processor.bot)
-        except (ValueError, TypeError, KeyError) as error:
+        except (ValueError, TypeError, KeyError, AttributeError) as error:  # PTB's parsers raise any of these
             log.warning("webhook body is not an update: %s", type(error).__name__)
             return web.Response(status=400, text="not an update")
         try:

@@ -35,7 +35,7 @@ from surveys.models import (
     Campaign,
     ChannelContact,
     Conversation,
-    LoginAttempt,
+    LoginThrottle,
     ProcessedUpdate,
     Respondent,
     Theme,
@@ -262,7 +262,11 @@ async def _purge(session: AsyncSession, now: datetime, report: PurgeReport) -> N
         delete(ProcessedUpdate).where(col(ProcessedUpdate.processed_at) < now - timedelta(days=UPDATE_KEY_DAYS)),
     )
     report.login_attempts += await _delete(
-        session, delete(LoginAttempt).where(col(LoginAttempt.at) < now - timedelta(days=LOGIN_ATTEMPT_DAYS))
+        session,
+        delete(LoginThrottle).where(
+            col(LoginThrottle.updated_at) < now - timedelta(days=LOGIN_ATTEMPT_DAYS),
+            or_(col(LoginThrottle.blocked_until).is_(None), col(LoginThrottle.blocked_until) < now),
+        ),
     )
 
 

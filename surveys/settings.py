@@ -10,12 +10,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from surveys.security_settings import Network, read_security_settings
+from surveys.settings_errors import SettingsError
+
 LANGUAGES: tuple[str, ...] = ("nb", "nn", "sv", "en")
 DEFAULT_LANGUAGE = "nb"
 
-
-class SettingsError(ValueError):
-    """A setting has a value we cannot use; the message names the variable and what it expects."""
+__all__ = ["Settings", "SettingsError", "normalise_database_url"]
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,14 @@ class Settings:
     taxonomy_file: Path | None = None
     log_level: str = "INFO"
     telegram_send_rate: float = 30.0
+    # Security (surveys.security_settings): which peers may set X-Forwarded-*, staff session limits, logging.
+    trusted_proxies: tuple[Network, ...] = ()
+    session_idle_minutes: int = 30
+    session_lifetime_hours: int = 12
+    log_client_ip: bool = False
+    chat_limit_per_visitor: int = 30
+    chat_limit_per_address: int = 600
+    metrics_token: str | None = None
     secret_key_is_generated: bool = field(default=False, compare=False)
 
     @classmethod
@@ -89,6 +98,7 @@ class Settings:
             log_level=log_level,
             telegram_send_rate=send_rate,
             secret_key_is_generated=generated,
+            **read_security_settings(env),
         )
 
     def with_overrides(self, **changes: object) -> Settings:

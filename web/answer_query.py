@@ -19,6 +19,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from surveys.models import Answer, Question, as_utc
 
 PAGE_SIZE = 50
+EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(2999, 12, 31)
+MAX_ID = 2**31 - 1  # answer ids are INTEGER on PostgreSQL
 LOCAL = ZoneInfo("Europe/Oslo")
 _COUNT_CACHE: dict[tuple, tuple[float, int]] = {}  # type: ignore[type-arg]
 COUNT_TTL_SECONDS = 10.0
@@ -37,14 +39,16 @@ class AnswerFilter:
     def from_query(cls, query) -> AnswerFilter:  # type: ignore[no-untyped-def]
         def day(name: str) -> date | None:
             try:
-                return date.fromisoformat(query.get(name, "").strip()) if query.get(name, "").strip() else None
+                found = date.fromisoformat(query.get(name, "").strip()) if query.get(name, "").strip() else None
             except ValueError:
                 return None
+            # Outside these years the UTC conversion overflows; no answer is that old or that new anyway.
+            return found if found is None or EARLIEST_DAY <= found <= LATEST_DAY else None
 
         question = query.get("question", "").strip()
         return cls(
             search=query.get("q", "").strip()[:200],
-            question_id=int(question) if question.isdigit() else None,
+            question_id=int(question) if question.isdigit() and len(question) <= 9 else None,
             language=query.get("language", "").strip()[:5],
             source=query.get("source", "").strip()[:10],
             since=day("from"),
@@ -80,9 +84,10 @@ def encode_cursor(answer: Answer) -> str:
 def decode_cursor(text: str) -> tuple[datetime, int] | None:
     moment, _, ident = text.partition("~")
     try:
-        return as_utc(datetime.fromisoformat(moment)), int(ident)
-    except ValueError:
+        cursor = as_utc(datetime.fromisoformat(moment)), int(ident)
+    except (ValueError, OverflowError):
         return None
+    return cursor if 0 <= cursor[1] <= MAX_ID and EARLIEST_DAY <= cursor[0].date() <= LATEST_DAY else None
 
 
 async def answer_page(

@@ -23,7 +23,7 @@ LOCAL_TIME = ZoneInfo("Europe/Oslo")  # dashboard users are in Norway; the datab
 
 
 def setup_web(app: web.Application, ctx: AppContext) -> None:
-    from web.views import admin, answers, auth, campaigns, chat, themes
+    from web.views import account, admin, answers, auth, campaigns, chat, themes
 
     env = aiohttp_jinja2.setup(
         app, loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True, trim_blocks=True, lstrip_blocks=True
@@ -35,7 +35,7 @@ def setup_web(app: web.Application, ctx: AppContext) -> None:
     app.middlewares.extend([session_middleware, csrf_middleware])
     app.on_response_prepare.append(on_response_prepare)
     app.router.add_static("/static", STATIC, append_version=False)
-    for module in (auth, campaigns, answers, themes, admin, chat):
+    for module in (auth, account, campaigns, answers, themes, admin, chat):
         module.add_routes(app)
 
 

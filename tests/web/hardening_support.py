@@ -17,7 +17,9 @@ SECRET = "web-test-secret-0123456789abcdef"
 
 @asynccontextmanager
 async def serving(database_url: str, env: Mapping[str, str] | None = None) -> AsyncIterator[Server]:
-    settings = Settings.from_env({"DATABASE_URL": database_url, "VIKTIG_SECRET_KEY": SECRET, "PORT": "8080", **(env or {})})
+    settings = Settings.from_env(
+        {"DATABASE_URL": database_url, "VIKTIG_SECRET_KEY": SECRET, "PORT": "8080", **(env or {})}
+    )
     ctx = AppContext.create(settings)
     runner = web.AppRunner(create_app(ctx, with_telegram=False), access_log=None)
     await runner.setup()

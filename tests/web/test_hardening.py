@@ -16,7 +16,7 @@ import pytest
 from sqlmodel import select
 
 from surveys.models import AccessLogEntry, Answer, utcnow
-from tests.web.conftest import PASSWORD, Client, Server
+from tests.web.conftest import CSRF, PASSWORD, Client, Server
 from tests.web.hardening_support import serving
 
 PROXY = {"VIKTIG_TRUSTED_PROXIES": "127.0.0.1/32, ::1"}
@@ -30,9 +30,11 @@ def session_cookie(client: Client) -> str:
 
 
 async def status_with_cookie(server: Server, cookie: str, path: str) -> int:
-    async with aiohttp.ClientSession(cookies={"viktig_session": cookie}) as http:
-        async with http.get(server.url + path, allow_redirects=False) as response:
-            return response.status
+    async with (
+        aiohttp.ClientSession(cookies={"viktig_session": cookie}) as http,
+        http.get(server.url + path, allow_redirects=False) as response,
+    ):
+        return response.status
 
 
 # --- defect 5: open redirect ------------------------------------------------------------------------------------
@@ -54,7 +56,9 @@ async def test_next_accepts_only_same_site_relative_paths(server: Server, client
     assert location == "/campaigns" or (cleaned.startswith("/") and not cleaned.startswith(("//", "/\\"))), location
     assert "evil" not in location
     # Already logged in: the login page redirects straight away, through the same rule.
-    response = await client.get("/login?next=" + target.replace("\t", "%09").replace("\n", "%0A"), allow_redirects=False)
+    response = await client.get(
+        "/login?next=" + target.replace("\t", "%09").replace("\n", "%0A"), allow_redirects=False
+    )
     assert "evil" not in response.headers.get("Location", "")
 
 
@@ -70,7 +74,9 @@ async def test_an_attacker_cannot_lock_out_a_user_from_another_address(sqlite_ur
                 await attacker.login(
                     "admin.leder@kommune.no", f"gjetning {n}", headers={"X-Forwarded-For": "203.0.113.66"}
                 )
-            assert (await attacker.login("admin.leder@kommune.no", headers={"X-Forwarded-For": "203.0.113.66"})).status == 429
+            assert (
+                await attacker.login("admin.leder@kommune.no", headers={"X-Forwarded-For": "203.0.113.66"})
+            ).status == 429
             response = await owner.login("admin.leder@kommune.no", headers={"X-Forwarded-For": "198.51.100.7"})
             assert response.status == 200 and str(response.url).endswith("/campaigns")
         finally:
@@ -107,7 +113,9 @@ async def _expire_blocks(server: Server) -> None:
     from sqlalchemy import text
 
     async with server.ctx.sessions() as session, session.begin():
-        await session.execute(text("UPDATE login_throttle SET blocked_until = :past"), {"past": utcnow() - timedelta(seconds=1)})
+        await session.execute(
+            text("UPDATE login_throttle SET blocked_until = :past"), {"past": utcnow() - timedelta(seconds=1)}
+        )
 
 
 # --- defect 6: throttle race on PostgreSQL ----------------------------------------------------------------------
@@ -266,12 +274,14 @@ async def test_short_and_common_passwords_are_refused(server: Server, client: Cl
 
 
 async def test_hsts_and_secure_cookies_when_the_public_url_is_https(sqlite_url: str) -> None:
-    async with serving(sqlite_url, {"VIKTIG_PUBLIC_URL": "https://viktig.example.kommune.no"}) as server:
-        async with aiohttp.ClientSession() as http, http.get(server.url + "/login") as response:
-            assert response.headers["Strict-Transport-Security"].startswith("max-age=")
-    async with serving(sqlite_url) as server:
-        async with aiohttp.ClientSession() as http, http.get(server.url + "/login") as response:
-            assert "Strict-Transport-Security" not in response.headers
+    https = {"VIKTIG_PUBLIC_URL": "https://viktig.example.kommune.no"}
+    for env, expected in ((https, True), ({}, False)):
+        async with serving(sqlite_url, env) as server, aiohttp.ClientSession() as http:
+            response = await http.get(server.url + "/login")
+            assert ("Strict-Transport-Security" in response.headers) is expected, env
+            if expected:
+                assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+            response.release()
 
 
 async def test_links_and_cookies_follow_a_trusted_proxy(sqlite_url: str) -> None:
@@ -281,11 +291,22 @@ async def test_links_and_cookies_follow_a_trusted_proxy(sqlite_url: str) -> None
         await server.user("leder@kommune.no", "manager", "Hjemmetjenesten Øst")
         client = Client(server.url)
         try:
-            response = await client.get("/login", headers=headers)
-            assert "secure" in response.headers["Set-Cookie"].lower()
-            await client.login("leder@kommune.no", headers=headers)
-            await client.get(f"/campaigns/{campaign.id}", headers=headers)
-            assert f"https://viktig.kommune.no/s/{campaign.code}" in client.last_html
+            # The cookie is Secure, so this plain-http test client hands it over by hand, as the proxy would.
+            async with client.http.get(server.url + "/login", headers=headers) as response:
+                assert "secure" in response.headers["Set-Cookie"].lower()
+                assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+                cookie = response.cookies["viktig_session"].value
+                token = CSRF.search(await response.text()).group(1)  # type: ignore[union-attr]
+            form = {"email": "leder@kommune.no", "password": PASSWORD, "csrf_token": token}
+            with_cookie = {**headers, "Cookie": f"viktig_session={cookie}"}
+            async with client.http.post(
+                server.url + "/login", data=form, headers=with_cookie, allow_redirects=False
+            ) as response:
+                assert response.status == 303
+                cookie = response.cookies["viktig_session"].value
+            with_cookie = {**headers, "Cookie": f"viktig_session={cookie}"}
+            async with client.http.get(server.url + f"/campaigns/{campaign.id}", headers=with_cookie) as page:
+                assert f"https://viktig.kommune.no/s/{campaign.code}" in await page.text()
         finally:
             await client.close()
     async with serving(sqlite_url) as server:  # the same headers from an untrusted peer change nothing
@@ -325,20 +346,22 @@ async def test_sqlite_files_are_readable_by_the_owner_only(tmp_path: Path) -> No
         upgrade(url)
         async with serving(url) as server:
             await server.user("leder@kommune.no", "manager", "Hjemmetjenesten Øst")
-        files = [p for p in tmp_path.iterdir() if p.name.startswith("ny.db")]
-        assert files
-        for path in files:
-            assert stat.S_IMODE(path.stat().st_mode) == 0o600, (path.name, oct(path.stat().st_mode))
+        modes = {
+            p.name: oct(stat.S_IMODE(os.stat(p).st_mode)) for p in os.scandir(tmp_path) if p.name.startswith("ny.db")
+        }
+        assert "ny.db" in modes and set(modes.values()) == {"0o600"}, modes
     finally:
         os.umask(old)
 
 
 async def test_client_addresses_stay_out_of_log_lines_unless_asked_for() -> None:
-    from surveys.logsafety import RedactingFilter
-
     import logging
 
-    record = logging.LogRecord("aiohttp.server", logging.ERROR, __file__, 1, "Error handling request from %s", ("203.0.113.77",), None)
+    from surveys.logsafety import RedactingFilter
+
+    record = logging.LogRecord(
+        "aiohttp.server", logging.ERROR, __file__, 1, "Error handling request from %s", ("203.0.113.77",), None
+    )
     RedactingFilter([]).filter(record)
     assert "203.0.113.77" not in record.getMessage()
     record = logging.LogRecord("aiohttp.server", logging.ERROR, __file__, 1, "from %s", ("2001:db8::77",), None)

@@ -13,6 +13,7 @@ from aiohttp import web
 from sqlmodel import col, select
 
 from surveys.access_log import record_access
+from surveys.campaigns import accepts_answers
 from surveys.exporter import collect_rows, write_csv, write_xlsx
 from surveys.importer import AnswerImportError, import_answers
 from surveys.models import AnswerSource, Question
@@ -128,6 +129,8 @@ async def entry_post(request: web.Request) -> web.Response:
     }
     if "staff" not in campaign.channel_list:
         return page(request, "entry.html", {**context, "problems": [], "error": "entry.channel_off"}, status=400)
+    if accepts_answers(campaign) == "campaign.closed":  # a draft may take transcribed cards; a closed one not
+        return page(request, "entry.html", {**context, "problems": [], "error": "entry.closed"}, status=409)
     if upload is not None and hasattr(upload, "file"):
         raw, filename, source = upload.file.read(), upload.filename or "upload.csv", AnswerSource.paper
     else:

@@ -18,6 +18,7 @@ from surveys.i18n import normalise_language, t
 from surveys.messages import Incoming, IncomingKind, Reply
 from viktig.server import CONTEXT
 from web.access import sessions_of
+from web.client_info import client_of
 from web.cookies import VISITOR_COOKIE, VISITOR_MAX_AGE
 from web.i18n import chat_text
 from web.security import SECURE, SESSION, chat_csrf
@@ -45,7 +46,7 @@ def _set_visitor(request: web.Request, response: web.StreamResponse, visitor: st
         max_age=VISITOR_MAX_AGE,
         httponly=True,
         samesite="Lax",
-        secure=request.app[SECURE],
+        secure=request.app[SECURE] or client_of(request).secure,
         path="/s/",
     )
 

@@ -1,0 +1,115 @@
+"""Headless Chromium: an admin enrols two-factor login by scanning the QR code, logs in with a code, and uses a
+recovery code once (the second use is refused). The QR code is read from a screenshot with zxing-cpp, the codes
+are computed with pyotp, as a phone's authenticator app would."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from tests.web.conftest import PASSWORD, Server
+from tests.web.test_browser import AXE, CHROMIUM, assert_accessible, browser  # noqa: F401  (fixture)
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is missing (apt-get install chromium)"),
+]
+
+
+async def scan_qr(page) -> str:  # type: ignore[no-untyped-def]
+    """What a phone camera would read from the QR code on the page."""
+    zxingcpp = pytest.importorskip("zxingcpp")
+    image_module = pytest.importorskip("PIL.Image")
+    shot = await page.locator("#totp-qr svg").screenshot()
+    found = zxingcpp.read_barcodes(image_module.open(io.BytesIO(shot)))
+    assert found, "no QR code could be read from the page"
+    return found[0].text
+
+
+async def log_in_with_password(page, server: Server, email: str) -> None:  # type: ignore[no-untyped-def]
+    await page.goto(server.url + "/login")
+    await page.get_by_label("E-post").fill(email)
+    await page.get_by_label("Passord").fill(PASSWORD)
+    await page.get_by_role("button", name="Logg inn").click()
+
+
+async def enrol_in_browser(page, server: Server, email: str):  # type: ignore[no-untyped-def]
+    """Password, then the forced enrolment: scan, type a code, keep the recovery codes. Returns (TOTP, codes)."""
+    import pyotp
+
+    await log_in_with_password(page, server, email)
+    await page.wait_for_url("**/account/two-factor")
+    uri = await scan_qr(page)
+    parts = urlsplit(uri)
+    assert parts.scheme == "otpauth" and parts.netloc == "totp" and "Viktig" in parts.path
+    secret = parse_qs(parts.query)["secret"][0]
+    totp = pyotp.TOTP(secret)
+    assert totp.provisioning_uri(name=email, issuer_name="Viktig") == uri
+    await page.get_by_label("Kode fra appen").fill(totp.now())
+    await page.get_by_role("button", name="Bekreft og slå på").click()
+    await page.get_by_role("heading", name="Gjenopprettingskoder").wait_for()
+    codes = [text.strip() for text in await page.locator("#recovery-codes code").all_inner_texts()]
+    assert len(codes) == 10 and all(re.fullmatch(r"[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4}", code) for code in codes)
+    return totp, codes
+
+
+async def test_admin_enrols_totp_logs_in_with_a_code_and_a_recovery_code_once(server: Server, browser) -> None:  # type: ignore[no-untyped-def]  # noqa: F811 (the imported pytest fixture)
+    await server.user("admin@kommune.no", "admin", None)
+    context = await browser.new_context(locale="nb-NO")
+    await context.add_init_script(path=str(AXE))
+    page = await context.new_page()
+    page.set_default_timeout(20_000)
+
+    # First login: the password alone does not open the dashboard; enrolment comes first.
+    await log_in_with_password(page, server, "admin@kommune.no")
+    await page.wait_for_url("**/account/two-factor")
+    await page.goto(server.url + "/campaigns")
+    await page.wait_for_url("**/login?next=/campaigns")
+    totp, codes = await enrol_in_browser(page, server, "admin@kommune.no")
+    await assert_accessible(page, "recovery codes")
+    await page.get_by_role("link", name="Fortsett").click()
+    await page.wait_for_url("**/campaigns")
+    await page.get_by_role("button", name="Logg ut", exact=True).click()
+
+    # Log in with a code from the app (the next time step: the enrolment code's step is used up).
+    await log_in_with_password(page, server, "admin@kommune.no")
+    await page.wait_for_url("**/login/two-factor")
+    await assert_accessible(page, "two-factor login")
+    used = totp.now()
+    await page.get_by_label("Kode fra appen eller en gjenopprettingskode").fill(used)
+    await page.get_by_role("button", name="Logg inn").click()
+    await page.get_by_text("Koden stemmer ikke, eller den er brukt før").wait_for()  # the same step twice: replay
+    await page.get_by_label("Kode fra appen eller en gjenopprettingskode").fill(
+        totp.at(datetime.now(UTC) + timedelta(seconds=30))
+    )
+    await page.get_by_role("button", name="Logg inn").click()
+    await page.wait_for_url("**/campaigns")
+    await page.goto(server.url + "/account")
+    await page.get_by_text("Tofaktorinnlogging er på.").wait_for()
+    await assert_accessible(page, "account")
+    await page.get_by_role("button", name="Logg ut", exact=True).click()
+
+    # Phone lost: a recovery code works once...
+    await log_in_with_password(page, server, "admin@kommune.no")
+    await page.wait_for_url("**/login/two-factor")
+    await page.get_by_label("Kode fra appen eller en gjenopprettingskode").fill(codes[3].upper())
+    await page.get_by_role("button", name="Logg inn").click()
+    await page.wait_for_url("**/campaigns")
+    await page.goto(server.url + "/account")
+    await page.get_by_text("9 ubrukte gjenopprettingskoder").wait_for()
+    await page.get_by_role("button", name="Logg ut", exact=True).click()
+
+    # ...and is refused the second time.
+    await log_in_with_password(page, server, "admin@kommune.no")
+    await page.wait_for_url("**/login/two-factor")
+    await page.get_by_label("Kode fra appen eller en gjenopprettingskode").fill(codes[3])
+    await page.get_by_role("button", name="Logg inn").click()
+    await page.get_by_text("Koden stemmer ikke, eller den er brukt før").wait_for()
+    assert "/login/two-factor" in page.url
+    await page.goto(server.url + "/campaigns")
+    await page.wait_for_url("**/login?next=/campaigns")
+    await context.close()

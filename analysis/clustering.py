@@ -93,7 +93,9 @@ class GuidedClusterer:
         blank = list(empty) if empty is not None else [False] * n
         keys = [anchor or OTHER for anchor in anchors]
         how = ["seed" if anchor else OTHER for anchor in anchors]
-        scores = np.array([min(1.0, score / 2.0) if anchor else 0.0 for anchor, score in zip(anchors, anchor_scores)])
+        scores = np.array(
+            [min(1.0, score / 2.0) if anchor else 0.0 for anchor, score in zip(anchors, anchor_scores, strict=True)]
+        )
         known = sorted({anchor for anchor in anchors if anchor})
         rest = np.array([i for i in range(n) if not anchors[i] and not blank[i]], dtype=np.int64)
         if known and len(rest):
@@ -101,7 +103,7 @@ class GuidedClusterer:
             similarities = np.asarray(matrix[rest] @ centres.T)
             best = similarities.argmax(axis=1)
             best_similarity = similarities[np.arange(len(rest)), best]
-            for row, column, value in zip(rest, best, best_similarity):
+            for row, column, value in zip(rest, best, best_similarity, strict=True):
                 if value >= self.similarity:
                     keys[row], how[row], scores[row] = known[column], "centroid", float(value)
         rest = np.array([i for i in range(n) if keys[i] == OTHER and not blank[i]], dtype=np.int64)

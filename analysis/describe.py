@@ -43,7 +43,8 @@ class SurfaceForms:
         counts = self._counts.get(feature)
         if not counts:
             if feature.startswith(NEGATION_PREFIX):
-                return f"{NEGATION_WORD.get(language, 'ikke')} {self.show(feature.removeprefix(NEGATION_PREFIX), language)}"
+                negation = NEGATION_WORD.get(language, "ikke")
+                return f"{negation} {self.show(feature.removeprefix(NEGATION_PREFIX), language)}"
             return feature
         return min(counts.items(), key=lambda item: (-item[1], item[0]))[0]
 

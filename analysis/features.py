@@ -4,6 +4,7 @@ lemmas so typos, dialect spellings and near-cognates across nb/nn/sv/da still ov
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 
 import numpy as np
 import scipy.sparse as sp
@@ -18,7 +19,7 @@ PHRASE_JOIN = "+"
 def content_features(tokens: Sequence[Token]) -> list[str]:
     """Content lemmas (NOT_-prefixed when negated) and the phrases they form with their neighbour ("gå+tur")."""
     words = [token.feature for token in tokens if not token.stop]
-    return words + [f"{first}{PHRASE_JOIN}{second}" for first, second in zip(words, words[1:])]
+    return words + [f"{first}{PHRASE_JOIN}{second}" for first, second in pairwise(words)]
 
 
 def _identity(values: list[str]) -> list[str]:

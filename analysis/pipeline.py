@@ -104,7 +104,7 @@ class ThemePipeline:
                 ids.append([])
             ids[index[text]].append(answer.id)
         languages = self.detector.predict(texts)
-        tokens = [self.analyser.transform_one(text, language) for text, language in zip(texts, languages)]
+        tokens = [self.analyser.transform_one(text, language) for text, language in zip(texts, languages, strict=True)]
         features = [content_features(doc) for doc in tokens]
         return PreparedAnswers(
             texts, languages, tokens, features, ids, np.array([len(i) for i in ids], dtype=np.float32)
@@ -113,7 +113,7 @@ class ThemePipeline:
     def seed_themes(self, prepared: PreparedAnswers) -> tuple[list[str | None], list[float]]:
         anchors: list[str | None] = []
         scores: list[float] = []
-        for doc, language in zip(prepared.tokens, prepared.languages):
+        for doc, language in zip(prepared.tokens, prepared.languages, strict=True):
             primary = primary_theme(self.seeds.transform_one(doc, language), self.min_seed_score)
             anchors.append(primary[0] if primary else None)
             scores.append(primary[1] if primary else 0.0)
@@ -171,7 +171,7 @@ class ThemePipeline:
         """In large campaigns a taxonomy theme with a handful of answers is noise; those answers go to "other"."""
         minimum = self.min_theme_share * float(weights.sum())
         sizes: dict[str, float] = {}
-        for key, weight in zip(keys, weights):
+        for key, weight in zip(keys, weights, strict=True):
             sizes[key] = sizes.get(key, 0.0) + float(weight)
         return [key if key == OTHER or key.startswith("new:") or sizes[key] >= minimum else OTHER for key in keys]
 
@@ -191,7 +191,7 @@ class ThemePipeline:
         ctfidf = class_tfidf(members, presence)
         vocabulary = self.vectoriser.words_.get_feature_names_out()
         forms = SurfaceForms()
-        for doc, weight in zip(prepared.tokens, prepared.weights):
+        for doc, weight in zip(prepared.tokens, prepared.weights, strict=True):
             for token in doc:
                 if not token.stop:
                     forms.add(token.lemma, token.surface, int(weight))

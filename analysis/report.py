@@ -84,7 +84,8 @@ def bar_chart(themes: list[ThemeSummary]) -> str:
         colour = "#b0b0b0" if theme.is_other else "#2f6f9f"
         parts.append(f'<rect x="{label_width}" y="{y + 4}" width="{width:.1f}" height="{row - 8}" fill="{colour}"/>')
         parts.append(
-            f'<text x="{label_width + width + 6:.1f}" y="{y + 17}" font-size="12">{theme.size} ({theme.share:.0%})</text>'
+            f'<text x="{label_width + width + 6:.1f}" y="{y + 17}" font-size="12">'
+            f"{theme.size} ({theme.share:.0%})</text>"
         )
     parts.append("</svg>")
     return "".join(parts)
@@ -126,7 +127,8 @@ def render_report(data: ReportInput) -> str:
 blockquote{{margin:.4rem 0 .4rem 1rem;padding-left:.8rem;border-left:3px solid #2f6f9f;font-style:italic}}
 small{{color:#666;font-weight:normal}} .kw{{color:#555;font-size:.9rem}} table{{border-collapse:collapse}}
 td,th{{border-bottom:1px solid #ddd;padding:.3rem .8rem;text-align:left}}</style></head>
-<body><h1>{escape(t["title"])}</h1><p>{escape(data.unit_name)} – {escape(data.campaign_name)}: {total} {t["answers"]}</p>
+<body><h1>{escape(t["title"])}</h1>
+<p>{escape(data.unit_name)} – {escape(data.campaign_name)}: {total} {t["answers"]}</p>
 <h2>{t["themes"]}</h2>{bar_chart(data.themes)}
 <h2>{t["change"]}</h2>{change}
 <h2>{t["quotes"]}</h2>{"".join(sections)}

@@ -74,7 +74,7 @@ class SeedMatcher:
                     if negated:
                         words = words[1:]
                     tokens = [self.analyser.transform_one(word, language) for word in words]
-                    keys = tuple(_keys(parts[0]) | {word} for parts, word in zip(tokens, words) if parts)
+                    keys = tuple(_keys(parts[0]) | {word} for parts, word in zip(tokens, words, strict=True) if parts)
                     if not keys:
                         continue
                     seed = Seed(theme.key, term, language_group(language), negated, keys)
@@ -96,7 +96,7 @@ class SeedMatcher:
                 best[key] = (weight, position)
 
         keys_per_token = [_keys(token) for token in tokens]
-        for position, (token, keys) in enumerate(zip(tokens, keys_per_token)):
+        for position, (token, keys) in enumerate(zip(tokens, keys_per_token, strict=True)):
             if token.stop:
                 continue
             for key in keys:

@@ -15,16 +15,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from analysis.assign import assign_to_existing
 from analysis.clustering import OTHER
 from analysis.pipeline import AnswerText, ThemeAnalysis, ThemePipeline
-from analysis.store import campaign_assignments, campaign_themes, final_theme, persist_analysis, text_answers
+from analysis.store import persist_analysis, text_answers
 from analysis.taxonomy import load_taxonomy
 from surveys.campaigns import require_campaign
-from surveys.models import Answer, AnswerTheme, Campaign, Theme, utcnow
+from surveys.models import AnswerTheme, Campaign, Theme
+from surveys.themes import answer_texts, campaign_assignments, campaign_themes, final_theme, recount
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, float], None]
@@ -125,9 +125,7 @@ async def assign_new_answers(
             return 0
         by_id = {theme.id: theme for theme in themes}
         assignments = await campaign_assignments(session, campaign.id)  # type: ignore[arg-type]
-        texts = dict(
-            (await session.exec(select(Answer.id, Answer.text).where(col(Answer.id).in_(list(assignments))))).all()
-        )
+        texts = await answer_texts(session, list(assignments))
         members: dict[str, list[str]] = {}
         for answer_id, row in assignments.items():
             members.setdefault(final_theme(by_id[row.theme_id], by_id).key, []).append(texts[answer_id])
@@ -151,23 +149,9 @@ async def assign_new_answers(
         for answer_id, (key, score) in result.items():
             session.add(AnswerTheme(answer_id=answer_id, theme_id=by_key[key].id, score=score))  # type: ignore[arg-type]
         await session.flush()
-        await refresh_sizes(session, campaign.id)  # type: ignore[arg-type]
+        await recount(session, campaign.id)  # type: ignore[arg-type]
     log.info("assigned %d new answers in campaign %s", len(result), campaign.id)
     return len(result)
-
-
-async def refresh_sizes(session: AsyncSession, campaign_id: int) -> None:
-    themes = await campaign_themes(session, campaign_id)
-    by_id = {theme.id: theme for theme in themes}
-    counts: dict[int, int] = {}
-    for row in (await campaign_assignments(session, campaign_id)).values():
-        target = final_theme(by_id[row.theme_id], by_id)
-        counts[target.id] = counts.get(target.id, 0) + 1  # type: ignore[index]
-    total = sum(counts.values())
-    for theme in themes:
-        theme.size = counts.get(theme.id, 0)  # type: ignore[arg-type]
-        theme.share = theme.size / total if total else 0.0
-        theme.updated_at = utcnow()
 
 
 async def summarise(session: AsyncSession, themes: list[Theme]) -> list[ThemeSummary]:
@@ -175,11 +159,7 @@ async def summarise(session: AsyncSession, themes: list[Theme]) -> list[ThemeSum
     shown = [theme for theme in themes if theme.size > 0 and theme.merged_into_id is None]
     shown.sort(key=lambda t: (t.is_other, -t.size, t.id))
     quote_ids = [q for theme in shown for q in theme.quotes]
-    texts = (
-        dict((await session.exec(select(Answer.id, Answer.text).where(col(Answer.id).in_(quote_ids)))).all())
-        if quote_ids
-        else {}
-    )
+    texts = await answer_texts(session, quote_ids)
     return [
         ThemeSummary(
             theme.id,

@@ -1,4 +1,7 @@
-"""Reading answers and writing themes. Functions take a session and do not commit: the caller owns the transaction."""
+"""Reading answers and writing an analysis run's themes; surveys.themes recounts them.
+
+Functions take a session and do not commit: the caller owns the transaction.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from analysis.clustering import OTHER
 from analysis.pipeline import ThemeAnalysis
 from surveys.models import Answer, AnswerTheme, Question, QuestionKind, Theme, ThemeRun, utcnow
+from surveys.themes import campaign_assignments, campaign_themes, final_theme, recount
 
 SAME_THEME_OVERLAP = 0.5  # share of a new theme's answers that must come from an old theme to count as the same
 
@@ -35,30 +39,6 @@ async def text_answers(session: AsyncSession, campaign_id: int, *, unassigned_on
             col(AnswerTheme.answer_id).is_(None)
         )
     return [StoredAnswer(answer_id, text) for answer_id, text in (await session.exec(query)).all()]
-
-
-async def campaign_themes(session: AsyncSession, campaign_id: int) -> list[Theme]:
-    return list(
-        (await session.exec(select(Theme).where(Theme.campaign_id == campaign_id).order_by(col(Theme.id)))).all()
-    )
-
-
-async def campaign_assignments(session: AsyncSession, campaign_id: int) -> dict[int, AnswerTheme]:
-    query = (
-        select(AnswerTheme)
-        .join(Answer, col(Answer.id) == AnswerTheme.answer_id)
-        .where(Answer.campaign_id == campaign_id)
-    )
-    return {row.answer_id: row for row in (await session.exec(query)).all()}
-
-
-def final_theme(theme: Theme, by_id: dict[int, Theme]) -> Theme:
-    """Follow merges (a merged theme's answers belong to the theme it was merged into)."""
-    seen = set()
-    while theme.merged_into_id is not None and theme.merged_into_id in by_id and theme.id not in seen:
-        seen.add(theme.id)
-        theme = by_id[theme.merged_into_id]
-    return theme
 
 
 def match_existing(
@@ -130,14 +110,10 @@ async def persist_analysis(
     stale = [answer_id for answer_id in assignments if answer_id not in present]
     if stale:
         await session.execute(delete(AnswerTheme).where(col(AnswerTheme.answer_id).in_(stale)))
-    total = len(analysis.assignments)
     quotes = {row_for[result.key].id: list(result.quotes) for result in analysis.themes}
     for theme in by_id.values():
         ids = members.get(theme.id, [])  # type: ignore[arg-type]
-        theme.size, theme.share = len(ids), (len(ids) / total if total else 0.0)
         wanted = set(ids)
         picked = [q for q in quotes.get(theme.id, []) if q in wanted]
         theme.quotes = (picked + [q for q in ids if q not in picked])[:3] if ids else []
-        theme.updated_at = now
-    await session.flush()
-    return run, sorted(by_id.values(), key=lambda t: (t.is_other, -t.size, t.id))
+    return run, await recount(session, campaign_id)

@@ -76,7 +76,8 @@ def main() -> int:
         ).stdout
         row = json.loads(output.strip().splitlines()[-1])
         print(
-            f"{row['n']:8d} {row['distinct']:8d} {row['seconds']:8.2f} {row['peak_mb']:8.1f} {row['themes']:6d} {row['other_share']:6.3f}"
+            f"{row['n']:8d} {row['distinct']:8d} {row['seconds']:8.2f} "
+            f"{row['peak_mb']:8.1f} {row['themes']:6d} {row['other_share']:6.3f}"
         )
     return 0
 

@@ -61,6 +61,7 @@ def seed(url: str, n_answers: int) -> tuple[int, str]:
     from surveys.db import session_factory
     from surveys.models import Answer, AnswerTheme, Question, StaffUser, Survey, Theme, ThemeRun
     from surveys.survey_files import DEFAULT_SURVEY_KEY
+    from surveys.text import search_key
     from web.passwords import hash_password
 
     async def base() -> tuple[int, str]:
@@ -90,12 +91,14 @@ def seed(url: str, n_answers: int) -> tuple[int, str]:
         rows = []
         for index in range(n_answers):
             words = " ".join(rng.choice(WORDS) for _ in range(rng.randint(4, 14)))
+            text = f"Det viktigste er {words}."
             rows.append(
                 {
                     "campaign_id": campaign_id,
                     "question_id": rng.choice(questions),
                     "position": 1,
-                    "text": f"Det viktigste er {words}.",
+                    "text": text,
+                    "search_text": search_key(text),  # a bulk insert skips the ORM hook that fills it
                     "language": rng.choice(("nb", "nb", "nb", "nn", "sv", "en")),
                     "channel": "web",
                     "source": rng.choice(("self", "self", "staff", "paper")),

@@ -98,11 +98,13 @@ async def main() -> None:
     if not admin_url:
         sys.exit("set TEST_DATABASE_URL, e.g. postgresql://postgres@127.0.0.1:5432/test")
     print(
-        f"{args.respondents} concurrent respondents, {2 + args.answers} updates each (start, consent, {args.answers} answers); "
+        f"{args.respondents} concurrent respondents, {2 + args.answers} updates each "
+        f"(start, consent, {args.answers} answers); "
         f"{os.cpu_count()} CPU cores; PostgreSQL and the fake Bot API on the same machine"
     )
     print(
-        f"{'processes':>9}  {'updates':>7}  {'seconds':>7}  {'updates/s':>9}  {'p50 ms':>7}  {'p99 ms':>7}  {'no reply':>8}"
+        f"{'processes':>9}  {'updates':>7}  {'seconds':>7}  {'updates/s':>9}  "
+        f"{'p50 ms':>7}  {'p99 ms':>7}  {'no reply':>8}"
         f"  {'serve CPU s':>11}  {'upd/serve-CPU-s':>15}  {'postgres CPU s':>14}  {'driver+fake CPU s':>17}"
     )
     for count in args.processes:
@@ -110,7 +112,8 @@ async def main() -> None:
         print(
             f"{row['processes']:>9}  {row['updates']:>7}  {row['seconds']:>7.1f}  {row['per_second']:>9.0f}  "
             f"{row['p50_ms']:>7.0f}  {row['p99_ms']:>7.0f}  {row['missing']:>8}  {row['serve_cpu']:>11.1f}  "
-            f"{row['updates'] / max(row['serve_cpu'], 0.01):>15.0f}  {row['postgres_cpu']:>14.1f}  {row['driver_cpu']:>17.1f}",
+            f"{row['updates'] / max(row['serve_cpu'], 0.01):>15.0f}  {row['postgres_cpu']:>14.1f}  "
+            f"{row['driver_cpu']:>17.1f}",
             flush=True,
         )
 

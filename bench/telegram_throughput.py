@@ -59,10 +59,9 @@ def serve_child(database_url: str, port: int, base_url: str, token: str, profile
     from aiohttp import web
 
     from bot.limits import SendLimits
-    from bot.telegram import setup_telegram
     from surveys.settings import Settings
     from viktig.context import AppContext
-    from viktig.server import create_app
+    from viktig.server import add_telegram, create_app
 
     async def main() -> None:
         settings = Settings(
@@ -78,7 +77,7 @@ def serve_child(database_url: str, port: int, base_url: str, token: str, profile
         limits = SendLimits(
             overall_per_second=100_000, overall_burst=100_000, per_chat_per_second=10_000, per_chat_burst=100
         )
-        setup_telegram(app, ctx, limits=limits, reminder_interval=None)
+        add_telegram(app, ctx, limits=limits, reminder_interval=None)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", port).start()
@@ -147,7 +146,7 @@ async def run(database_url: str, respondents: int, answers: int, profile: str | 
             fake.token,
             profile or "",
         ]
-        child = subprocess.Popen(command, cwd=ROOT)
+        child = subprocess.Popen(command, cwd=ROOT)  # noqa: ASYNC220 - returns at once; the child is killed below
         try:
             deadline = time.monotonic() + 30
             while fake.webhook is None:

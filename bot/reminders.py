@@ -12,15 +12,18 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Protocol
 
 from sqlalchemy import and_, update
+from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Bot
 
 from bot.limits import OutgoingLimiter
 from bot.outgoing import Delivery, Sender
 from surveys.campaigns import accepts_answers
+from surveys.engine import ConversationEngine
 from surveys.i18n import t
 from surveys.models import Campaign, ChannelContact, Conversation, ConversationStatus, Respondent, utcnow
 from surveys.settings import DEFAULT_LANGUAGE
@@ -29,13 +32,23 @@ log = logging.getLogger(__name__)
 CHANNEL = "telegram"
 
 
+class ReminderParts(Protocol):
+    """What reminders need from the root (viktig.context.AppContext has both); bot/ does not import the root."""
+
+    @property
+    def sessions(self) -> async_sessionmaker[AsyncSession]: ...
+
+    @property
+    def conversations(self) -> ConversationEngine: ...
+
+
 @dataclass(frozen=True)
 class _Due:
     address: str
     text: str
 
 
-async def claim_due_reminders(ctx: Any, now: datetime, limit: int) -> list[_Due]:
+async def claim_due_reminders(ctx: ReminderParts, now: datetime, limit: int) -> list[_Due]:
     """Mark up to `limit` due reminders as sent and return where to send them and what to say."""
     query = (
         select(Conversation, ChannelContact.address, Respondent.language, Campaign)
@@ -60,10 +73,10 @@ async def claim_due_reminders(ctx: Any, now: datetime, limit: int) -> list[_Due]
     )
     due: list[_Due] = []
     async with ctx.sessions() as session, session.begin():
-        if session.bind.dialect.name == "postgresql":
+        if session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update(of=Conversation, skip_locked=True)
         rows = (await session.exec(query)).all()
-        for conversation, address, language, campaign in rows:
+        for _conversation, address, language, campaign in rows:
             if accepts_answers(campaign, now) is None:
                 lang = (
                     language
@@ -82,9 +95,9 @@ async def claim_due_reminders(ctx: Any, now: datetime, limit: int) -> list[_Due]
 
 
 async def send_due_reminders(
-    ctx: Any, bot: Bot, *, now: datetime | None = None, limit: int = 100, sender: Sender | None = None
+    ctx: ReminderParts, bot: Bot, *, now: datetime | None = None, limit: int = 100, sender: Sender | None = None
 ) -> int:
-    """Send the reminders that are due; returns how many went out. `ctx` is the AppContext (sessions, conversations).
+    """Send the reminders that are due; returns how many went out.
 
     Without a `sender` (e.g. from `viktig worker`, which has no running channel) a fresh one paces the sends.
     """

@@ -15,6 +15,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from aiohttp import web
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
@@ -22,13 +24,14 @@ from bot.limits import OutgoingLimiter, SendLimits
 from bot.menu import register_commands
 from bot.outgoing import Sender
 from bot.processing import StorageUnavailable, UpdateProcessor, where
-from bot.reminders import send_due_reminders
+from bot.reminders import ReminderParts, send_due_reminders
 from bot.updates import ALLOWED_UPDATES, CHANNEL
 from bot.webhook import WEBHOOK_PATH, webhook_handler
 from bot.webhook_auth import webhook_secret
+from surveys.engine import ConversationEngine
 from surveys.i18n import normalise_language, t
 from surveys.messages import OutgoingMessage
-from surveys.settings import DEFAULT_LANGUAGE
+from surveys.settings import DEFAULT_LANGUAGE, Settings
 
 log = logging.getLogger(__name__)
 
@@ -43,16 +46,24 @@ class TelegramChannel:
 TELEGRAM = web.AppKey("telegram", TelegramChannel)
 
 
+@dataclass(frozen=True)
+class _Parts:
+    sessions: async_sessionmaker[AsyncSession]
+    conversations: ConversationEngine
+
+
 def setup_telegram(
     app: web.Application,
-    ctx: AppContext,  # noqa: F821 - viktig.context.AppContext; bot/ does not import the composition root
     *,
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    conversations: ConversationEngine,
     limits: SendLimits | None = None,
     reminder_interval: float | None = 60.0,
     poll_timeout: int = 10,
 ) -> TelegramChannel:
     """Wire the channel into `app`; the Bot API is first contacted when the server starts."""
-    settings = ctx.settings
+    parts = _Parts(sessions, conversations)
     assert settings.telegram_bot_token, "setup_telegram needs TELEGRAM_BOT_TOKEN"
     if limits is None:
         limits = SendLimits.for_rate(settings.telegram_send_rate)
@@ -65,10 +76,10 @@ def setup_telegram(
     application = builder.build()
 
     async def blocked(user_ref: str) -> None:
-        await ctx.conversations.mark_unreachable(CHANNEL, user_ref)
+        await conversations.mark_unreachable(CHANNEL, user_ref)
 
     sender = Sender(application.bot, OutgoingLimiter(limits), blocked)
-    processor = UpdateProcessor(ctx.conversations, sender)
+    processor = UpdateProcessor(conversations, sender)
     channel = TelegramChannel(application, processor, "webhook" if webhook else "polling")
     app[TELEGRAM] = channel
     secret = webhook_secret(settings.secret_key)
@@ -96,7 +107,7 @@ def setup_telegram(
                 allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False, timeout=poll_timeout
             )
         log.info("telegram channel started in %s mode", channel.mode)
-        sweeper = asyncio.create_task(_sweep_reminders(ctx, sender, reminder_interval)) if reminder_interval else None
+        sweeper = asyncio.create_task(_sweep_reminders(parts, sender, reminder_interval)) if reminder_interval else None
         try:
             yield
         finally:
@@ -136,10 +147,10 @@ async def _log_error(_update: object, context: ContextTypes.DEFAULT_TYPE) -> Non
         log.error("telegram application error: %s at %s", type(error).__name__, where(error))
 
 
-async def _sweep_reminders(ctx: AppContext, sender: Sender, interval: float) -> None:  # noqa: F821
+async def _sweep_reminders(parts: ReminderParts, sender: Sender, interval: float) -> None:
     while True:
         await asyncio.sleep(interval)
         try:
-            await send_due_reminders(ctx, sender.bot, sender=sender)
+            await send_due_reminders(parts, sender.bot, sender=sender)
         except Exception as error:  # noqa: BLE001 - a failed sweep is retried next minute
             log.error("reminder sweep failed: %s at %s", type(error).__name__, where(error))

@@ -70,6 +70,15 @@ def _update_key(update: Update) -> str:
     return f"{CHANNEL}:{update.update_id}"
 
 
+def _message_key(message: Message) -> str:
+    """The message id alone: it is unique within the one private chat a respondent has with the bot.
+
+    The engine looks an edited message up per respondent, so the chat id (which in a private chat is the person's
+    Telegram user id) would add nothing but a raw identifier in every stored answer.
+    """
+    return f"m{message.message_id}"
+
+
 def _incoming(
     update: Update, chat: Chat, user_id: int, language: str | None, kind: IncomingKind, **values: object
 ) -> Incoming:
@@ -91,7 +100,7 @@ def _route_message(update: Update, message: Message) -> Routed | None:
         return Routed(chat.id, decline_group=True, language_hint=language)
     if user is None or user.is_bot:
         return None
-    message_key = f"{chat.id}:{message.message_id}"
+    message_key = _message_key(message)
     if message.text is not None:
         parsed = parse_command(message.text)
         if parsed is not None and parsed[0] is Command.start:
@@ -128,7 +137,7 @@ def _route_edit(update: Update, message: Message) -> Routed | None:
         user.language_code,
         IncomingKind.edit,
         text=message.text,
-        message_key=f"{chat.id}:{message.message_id}",
+        message_key=_message_key(message),
     )
     return Routed(chat.id, incoming, language_hint=user.language_code)
 

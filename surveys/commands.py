@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class Command(str, Enum):
+class Command(StrEnum):
     start = "start"
     help = "help"
     cancel = "cancel"

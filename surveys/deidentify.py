@@ -104,7 +104,7 @@ def _plausible_date(year: int, month: int, day: int) -> bool:
 
 
 def _mod11(digits: list[int], weights: tuple[int, ...]) -> int | None:
-    check = (11 - sum(w * d for w, d in zip(weights, digits)) % 11) % 11
+    check = (11 - sum(w * d for w, d in zip(weights, digits, strict=True)) % 11) % 11
     return None if check == 10 else check
 
 

@@ -13,27 +13,35 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from surveys.deidentify import redact as default_redact
-from surveys.models import Answer, AnswerSource, Campaign, Question, QuestionKind
-from surveys.settings import LANGUAGES
-from surveys.text import clean_answer_text
+from surveys.import_columns import ImportProblem, QuestionLookup, map_header, parse_date, parse_language
+from surveys.models import Answer, AnswerSource, Campaign, Question, QuestionKind, Unit
+from surveys.text import clean_answer_text, search_key
 
 MAX_IMPORT_TEXT = 20_000
-_TEXT_COLUMNS = ("text", "tekst", "svar", "answer")
+_NO_DELIMITER = "\x1f"  # a one-column file has no delimiter: commas and semicolons in an answer are text
 _SIGNATURES = {
-    b"PK\x03\x04": "an Excel (.xlsx) or other zip file: save it as CSV (UTF-8) first",
-    b"%PDF": "a PDF file: type the answers into a CSV file instead",
-    b"\xd0\xcf\x11\xe0": "an old Excel (.xls) or Word file: save it as CSV (UTF-8) first",
-    b"\x89PNG": "a picture (PNG): type the answers into a CSV file instead",
-    b"\xff\xd8\xff": "a picture (JPEG): type the answers into a CSV file instead",
+    b"PK\x03\x04": "xlsx",
+    b"%PDF": "pdf",
+    b"\xd0\xcf\x11\xe0": "xls",
+    b"\x89PNG": "png",
+    b"\xff\xd8\xff": "jpeg",
 }
 
 
 class AnswerImportError(ValueError):
-    """The file cannot be imported; `problems` names each row and reason. Nothing was stored."""
+    """The file cannot be imported; each problem names its row and reason. Nothing was stored."""
 
-    def __init__(self, problems: list[str]):
-        self.problems = problems
-        super().__init__("; ".join(problems))
+    def __init__(self, problems: list[ImportProblem]):
+        self.reasons = problems
+        super().__init__("; ".join(self.problems))
+
+    @property
+    def problems(self) -> list[str]:
+        """In English, for the CLI and logs (no answer text is ever part of a problem)."""
+        return [problem.render("en") for problem in self.reasons]
+
+    def messages(self, language: str) -> list[str]:
+        return [problem.render(language) for problem in self.reasons]
 
 
 @dataclass(frozen=True)
@@ -42,6 +50,8 @@ class ImportRow:
     text: str
     question_key: str | None
     language: str | None
+    date: str | None = None
+    unit: str | None = None
 
 
 @dataclass(frozen=True)
@@ -49,15 +59,16 @@ class ImportResult:
     imported: int
     format: str
     encoding: str
+    warnings: tuple[ImportProblem, ...] = ()
 
 
 def decode(raw: bytes) -> tuple[str, str]:
     """UTF-8 (with or without BOM) first; otherwise Windows-1252, which is what Norwegian Excel writes."""
-    for signature, description in _SIGNATURES.items():
+    for signature, kind in _SIGNATURES.items():
         if raw.startswith(signature):
-            raise AnswerImportError([f"the file is {description}"])
+            raise AnswerImportError([ImportProblem(f"file_{kind}")])
     if b"\x00" in raw[:4096]:
-        raise AnswerImportError(["the file is not a text file (it contains binary data); use CSV or JSONL"])
+        raise AnswerImportError([ImportProblem("file_binary")])
     try:
         return raw.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:
@@ -65,71 +76,90 @@ def decode(raw: bytes) -> tuple[str, str]:
     try:
         return raw.decode("cp1252", errors="strict"), "windows-1252"
     except UnicodeDecodeError:
-        raise AnswerImportError(["the file is neither UTF-8 nor Windows-1252 text; save it as CSV (UTF-8)"]) from None
+        raise AnswerImportError([ImportProblem("file_encoding")]) from None
 
 
 def parse_rows(text: str, *, filename: str = "") -> tuple[list[ImportRow], str]:
+    rows, kind, _ = parse_file(text, filename=filename)
+    return rows, kind
+
+
+def parse_file(text: str, *, filename: str = "") -> tuple[list[ImportRow], str, list[ImportProblem]]:
+    """The rows, the format, and warnings (columns we do not use) that do not stop the import."""
     stripped = text.lstrip()
     if filename.lower().endswith(".jsonl") or stripped.startswith("{"):
-        return _parse_jsonl(text), "jsonl"
-    return _parse_csv(text), "csv"
+        return _parse_jsonl(text), "jsonl", []
+    return _parse_csv(text)
 
 
 def _parse_jsonl(text: str) -> list[ImportRow]:
     rows: list[ImportRow] = []
-    problems: list[str] = []
+    problems: list[ImportProblem] = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
             item = json.loads(line)
         except json.JSONDecodeError as error:
-            problems.append(f"line {number}: not valid JSON ({error.msg})")
+            problems.append(ImportProblem("json_invalid", number, {"reason": error.msg}))
             continue
         if not isinstance(item, dict) or "text" not in item:
-            problems.append(f'line {number}: expected an object with a "text" field')
+            problems.append(ImportProblem("json_no_text", number))
             continue
         if not isinstance(item["text"], str):
-            problems.append(f'line {number}: "text" must be a string')
+            problems.append(ImportProblem("json_text_type", number))
             continue
-        rows.append(ImportRow(number, item["text"], item.get("question"), item.get("language")))
+        rows.append(
+            ImportRow(
+                number, item["text"], item.get("question"), item.get("language"), item.get("date"), item.get("unit")
+            )
+        )
     if problems:
         raise AnswerImportError(problems)
     return rows
 
 
-def _parse_csv(text: str) -> list[ImportRow]:
+def _delimiter(first_line: str) -> str:
+    counts = {delimiter: first_line.count(delimiter) for delimiter in (";", ",", "\t")}
+    if not any(counts.values()):
+        return _NO_DELIMITER
+    return max(counts, key=lambda delimiter: counts[delimiter])
+
+
+def _parse_csv(text: str) -> tuple[list[ImportRow], str, list[ImportProblem]]:
     first_line = text.split("\n", 1)[0]
-    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    if first_line.count("\t") > max(first_line.count(";"), first_line.count(",")):
-        delimiter = "\t"
+    delimiter = _delimiter(first_line)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = next(reader)
     except StopIteration:
-        raise AnswerImportError(["the file is empty"]) from None
-    names = [name.strip().lower() for name in header]
-    text_index = next((names.index(name) for name in _TEXT_COLUMNS if name in names), None)
+        raise AnswerImportError([ImportProblem("file_empty")]) from None
+    mapped = map_header(header)
+    text_index = mapped.indexes.get("text")
     if text_index is None:
-        raise AnswerImportError([f"line 1: the header needs a 'text' column (found: {', '.join(header) or 'nothing'})"])
-    question_index = names.index("question") if "question" in names else None
-    language_index = names.index("language") if "language" in names else None
+        found = ", ".join(cell for cell in header if cell.strip()) or "–"
+        raise AnswerImportError([ImportProblem("no_text_column", 1, {"found": found})])
     rows: list[ImportRow] = []
-    problems: list[str] = []
+    problems: list[ImportProblem] = []
     for row in reader:
         line = reader.line_num
         if not any(cell.strip() for cell in row):
             continue
         if len(row) > len(header):
+            shown = "tab" if delimiter == "\t" else delimiter
             problems.append(
-                f"line {line}: {len(row)} fields but the header has {len(header)} (is a {delimiter!r} missing quotes?)"
+                ImportProblem("too_many_fields", line, {"fields": len(row), "header": len(header), "delimiter": shown})
             )
             continue
-        cell = lambda index: row[index] if index is not None and index < len(row) else None  # noqa: E731
-        rows.append(ImportRow(line, cell(text_index) or "", cell(question_index), cell(language_index)))
+
+        def cell(column: str, row: list[str] = row) -> str | None:
+            index = mapped.indexes.get(column)
+            return row[index] if index is not None and index < len(row) else None
+
+        rows.append(ImportRow(line, cell("text") or "", cell("question"), cell("language"), cell("date"), cell("unit")))
     if problems:
         raise AnswerImportError(problems)
-    return rows
+    return rows, "csv", mapped.warnings
 
 
 async def import_answers(
@@ -144,58 +174,75 @@ async def import_answers(
 ) -> ImportResult:
     """Validate every row first; store nothing unless every row is good (the caller commits)."""
     text, encoding = decode(raw)
-    rows, kind = parse_rows(text, filename=filename)
+    rows, kind, warnings = parse_file(text, filename=filename)
     if not rows:
-        raise AnswerImportError(["the file has no answers"])
-    questions = (
-        await session.exec(
-            select(Question).where(Question.survey_id == campaign.survey_id).order_by(col(Question.position))
-        )
-    ).all()
-    by_key = {question.key: question for question in questions}
+        raise AnswerImportError([ImportProblem("no_answers")])
+    questions = list(
+        (
+            await session.exec(
+                select(Question).where(Question.survey_id == campaign.survey_id).order_by(col(Question.position))
+            )
+        ).all()
+    )
+    lookup = QuestionLookup(questions)
     default_question = next((q for q in questions if q.kind == QuestionKind.text.value), questions[0])
     main_language = campaign.language_list[0] if campaign.language_list else "nb"
-    problems: list[str] = []
+    unit = await session.get(Unit, campaign.unit_id)
+    problems: list[ImportProblem] = []
     answers: list[Answer] = []
     for row in rows:
         body = clean_answer_text(row.text)
         if not body:
-            problems.append(f"line {row.line}: the text is empty")
+            problems.append(ImportProblem("text_empty", row.line))
             continue
         if len(body) > MAX_IMPORT_TEXT:
-            problems.append(f"line {row.line}: the text is longer than {MAX_IMPORT_TEXT} characters")
+            problems.append(ImportProblem("text_too_long", row.line, {"limit": MAX_IMPORT_TEXT}))
             continue
         question = default_question
-        if row.question_key and row.question_key.strip():
-            question = by_key.get(row.question_key.strip())
-            if question is None:
-                problems.append(
-                    f"line {row.line}: unknown question {row.question_key.strip()!r} (known: {', '.join(by_key)})"
-                )
+        if row.question_key is not None and str(row.question_key).strip():
+            found = lookup.find(str(row.question_key))
+            if found is None:
+                value = str(row.question_key).strip()
+                problems.append(ImportProblem("unknown_question", row.line, {"value": value, "known": lookup.known()}))
                 continue
-        language = (row.language or "").strip().lower() or main_language
-        if language not in LANGUAGES:
-            problems.append(f"line {row.line}: unknown language {language!r} (use {', '.join(LANGUAGES)})")
+            question = found
+        typed_language = str(row.language or "").strip()
+        language = parse_language(typed_language) if typed_language else main_language
+        if language is None:
+            problems.append(ImportProblem("unknown_language", row.line, {"value": typed_language.lower()}))
             continue
-        answers.append(
-            Answer(
-                campaign_id=campaign.id,
-                question_id=question.id,
-                text=redact(body, language),
-                language=language,
-                channel=channel,
-                source=source.value,
-            )
+        created = None
+        if row.date is not None and str(row.date).strip():
+            created = parse_date(str(row.date))
+            if created is None:
+                problems.append(ImportProblem("unknown_date", row.line, {"value": str(row.date).strip()}))
+                continue
+        typed_unit = str(row.unit or "").strip()
+        if typed_unit and unit is not None and search_key(typed_unit) != search_key(unit.name):
+            problems.append(ImportProblem("other_unit", row.line, {"value": typed_unit, "unit": unit.name}))
+            continue
+        answer = Answer(
+            campaign_id=campaign.id,
+            question_id=question.id,
+            text=redact(body, language),
+            language=language,
+            channel=channel,
+            source=source.value,
         )
+        if created is not None:
+            answer.created_at = created
+        answers.append(answer)
     if problems:
         raise AnswerImportError(problems)
     session.add_all(answers)
     await session.flush()
-    return ImportResult(len(answers), kind, encoding)
+    return ImportResult(len(answers), kind, encoding, tuple(warnings))
 
 
 def read_import_file(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except OSError as error:
-        raise AnswerImportError([f"cannot read {path} ({error.strerror})"]) from error
+        raise AnswerImportError(
+            [ImportProblem("cannot_read", None, {"path": str(path), "reason": error.strerror})]
+        ) from error

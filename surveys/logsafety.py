@@ -104,7 +104,7 @@ class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
-        except Exception:  # a broken format string must not let the raw args through, nor stop the record
+        except Exception:  # noqa: BLE001 - a broken format string must neither leak the raw args nor stop the record
             message = f"{record.msg} {record.args!r}"
         payload = record.levelno <= logging.DEBUG and not _is_own(record.name)
         record.msg, record.args = self.scrub(message, payload), None

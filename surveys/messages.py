@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 
-class IncomingKind(str, Enum):
+class IncomingKind(StrEnum):
     text = "text"  # free text typed by the person (commands like "/hjelp" are recognised by the engine)
     choice = "choice"  # a button was pressed; `payload` holds the button's payload
     command = "command"  # the channel already recognised a command (e.g. Telegram's /start with a deep-link code)

@@ -54,7 +54,7 @@ class _Metric:
         return tuple(str(values[label]) for label in self.labels)
 
     def _label_text(self, key: LabelValues, extra: tuple[tuple[str, str], ...] = ()) -> str:
-        pairs = list(zip(self.labels, key)) + list(extra)
+        pairs = list(zip(self.labels, key, strict=True)) + list(extra)
         if not pairs:
             return ""
         return "{" + ",".join(f'{name}="{_escape(value)}"' for name, value in pairs) + "}"
@@ -183,7 +183,7 @@ class Histogram(_Metric):
             items = sorted((key, list(counts), self._sums[key]) for key, counts in self._counts.items())
         for key, counts, total in items:
             cumulative = 0
-            for bound, count in zip(self.buckets + (math.inf,), counts):
+            for bound, count in zip(self.buckets + (math.inf,), counts, strict=True):
                 cumulative += count
                 lines.append(f"{self.name}_bucket{self._label_text(key, (('le', _number(bound)),))} {cumulative}")
             lines.append(f"{self.name}_sum{self._label_text(key)} {_number(total)}")
@@ -246,7 +246,8 @@ REGISTRY = Registry()
 # The series every process exposes. Channel and outcome values are short fixed words.
 UPDATES = REGISTRY.counter(
     "viktig_updates_total",
-    "Incoming messages processed by the engine, by channel and outcome (ok, duplicate); failures count in viktig_errors_total.",
+    "Incoming messages processed by the engine, by channel and outcome (ok, duplicate); "
+    "failures count in viktig_errors_total.",
     ("channel", "outcome"),
 )
 ANSWERS = REGISTRY.counter("viktig_answers_stored_total", "Answers stored, by channel.", ("channel",))

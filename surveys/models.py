@@ -7,11 +7,13 @@ person on a channel lives in `ChannelContact`, and the staff access log lives in
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, ForeignKey, Index, Integer, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, DateTime, ForeignKey, Index, Integer, Text, UniqueConstraint, event
 from sqlmodel import Field, SQLModel
+
+from surveys.text import search_key
 
 
 def utcnow() -> datetime:
@@ -38,25 +40,25 @@ def _fk(target: str, *, nullable: bool = False, ondelete: str | None = "CASCADE"
     )
 
 
-class CampaignStatus(str, Enum):
+class CampaignStatus(StrEnum):
     draft = "draft"
     live = "live"
     closed = "closed"
 
 
-class QuestionKind(str, Enum):
+class QuestionKind(StrEnum):
     text = "text"
     choice = "choice"
     scale = "scale"
 
 
-class AnswerSource(str, Enum):
+class AnswerSource(StrEnum):
     self = "self"
     staff = "staff"
     paper = "paper"
 
 
-class ConversationStatus(str, Enum):
+class ConversationStatus(StrEnum):
     active = "active"
     completed = "completed"
     cancelled = "cancelled"
@@ -68,6 +70,8 @@ class Unit(SQLModel, table=True):
     __tablename__ = "unit"
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(sa_column=Column(Text, nullable=False, unique=True))
+    # "Minste gruppe": counts, shares and quotes of smaller groups are hidden from managers (small-number protection)
+    min_group: int = Field(default=5, sa_column=Column(Integer, nullable=False, server_default="5"))
     created_at: datetime = _created()
     requires_totp: bool = False  # staff and managers of this unit must use two-factor login (admins always do)
 
@@ -188,12 +192,20 @@ class Answer(SQLModel, table=True):
     respondent_id: int | None = _fk("respondent.id", nullable=True)
     position: int = 0  # order within the conversation
     text: str = Field(sa_column=Column(Text, nullable=False))
+    search_text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # search_key(text)
     language: str = "nb"
     channel: str
     source: str = AnswerSource.self.value
     message_key: str | None = None  # the channel's message reference, so an edited message updates its answer
     created_at: datetime = _created()
     edited_at: datetime | None = _ts(nullable=True)
+
+
+@event.listens_for(Answer, "before_insert")
+@event.listens_for(Answer, "before_update")
+def _fill_search_text(_mapper: Any, _connection: Any, answer: Answer) -> None:
+    """Every ORM write keeps the search column in step with the text, whichever channel wrote it."""
+    answer.search_text = search_key(answer.text)
 
 
 class ProcessedUpdate(SQLModel, table=True):

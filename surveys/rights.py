@@ -146,7 +146,10 @@ async def erase_by_reference(session: AsyncSession, reference: str, *, actor: st
         return None
     scope = await erasure_scope(session, respondent)
     counts = await erase_respondent(session, respondent.id)
-    detail = f"erasure request carried out: {counts.answers} answers, {counts.conversations} conversations, {counts.contacts} contacts deleted in total"
+    detail = (
+        f"erasure request carried out: {counts.answers} answers, {counts.conversations} conversations, "
+        f"{counts.contacts} contacts deleted in total"
+    )
     for campaign_id in scope.campaign_ids or (None,):
         await record_access(session, actor=actor, action="erasure", campaign_id=campaign_id, detail=detail)
     return counts

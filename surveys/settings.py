@@ -53,7 +53,8 @@ class Settings:
             generated = True
         elif len(secret_key) < 16:
             raise SettingsError(
-                "VIKTIG_SECRET_KEY must be at least 16 characters (use `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)."
+                "VIKTIG_SECRET_KEY must be at least 16 characters (use "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`)."
             )
         token = env.get("TELEGRAM_BOT_TOKEN", "").strip() or None
         if token is not None and not re.fullmatch(r"\d+:[A-Za-z0-9_-]{20,}", token):

@@ -15,3 +15,20 @@ def clean_answer_text(text: str) -> str:
     """
     text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
     return _CONTROL.sub("", text).strip()
+
+
+# Nordic letters stay letters of their own (å is not a), but the Swedish and Norwegian spellings of the same letter
+# meet, so "Östensjö" and "østensjø" find each other; every other accent goes (é -> e, ü -> u).
+_NORDIC = str.maketrans({"ä": "æ", "ö": "ø", "å": "\x00", "æ": "\x01", "ø": "\x02"})
+_NORDIC_BACK = str.maketrans({"\x00": "å", "\x01": "æ", "\x02": "ø"})
+
+
+def search_key(text: str) -> str:
+    """The form answers are searched in: lower case, accents folded, the same on every database.
+
+    Computed in Python (stored in answer.search_text and applied to the query), because SQLite's LOWER and LIKE
+    only fold ASCII and PostgreSQL's depend on the server's locale.
+    """
+    folded = unicodedata.normalize("NFC", text).casefold().translate(_NORDIC)
+    stripped = "".join(ch for ch in unicodedata.normalize("NFKD", folded) if not unicodedata.combining(ch))
+    return stripped.translate(_NORDIC_BACK)

@@ -12,6 +12,7 @@ Log lines are key=value and carry job names, counts and durations only, never pe
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fcntl
 import hashlib
 import importlib
@@ -173,8 +174,26 @@ class Scheduler:
         for job in self.jobs:
             if stop is not None and stop.is_set():
                 break
-            results.append(await self.run_job(job, force=force))
+            results.append(await self._run_guarded(job, force=force))
         return results
+
+    async def _run_guarded(self, job: Job, *, force: bool) -> JobResult:
+        """A job whose lock, schedule or record cannot be reached (database down) fails, the worker carries on."""
+        started = time.perf_counter()
+        try:
+            return await self.run_job(job, force=force)
+        except Exception as error:  # a database outage must not end the worker: logged, retried with back-off
+            duration = time.perf_counter() - started
+            metrics.JOB_RUNS.inc(job=job.name, outcome="error")
+            metrics.ERRORS.inc(component="job")
+            log.error(
+                "job_failed job=%s error=%s duration_ms=%d stage=bookkeeping",
+                job.name,
+                type(error).__name__,
+                duration * 1000,
+                exc_info=log.isEnabledFor(logging.DEBUG),
+            )
+            return JobResult(job.name, "error", {}, duration)
 
     async def run_job(self, job: Job, *, force: bool = False) -> JobResult:
         reason = job.unavailable(self.ctx)
@@ -217,7 +236,8 @@ class Scheduler:
                 duration * 1000,
                 exc_info=log.isEnabledFor(logging.DEBUG),
             )
-            await self._record(job.name, outcome="error", summary={})
+            with contextlib.suppress(Exception):  # the database may be what failed; the log line above says so
+                await self._record(job.name, outcome="error", summary={})
             return JobResult(job.name, "error", {}, duration)
         duration = time.perf_counter() - started
         metrics.JOB_RUNS.inc(job=job.name, outcome="ok")
@@ -244,13 +264,28 @@ class Scheduler:
             session.add(record)
 
     async def run_forever(self, stop: asyncio.Event, tick: float = 30.0) -> None:
-        """Check the schedule every `tick` seconds until `stop` is set; a running job is never interrupted."""
+        """Check the schedule every `tick` seconds until `stop` is set; a running job is never interrupted.
+
+        After a round with a failed job the next check waits `retry_delay` instead (1 s, doubling up to
+        RETRY_DELAY_MAX), so a database outage is retried soon without hammering the database or the log.
+        """
+        failures = 0
         while not stop.is_set():
-            await self.run_due(stop=stop)
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=tick)
-            except TimeoutError:
-                pass
+            results = await self.run_due(stop=stop)
+            failures = failures + 1 if any(result.outcome == "error" for result in results) else 0
+            wait = retry_delay(failures) if failures else tick
+            if failures:
+                log.warning("job_retry_scheduled failures=%d wait_s=%.0f", failures, wait)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=wait)
+
+
+RETRY_DELAY_MAX = 60.0
+
+
+def retry_delay(failures: int) -> float:
+    """Back-off after `failures` failed rounds in a row: 1, 2, 4 ... seconds, at most RETRY_DELAY_MAX."""
+    return float(min(RETRY_DELAY_MAX, 2 ** (failures - 1)))
 
 
 # -- the jobs -----------------------------------------------------------------------------------------------------

@@ -9,12 +9,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from typing import Any
 
 from aiohttp import web
 
+from bot.telegram import TelegramChannel, setup_telegram
 from surveys.db import ping
+from viktig.analysis_pool import AnalysisPool, analysis_installed
 from viktig.context import AppContext
 from viktig.observability import setup_observability
+from web.app import setup_web
 
 log = logging.getLogger(__name__)
 
@@ -34,27 +38,38 @@ async def readyz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ready", "database": "ok"})
 
 
-def create_app(ctx: AppContext, *, with_telegram: bool | None = None) -> web.Application:
+ANALYSIS_POOL = web.AppKey("analysis_pool", AnalysisPool)
+
+
+def create_app(ctx: AppContext, *, with_telegram: bool | None = None, warm_analysis: bool = False) -> web.Application:
+    """The whole server; `warm_analysis` starts the analysis process at start-up instead of at the first run."""
     app = web.Application(client_max_size=4 * 1024 * 1024)
     app[CONTEXT] = ctx
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     setup_observability(app, ctx)
-    from web.app import setup_web
-
-    setup_web(app, ctx)
+    analyse = None
+    if analysis_installed():
+        pool = AnalysisPool(ctx.sessions, ctx.settings.taxonomy_file, warm=warm_analysis)
+        app[ANALYSIS_POOL] = pool
+        app.cleanup_ctx.append(pool.lifecycle)
+        analyse = pool.analyse
+    setup_web(app, settings=ctx.settings, sessions=ctx.sessions, conversations=ctx.conversations, analyse=analyse)
     if with_telegram is None:
         with_telegram = bool(ctx.settings.telegram_bot_token)
     if with_telegram:
-        from bot.telegram import setup_telegram
-
-        setup_telegram(app, ctx)
+        add_telegram(app, ctx)
     return app
+
+
+def add_telegram(app: web.Application, ctx: AppContext, **options: Any) -> TelegramChannel:
+    """The Telegram channel wired from the context; `options` (limits, reminder_interval, ...) as setup_telegram."""
+    return setup_telegram(app, settings=ctx.settings, sessions=ctx.sessions, conversations=ctx.conversations, **options)
 
 
 async def run_server(ctx: AppContext, app: web.Application | None = None, *, reuse_port: bool = False) -> None:
     """Serve until SIGINT/SIGTERM, then stop taking requests and let in-flight ones finish."""
-    app = app or create_app(ctx)
+    app = app or create_app(ctx, warm_analysis=True)
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=30)
     await runner.setup()
     site = web.TCPSite(runner, ctx.settings.host, ctx.settings.port, reuse_port=reuse_port or None)

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from surveys.models import Campaign, StaffUser, utcnow
-from viktig.server import CONTEXT
+from web.keys import SESSIONS, SETTINGS
 from web.security import session_of
 from web.staff_sessions import SessionLimits, find_session, needs_touch, touch
 
@@ -27,11 +27,11 @@ def role_at_least(user: StaffUser, role: str) -> bool:
 
 
 def sessions_of(request: web.Request) -> async_sessionmaker[AsyncSession]:
-    return request.app[CONTEXT].sessions
+    return request.app[SESSIONS]
 
 
 def session_limits(request: web.Request) -> SessionLimits:
-    settings = request.app[CONTEXT].settings
+    settings = request.app[SETTINGS]
     return SessionLimits.of(settings.session_idle_minutes, settings.session_lifetime_hours)
 
 

@@ -17,6 +17,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from surveys.models import Answer, Question, as_utc
+from surveys.text import search_key
 
 PAGE_SIZE = 50
 EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(2999, 12, 31)
@@ -58,8 +59,9 @@ class AnswerFilter:
     def conditions(self, campaign_id: int) -> list:  # type: ignore[type-arg]
         where = [Answer.campaign_id == campaign_id]
         if self.search:
-            escaped = self.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            where.append(col(Answer.text).ilike(f"%{escaped}%", escape="\\"))
+            folded = search_key(self.search)
+            escaped = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            where.append(col(Answer.search_text).like(f"%{escaped}%", escape="\\"))
         if self.question_id is not None:
             where.append(Answer.question_id == self.question_id)
         if self.language:

@@ -11,9 +11,14 @@ from zoneinfo import ZoneInfo
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
 
+from surveys.engine import ConversationEngine
+from surveys.i18n import pick
 from surveys.models import as_utc
-from viktig.context import AppContext
+from surveys.settings import Settings
+from web.keys import ANALYSE, CONVERSATIONS, SESSIONS, SETTINGS, Analyse
 from web.security import SECURE, SESSION, csrf_middleware, on_response_prepare, session_middleware
 
 HERE = Path(__file__).parent
@@ -22,7 +27,15 @@ STATIC = HERE / "static"
 LOCAL_TIME = ZoneInfo("Europe/Oslo")  # dashboard users are in Norway; the database keeps UTC
 
 
-def setup_web(app: web.Application, ctx: AppContext) -> None:
+def setup_web(
+    app: web.Application,
+    *,
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    conversations: ConversationEngine,
+    analyse: Analyse | None,
+) -> None:
+    """Add the dashboard and the web chat to `app`, with what they need from the root (see web.keys)."""
     from web.views import account, admin, answers, auth, campaigns, chat, themes
 
     env = aiohttp_jinja2.setup(
@@ -30,8 +43,10 @@ def setup_web(app: web.Application, ctx: AppContext) -> None:
     )
     env.filters["when"] = _when
     env.filters["dtlocal"] = _datetime_local
-    app[SESSION] = ctx.settings.secret_key
-    app[SECURE] = (ctx.settings.public_url or "").startswith("https://")
+    env.filters["pick"] = _pick
+    app[SETTINGS], app[SESSIONS], app[CONVERSATIONS], app[ANALYSE] = settings, sessions, conversations, analyse
+    app[SESSION] = settings.secret_key
+    app[SECURE] = (settings.public_url or "").startswith("https://")
     app.middlewares.extend([session_middleware, csrf_middleware])
     app.on_response_prepare.append(on_response_prepare)
     app.router.add_static("/static", STATIC, append_version=False)
@@ -46,3 +61,8 @@ def _when(moment) -> str:  # type: ignore[no-untyped-def]
 def _datetime_local(moment) -> str:  # type: ignore[no-untyped-def]
     """The value format of <input type=datetime-local>, in Norwegian time."""
     return as_utc(moment).astimezone(LOCAL_TIME).strftime("%Y-%m-%dT%H:%M") if moment else ""
+
+
+def _pick(texts, language: str) -> str:  # type: ignore[no-untyped-def]
+    """A per-language text from a survey or campaign ({"nb": ..., "en": ...}) in the reader's language."""
+    return pick(texts or {}, language)

@@ -25,11 +25,13 @@ def share_chart(items: list[tuple[str, float]], *, title: str) -> str:
         bar = max(2, round(BAR_WIDTH * share / largest))
         short = label if len(label) <= 34 else label[:33] + "…"
         parts.append(
-            f'<text x="{LABEL_WIDTH - 8}" y="{y + BAR_HEIGHT * 0.7:.0f}" text-anchor="end" fill="#1a1a1a">{escape(short)}</text>'
+            f'<text x="{LABEL_WIDTH - 8}" y="{y + BAR_HEIGHT * 0.7:.0f}" text-anchor="end" fill="#1a1a1a">'
+            f"{escape(short)}</text>"
         )
         parts.append(f'<rect x="{LABEL_WIDTH}" y="{y}" width="{bar}" height="{BAR_HEIGHT}" fill="#00507a"/>')
         parts.append(
-            f'<text x="{LABEL_WIDTH + bar + 6}" y="{y + BAR_HEIGHT * 0.7:.0f}" fill="#1a1a1a">{share * 100:.0f} %</text>'
+            f'<text x="{LABEL_WIDTH + bar + 6}" y="{y + BAR_HEIGHT * 0.7:.0f}" fill="#1a1a1a">'
+            f"{share * 100:.0f} %</text>"
         )
     parts.append("</svg>")
     return "".join(parts)

@@ -15,7 +15,7 @@ from aiohttp import web
 from multidict import CIMultiDictProxy
 
 from surveys.security_settings import Network
-from viktig.server import CONTEXT
+from web.keys import SETTINGS
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ def resolve_client(
 
 def client_of(request: web.Request) -> ClientInfo:
     if CLIENT not in request:
-        settings = request.app[CONTEXT].settings
+        settings = request.app[SETTINGS]
         request[CLIENT] = resolve_client(
             request.remote, request.headers, settings.trusted_proxies, request.scheme, request.host
         )
@@ -84,4 +84,4 @@ def client_of(request: web.Request) -> ClientInfo:
 
 def public_base_url(request: web.Request) -> str:
     """VIKTIG_PUBLIC_URL when set; otherwise the scheme and host the client used (as a trusted proxy says)."""
-    return request.app[CONTEXT].settings.public_url or client_of(request).base_url
+    return request.app[SETTINGS].public_url or client_of(request).base_url

@@ -64,3 +64,26 @@ def test_analyse_prints_json_and_report_compares_with_the_previous_campaign(tmp_
     html = out.read_text(encoding="utf-8")
     assert "<svg" in html and "Familie" in html and "Våren" in html
     assert "http" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")  # self-contained
+
+
+@pytest.mark.slow
+def test_analyse_assign_new_gives_new_answers_an_existing_theme_without_a_rerun(tmp_path: Path) -> None:
+    viktig(tmp_path, "db", "upgrade")
+    viktig(tmp_path, "unit", "add", "Sykehjemmet")
+    texts = [json.loads(line)["text"] for line in DEV.read_text(encoding="utf-8").splitlines() if line.strip()]
+    code = campaign_with_answers(tmp_path, "Våren", texts[::3])
+    first = {
+        theme["id"]: theme for theme in json.loads(viktig(tmp_path, "analyse", "--campaign", code, "--json").stdout)
+    }
+    answers = tmp_path / "more.jsonl"
+    answers.write_text('{"text": "oldebarna mine"}\n{"text": "barnebarna kommer på besøk"}\n', encoding="utf-8")
+    viktig(tmp_path, "answers", "import", str(answers), "--campaign", code)
+
+    result = viktig(tmp_path, "analyse", "--campaign", code, "--assign-new", "--json")
+    assert "assigned 2 new answers" in result.stderr
+    after = {theme["id"]: theme for theme in json.loads(result.stdout)}
+    assert sum(theme["size"] for theme in after.values()) == len(texts[::3]) + 2
+    family = next(theme for theme in after.values() if theme["label"] == "Familie")
+    assert family["size"] == first[family["id"]]["size"] + 2
+    again = viktig(tmp_path, "analyse", "--campaign", code, "--assign-new")
+    assert "assigned 0 new answers" in again.stderr

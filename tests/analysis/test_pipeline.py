@@ -116,7 +116,8 @@ def write(tmp_path: Path, text: str) -> Path:
 def test_a_municipality_can_use_its_own_taxonomy(tmp_path: Path) -> None:
     path = write(
         tmp_path,
-        '[themes.bading]\nlabel = { nb = "Bading", nn = "Bading", sv = "Bad", en = "Swimming" }\nnb = ["bade", "svømme"]\n',
+        '[themes.bading]\nlabel = { nb = "Bading", nn = "Bading", sv = "Bad", en = "Swimming" }\n'
+        'nb = ["bade", "svømme"]\n',
     )
     keys = run(["bade i sjøen", "å svømme i bassenget", "familien"], taxonomy=path)
     assert keys[0] == keys[1] == "bading"
@@ -137,7 +138,8 @@ def test_a_municipality_can_use_its_own_taxonomy(tmp_path: Path) -> None:
         ),
         ('[themes.food]\nlabel = { nb = "Mat", nn = "Mat", sv = "Mat", en = "Food" }\n', "theme 'food': no seed terms"),
         (
-            '[themes.food]\nlabel = { nb = "Mat", nn = "Mat", sv = "Mat", en = "Food" }\nnb = ["mat"]\nde = ["essen"]\n',
+            '[themes.food]\nlabel = { nb = "Mat", nn = "Mat", sv = "Mat", en = "Food" }\nnb = ["mat"]\n'
+            'de = ["essen"]\n',
             "unknown field(s) ['de']",
         ),
         ("", "no themes"),

@@ -11,6 +11,7 @@ from sqlmodel import col, select
 from analysis.service import analyse_campaign, assign_new_answers, campaign_summary
 from surveys.importer import import_answers
 from surveys.models import Answer, AnswerTheme, Theme, ThemeRun
+from surveys.themes import move_answer
 
 DEV = Path(__file__).resolve().parents[1] / "data" / "answers" / "dev.jsonl"
 
@@ -143,3 +144,19 @@ async def test_a_campaign_without_answers_has_no_themes(sessions, make_campaign)
     campaign = await make_campaign()
     assert await analyse(sessions, campaign) == []
     assert await assign_new_answers(sessions, campaign.code) == 0
+
+
+async def test_an_answer_moved_by_a_manager_stays_after_a_rerun(sessions, make_campaign) -> None:  # type: ignore[no-untyped-def]
+    campaign = await make_campaign()
+    await add_answers(sessions, campaign, dev_texts())
+    await analyse(sessions, campaign)
+    themes = await themes_by_key(sessions, campaign)
+    food = await members_of(sessions, themes["food"].id)
+    answer_id = min(food)
+    async with sessions() as session, session.begin():
+        await move_answer(session, answer_id, await session.get(Theme, themes["activities"].id))
+    summary = {theme.key: theme for theme in await analyse(sessions, campaign)}
+    assert answer_id in await members_of(sessions, themes["activities"].id)
+    async with sessions() as session:
+        assert (await session.get(AnswerTheme, answer_id)).manual
+    assert sum(theme.size for theme in summary.values()) == len(dev_texts())

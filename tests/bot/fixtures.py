@@ -15,7 +15,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.limits import SendLimits
-from bot.telegram import TELEGRAM, setup_telegram
+from bot.telegram import TELEGRAM
 from surveys.campaigns import add_unit, create_campaign, get_unit_by_name
 from surveys.db import create_engine, session_factory
 from surveys.models import Campaign
@@ -23,7 +23,7 @@ from surveys.settings import Settings
 from tests.conftest import TEST_SECRET
 from tests.support.fake_bot_api import FakeBotApi
 from viktig.context import AppContext
-from viktig.server import CONTEXT, create_app
+from viktig.server import CONTEXT, add_telegram, create_app
 
 FAST_LIMITS = SendLimits(overall_per_second=10_000, overall_burst=10_000, per_chat_per_second=1_000, per_chat_burst=10)
 
@@ -75,7 +75,7 @@ async def running_server(
     ctx = AppContext.create(settings)
     app = server_app(ctx)
     options.setdefault("poll_timeout", 1)
-    setup_telegram(app, ctx, limits=limits, **options)
+    add_telegram(app, ctx, limits=limits, **options)
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=2)
     await runner.setup()
     await web.SockSite(runner, sock).start()
@@ -119,7 +119,7 @@ class Person:
         return new
 
     async def wait_answered(self, query_id: str, timeout: float = 15) -> dict[str, Any]:
-        await self.fake._wait_until(
+        await self.fake.wait_until(
             lambda: any(answer["callback_query_id"] == query_id for answer in self.fake.answered_callbacks),
             timeout,
             lambda: f"callback query {query_id} was not answered",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -69,7 +70,7 @@ async def test_unreadable_content_gets_a_friendly_text_and_nothing_is_stored(
         assert await answers(server.ctx.sessions) == []
         await person.say("Turen langs elva")  # the conversation goes on where it was
         assert await answers(server.ctx.sessions) == ["Turen langs elva"]
-    database = open(sqlite_url.removeprefix("sqlite:///"), "rb").read()
+    database = await asyncio.to_thread(Path(sqlite_url.removeprefix("sqlite:///")).read_bytes)
     assert phone.encode() not in database and b"91234567" not in database
     assert fake_bot_api.violations == []
 
@@ -184,7 +185,8 @@ async def test_a_database_failure_answers_5xx_and_telegram_delivers_again(
         person = await at_first_question(fake_bot_api, campaign.code)
         with sqlite3.connect(path) as db:
             db.execute(
-                "CREATE TRIGGER disk_trouble BEFORE INSERT ON processed_update BEGIN SELECT RAISE(ABORT, 'disk trouble'); END"
+                "CREATE TRIGGER disk_trouble BEFORE INSERT ON processed_update "
+                "BEGIN SELECT RAISE(ABORT, 'disk trouble'); END"
             )
         update = fake_bot_api.message(CHAT, "Kortspill på tirsdager")
         fake_bot_api.retry_delay = fake_bot_api.max_retry_delay = 0.2
@@ -221,7 +223,7 @@ async def test_429_retry_after_is_honoured(fake_bot_api: FakeBotApi, sqlite_url:
 async def test_a_blocked_bot_marks_the_respondent_unreachable_once(fake_bot_api: FakeBotApi, sqlite_url: str) -> None:
     campaign = await campaign_in(sqlite_url, reminder_after_hours=24)
     async with running_server(fake_bot_api, sqlite_url, "webhook") as server:
-        person = await at_first_question(fake_bot_api, campaign.code)
+        await at_first_question(fake_bot_api, campaign.code)
         assert await count(server.ctx.sessions, ChannelContact, ChannelContact.unreachable == False) == 1  # noqa: E712
         before = len(fake_bot_api.calls_to("sendMessage"))
         fake_bot_api.block_chat(CHAT)

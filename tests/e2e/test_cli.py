@@ -122,7 +122,8 @@ def test_survey_import(viktig, tmp_path: Path) -> None:  # type: ignore[no-untyp
     good = tmp_path / "rehab.toml"
     texts = lambda text: "\n".join(f'{lang} = "{text}"' for lang in ("nb", "nn", "sv", "en"))  # noqa: E731
     good.write_text(
-        f'key = "rehab"\n[title]\n{texts("Rehab")}\n[[questions]]\nkey = "maal"\n[questions.prompt]\n{texts("Hva er målet ditt?")}\n',
+        f'key = "rehab"\n[title]\n{texts("Rehab")}\n[[questions]]\nkey = "maal"\n'
+        f"[questions.prompt]\n{texts('Hva er målet ditt?')}\n",
         encoding="utf-8",
     )
     assert "survey 'rehab' version 1 with 1 questions is ready" in viktig("survey", "import", str(good)).stdout

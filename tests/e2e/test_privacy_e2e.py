@@ -33,8 +33,8 @@ def fodselsnummer(birth: str, individual: int) -> str:
     """A valid Norwegian national identity number (both mod-11 control digits) for DDMMYY and an individual number."""
     while True:
         digits = [int(c) for c in f"{birth}{individual:03d}"]
-        k1 = (11 - sum(w * d for w, d in zip(WEIGHTS_1, digits)) % 11) % 11
-        k2 = (11 - sum(w * d for w, d in zip(WEIGHTS_2, [*digits, k1])) % 11) % 11
+        k1 = (11 - sum(w * d for w, d in zip(WEIGHTS_1, digits, strict=True)) % 11) % 11
+        k2 = (11 - sum(w * d for w, d in zip(WEIGHTS_2, [*digits, k1], strict=True)) % 11) % 11
         if k1 < 10 and k2 < 10:
             return f"{birth}{individual:03d}{k1}{k2}"
         individual += 1
@@ -228,8 +228,8 @@ def test_generated_numbers_pass_both_control_digits_and_a_changed_digit_fails() 
     def valid(number: str) -> bool:
         digits = [int(c) for c in number]
         return (
-            sum(w * d for w, d in zip((*WEIGHTS_1, 1), digits[:10])) % 11 == 0
-            and sum(w * d for w, d in zip((*WEIGHTS_2, 1), digits)) % 11 == 0
+            sum(w * d for w, d in zip((*WEIGHTS_1, 1), digits[:10], strict=True)) % 11 == 0
+            and sum(w * d for w, d in zip((*WEIGHTS_2, 1), digits, strict=True)) % 11 == 0
         )
 
     for identifiers in CHANNEL_IDENTIFIERS.values():

@@ -72,8 +72,12 @@ async def test_two_processes_300_respondents_duplicates_and_a_kill(fresh_postgre
             ]
 
             # Kill the second process once a third of all answers are in (mid-run: many updates in flight).
-            while sum(len(fake.sent_messages(chat)) for chat in chats) < RESPONDENTS * (2 + ANSWERS_EACH) // 3:
-                await asyncio.sleep(0.02)
+            third = RESPONDENTS * (2 + ANSWERS_EACH) // 3
+            await fake.wait_until(
+                lambda: sum(len(fake.sent_messages(chat)) for chat in chats) >= third,
+                120,
+                lambda: f"fewer than {third} messages sent before the kill",
+            )
             cluster.kill(1)
             killed_at = len(fake.delivery_log)
 
@@ -108,7 +112,8 @@ async def test_two_processes_300_respondents_duplicates_and_a_kill(fresh_postgre
     }
     missing = sum(run.missing_replies for run in results)
     print(
-        f"scale-out: {sum(r.updates for r in results)} updates, {len(delivered_ids) - len(set(delivered_ids))} delivered twice, "
+        f"scale-out: {sum(r.updates for r in results)} updates, "
+        f"{len(delivered_ids) - len(set(delivered_ids))} delivered twice, "
         f"{len(cut_off)} cut off by the kill, {missing} replies missing, statuses to the dead process after the kill: "
         f"{sorted({str(e.status) for e in after_kill if e.target.startswith(dead)})}"
     )
@@ -183,8 +188,11 @@ async def test_sigterm_finishes_in_flight_updates_and_a_new_process_takes_over(
             runs = [
                 asyncio.create_task(answer_survey(fake, chat, code, _answers(chat), reply_timeout=30)) for chat in chats
             ]
-            while sum(len(fake.sent_messages(chat)) for chat in chats) < 150:
-                await asyncio.sleep(0.02)
+            await fake.wait_until(
+                lambda: sum(len(fake.sent_messages(chat)) for chat in chats) >= 150,
+                120,
+                lambda: "fewer than 150 messages sent before the rolling restart",
+            )
             [exit_code] = await old.stop()  # SIGTERM, then wait
             await new.start()
             results = await asyncio.wait_for(asyncio.gather(*runs), timeout=90)

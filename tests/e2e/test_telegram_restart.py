@@ -96,8 +96,11 @@ async def test_kill_9_mid_campaign_and_restart_loses_nothing(sqlite_url: str) ->
         try:
             await wait_until_ready(url, process, time.monotonic() + 30)
             people = asyncio.gather(*(person(fake, 6_300_000 + n, campaign.code) for n in range(PEOPLE)))
-            while sum(len(fake.sent_messages(6_300_000 + n)) for n in range(PEOPLE)) < PEOPLE * 3:
-                await asyncio.sleep(0.01)
+            await fake.wait_until(
+                lambda: sum(len(fake.sent_messages(6_300_000 + n)) for n in range(PEOPLE)) >= PEOPLE * 3,
+                120,
+                lambda: f"fewer than {PEOPLE * 3} messages sent before the kill",
+            )
             os.kill(process.pid, signal.SIGKILL)
             process.wait()
             killed_at = sum(len(fake.sent_messages(6_300_000 + n)) for n in range(PEOPLE))

@@ -1,4 +1,5 @@
-"""`viktig worker`: job locks, the shared schedule, graceful stop, and two worker processes never sending a reminder twice."""
+"""`viktig worker`: job locks, the shared schedule, graceful stop, and two worker processes never sending a reminder
+twice."""
 
 from __future__ import annotations
 
@@ -232,7 +233,9 @@ async def test_two_worker_processes_never_send_the_same_reminder_twice(postgres_
             "0.1",
         ]
         workers = [
-            subprocess.Popen(command, env=env, cwd=tmp_path, stderr=subprocess.PIPE, text=True) for _ in range(2)
+            # Popen returns at once; the workers run until they are signalled below.
+            subprocess.Popen(command, env=env, cwd=tmp_path, stderr=subprocess.PIPE, text=True)  # noqa: ASYNC220
+            for _ in range(2)
         ]
         try:
             await fake.wait_for_calls("sendMessage", REMINDED, timeout=60)

@@ -107,7 +107,8 @@ def _html_visible_text(text: str) -> str:
         if closing:
             if not open_tags or open_tags[-1] != name:
                 raise ValueError(
-                    f'can\'t parse entities: Unmatched end tag at byte offset {offset}, expected "</{open_tags[-1] if open_tags else ""}>", found "</{name}>"'
+                    f"can't parse entities: Unmatched end tag at byte offset {offset}, "
+                    f'expected "</{open_tags[-1] if open_tags else ""}>", found "</{name}>"'
                 )
             open_tags.pop()
         else:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import copy
 import functools
 import json
@@ -310,7 +311,7 @@ class FakeBotApi(SimulatedUsers):
         return len(self._state.pending)
 
     async def wait_for_messages(self, chat_id: int, count: int, timeout: float = 10) -> list[dict[str, Any]]:
-        await self._wait_until(
+        await self.wait_until(
             lambda: len(self._state.sent.get(chat_id, [])) >= count,
             timeout,
             lambda: (
@@ -320,7 +321,7 @@ class FakeBotApi(SimulatedUsers):
         return self.sent_messages(chat_id)
 
     async def wait_for_calls(self, method: str, count: int = 1, timeout: float = 10) -> list[ApiCall]:
-        await self._wait_until(
+        await self.wait_until(
             lambda: len(self.calls_to(method)) >= count,
             timeout,
             lambda: f"{len(self.calls_to(method))} call(s) to {method}, expected {count}",
@@ -330,7 +331,7 @@ class FakeBotApi(SimulatedUsers):
     async def wait_idle(self, timeout: float = 10) -> None:
         """Wait until every pushed update was delivered (webhook) or confirmed (getUpdates offset)."""
         state = self._state
-        await self._wait_until(
+        await self.wait_until(
             lambda: not state.pending and not state.in_flight and not state.redeliver,
             timeout,
             lambda: f"{len(state.pending)} update(s) pending, {len(state.in_flight)} delivery(ies) in flight",
@@ -414,7 +415,8 @@ class FakeBotApi(SimulatedUsers):
         if self.webhook is not None:
             raise _Refusal(
                 409,
-                "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first",
+                "Conflict: can't use getUpdates method while webhook is active; "
+                "use deleteWebhook to delete the webhook first",
             )
         if "allowed_updates" in params:
             state.poll_allowed_updates = params["allowed_updates"]
@@ -462,7 +464,8 @@ class FakeBotApi(SimulatedUsers):
             return self._delete_webhook(params)
         if not re.match(r"https?://[^/\s]+", url):
             raise _Refusal(400, "Bad Request: bad webhook: invalid URL")
-        # Real Telegram requires HTTPS on ports 443, 80, 88 or 8443; like a local Bot API server, the fake takes plain HTTP.
+        # Real Telegram requires HTTPS on ports 443, 80, 88 or 8443; like a local Bot API server,
+        # the fake takes plain HTTP.
         self.webhook = Webhook(
             url, params.get("secret_token"), params.get("max_connections", 40), params.get("allowed_updates")
         )
@@ -730,12 +733,10 @@ class FakeBotApi(SimulatedUsers):
                 future.set_result(None)
 
     async def _wait_changed(self, timeout: float) -> None:
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._changed.wait(), timeout)
-        except TimeoutError:
-            pass
 
-    async def _wait_until(self, predicate: Callable[[], bool], timeout: float, describe: Callable[[], str]) -> None:
+    async def wait_until(self, predicate: Callable[[], bool], timeout: float, describe: Callable[[], str]) -> None:
         """Hundreds of simulated people wait at once: each waiter is a future that `_notify` resolves when its
         predicate holds, so a change costs a predicate call per waiter rather than a task wake-up per waiter."""
         if predicate():
@@ -860,7 +861,8 @@ async def _serve(arguments: argparse.Namespace) -> None:
     async with fake:
         print(f"Fake Telegram Bot API on {fake.base_url} (token {fake.token}, bot @{arguments.username})", flush=True)
         print(
-            f'Simulate users: POST {fake.base_url[:-4]}/_fake/updates/message with JSON {{"chat_id": 1001, "text": "Hei"}}',
+            f"Simulate users: POST {fake.base_url[:-4]}/_fake/updates/message "
+            'with JSON {"chat_id": 1001, "text": "Hei"}',
             flush=True,
         )
         await asyncio.Event().wait()
@@ -876,10 +878,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--username", default="viktig_test_bot")
     parser.add_argument("--any-chat", action="store_true", help="let the bot send to chats no user has written from")
     arguments = parser.parse_args(argv)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(arguments))
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":

@@ -108,7 +108,8 @@ class ServeCluster:
         for index, port in enumerate(ports):
             log_path = self.workdir / f"serve-{index}.log"
             with log_path.open("wb") as log_file:
-                process = subprocess.Popen(
+                # Popen returns at once; the servers run until stop() or kill() signals them.
+                process = subprocess.Popen(  # noqa: ASYNC220
                     [sys.executable, "-m", "viktig", "serve", "--port", str(port)],
                     env=self.environment(public_url),
                     cwd=self.workdir,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from itertools import pairwise
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -20,7 +21,7 @@ WEIGHTS_2 = (5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
 
 
 def _control(digits: list[int], weights: tuple[int, ...]) -> int:
-    return (11 - sum(w * d for w, d in zip(weights, digits)) % 11) % 11
+    return (11 - sum(w * d for w, d in zip(weights, digits, strict=True)) % 11) % 11
 
 
 def fodselsnummer(date: dt.date, individual: int, d_number: bool = False) -> str | None:
@@ -379,6 +380,6 @@ def test_text_without_digits_or_at_sign_is_unchanged(text: str) -> None:
 @settings(max_examples=300)
 def test_findings_are_ordered_and_never_overlap(text: str) -> None:
     findings = find_identifiers(text)
-    for first, second in zip(findings, findings[1:]):
+    for first, second in pairwise(findings):
         assert first.end <= second.start
     assert all(0 <= f.start < f.end <= len(text) for f in findings)

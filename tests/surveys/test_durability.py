@@ -45,7 +45,8 @@ def add_failing_trigger(url: str, where: str) -> None:
         return
     query(
         url,
-        "CREATE FUNCTION simulated_failure() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'simulated failure'; END $$ LANGUAGE plpgsql",
+        "CREATE FUNCTION simulated_failure() RETURNS trigger AS "
+        "$$ BEGIN RAISE EXCEPTION 'simulated failure'; END $$ LANGUAGE plpgsql",
     )
     query(url, POSTGRES_TRIGGERS[where])
 

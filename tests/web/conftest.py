@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -62,10 +63,11 @@ class Server:
             return await create_campaign(session, name=name, unit=unit_row, **options)
 
 
-@pytest.fixture
-async def server(sqlite_url: str) -> AsyncIterator[Server]:
+@asynccontextmanager
+async def serve(database_url: str) -> AsyncIterator[Server]:
+    """The real app on a free port over the given (migrated) database."""
     settings = Settings(
-        database_url=sqlite_url, secret_key="web-test-secret-0123456789abcdef", host="127.0.0.1", port=0
+        database_url=database_url, secret_key="web-test-secret-0123456789abcdef", host="127.0.0.1", port=0
     )
     ctx = AppContext.create(settings)
     runner = web.AppRunner(create_app(ctx, with_telegram=False), access_log=None)
@@ -78,6 +80,12 @@ async def server(sqlite_url: str) -> AsyncIterator[Server]:
     finally:
         await runner.cleanup()
         await ctx.close()
+
+
+@pytest.fixture
+async def server(sqlite_url: str) -> AsyncIterator[Server]:
+    async with serve(sqlite_url) as running:
+        yield running
 
 
 class Client:

@@ -1,4 +1,5 @@
-"""Security properties over real HTTP: CSRF, unit isolation, login throttling, headers, and a server log without answers."""
+"""Security properties over real HTTP: CSRF, unit isolation, login throttling, headers, and a server log without
+answers."""
 
 from __future__ import annotations
 

@@ -38,6 +38,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     analyse.add_argument(
         "--json", action="store_true", help="print a JSON list: id, label, size, share, keywords, quotes"
     )
+    analyse.add_argument(
+        "--assign-new",
+        action="store_true",
+        help="give answers that arrived since the last run a theme among the existing ones, without a re-run",
+    )
     analyse.set_defaults(handler=_analyse)
     report = subparsers.add_parser("report", help="write an HTML report of a campaign's themes")
     report.add_argument("--campaign", required=True, metavar="CODE")
@@ -60,15 +65,17 @@ class ProgressBar:
 
 
 async def _analyse(args: argparse.Namespace, ctx: AppContext) -> int:
-    from analysis.service import analyse_campaign
+    from analysis.service import assign_new_answers, campaign_summary
     from analysis.taxonomy import TaxonomyError
 
     taxonomy = getattr(ctx.settings, "taxonomy_file", None)
     try:
-        with ThreadPoolExecutor(max_workers=1) as executor:  # a CLI process blocks nobody; threads let progress through
-            themes = await analyse_campaign(
-                ctx.sessions, args.campaign, taxonomy_path=taxonomy, progress=ProgressBar(), executor=executor
-            )
+        if args.assign_new:
+            assigned = await assign_new_answers(ctx.sessions, args.campaign, taxonomy_path=taxonomy)
+            print(f"assigned {assigned} new answers to existing themes", file=sys.stderr)
+            themes = await campaign_summary(ctx.sessions, args.campaign)
+        else:
+            themes = await _full_run(ctx, args.campaign, taxonomy)
     except (CampaignError, TaxonomyError) as error:
         raise UserError(str(error)) from error
     await _log_access(ctx, args.campaign, "view_themes", f"{len(themes)} themes")
@@ -83,6 +90,15 @@ async def _analyse(args: argparse.Namespace, ctx: AppContext) -> int:
         for text in theme.quote_texts:
             print(f"    “{text}”")
     return 0
+
+
+async def _full_run(ctx: AppContext, code: str, taxonomy: str | None) -> list[ThemeSummary]:
+    from analysis.service import analyse_campaign
+
+    with ThreadPoolExecutor(max_workers=1) as executor:  # a CLI process blocks nobody; threads let progress through
+        return await analyse_campaign(
+            ctx.sessions, code, taxonomy_path=taxonomy, progress=ProgressBar(), executor=executor
+        )
 
 
 def _json_row(theme: ThemeSummary) -> dict[str, object]:

@@ -60,7 +60,8 @@ async def _chat(args: argparse.Namespace, ctx: AppContext) -> int:
         return 1
     while not finished:
         try:
-            line = input("> ")
+            # One person at a terminal and nothing else on the loop; in a thread, Ctrl-C would hang on the join.
+            line = input("> ")  # noqa: ASYNC250
         except EOFError:
             print()
             return 0

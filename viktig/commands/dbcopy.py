@@ -71,7 +71,8 @@ async def _copy(args: argparse.Namespace, _settings: Settings) -> int:
     if mismatched:
         names = ", ".join(f"{c.table} (source {c.source}, target {c.target})" for c in mismatched)
         raise UserError(
-            f"row counts differ after the copy: {names}. Do not switch to the target; check for writes to the source during the copy and run again with --force."
+            f"row counts differ after the copy: {names}. Do not switch to the target; "
+            "check for writes to the source during the copy and run again with --force."
         )
     return 0
 
@@ -89,7 +90,8 @@ def copy_database(
         raise UserError(f"cannot open the source database ({type(error).__name__}: {error})") from error
     if source_revision != head:
         raise UserError(
-            f"the source database is at schema {source_revision or 'none'}, not {head}: run `viktig db upgrade` on it first (DATABASE_URL=<source>)"
+            f"the source database is at schema {source_revision or 'none'}, not {head}: "
+            "run `viktig db upgrade` on it first (DATABASE_URL=<source>)"
         )
     try:
         migrate.upgrade(target_url)

@@ -7,7 +7,6 @@ import argparse
 from viktig.cli import UserError
 from viktig.context import AppContext
 from viktig.jobs import ProcessLockHeld, single_sqlite_process
-from viktig.server import run_server
 
 SQLITE_ONE_PROCESS = (
     "SQLite supports one `viktig serve` process. To run several (behind a load balancer, or --processes N), "
@@ -57,6 +56,8 @@ async def _serve(args: argparse.Namespace, ctx: AppContext) -> int:
         return await supervise(
             args.processes, ["serve", "--reuse-port", "--host", settings.host, "--port", str(settings.port)]
         )
+    from viktig.server import run_server  # here, not at the top: it imports the web and Telegram stacks
+
     try:
         with single_sqlite_process(settings.database_url, "serve"):
             await run_server(ctx, reuse_port=args.reuse_port)

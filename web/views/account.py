@@ -6,9 +6,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from surveys.models import StaffUser, Unit, utcnow
-from viktig.server import CONTEXT
 from web.access import current_user, require_user, session_limits, sessions_of
 from web.client_info import client_of
+from web.keys import SETTINGS
 from web.qr import qr_svg
 from web.render import page
 from web.security import session_of
@@ -46,8 +46,8 @@ async def account_page(request: web.Request) -> web.Response:
             "totp_required": totp_required(user, unit),
             "remaining_codes": remaining,
             "ended": request.query.get("ended", "") if request.query.get("ended", "").isdigit() else "",
-            "idle": request.app[CONTEXT].settings.session_idle_minutes,
-            "lifetime": request.app[CONTEXT].settings.session_lifetime_hours,
+            "idle": request.app[SETTINGS].session_idle_minutes,
+            "lifetime": request.app[SETTINGS].session_lifetime_hours,
         },
     )
 
@@ -100,7 +100,7 @@ async def enrol_form_view(request: web.Request) -> web.Response:
 async def enrol_confirm(request: web.Request) -> web.Response:
     user, pending = await _enrolling_user(request)
     form = await request.post()
-    keys = login_keys(request.app[CONTEXT].settings.secret_key, user.email, client_of(request).address, step="totp")
+    keys = login_keys(request.app[SETTINGS].secret_key, user.email, client_of(request).address, step="totp")
     wait = await reserve(request, keys)
     if wait is not None:
         return throttled_page(
@@ -113,7 +113,7 @@ async def enrol_confirm(request: web.Request) -> web.Response:
         if ok:
             row.totp_confirmed_at = utcnow()  # type: ignore[union-attr]
             session.add(row)
-            codes = await replace_recovery_codes(session, request.app[CONTEXT].settings.secret_key, user.id)  # type: ignore[arg-type]
+            codes = await replace_recovery_codes(session, request.app[SETTINGS].secret_key, user.id)  # type: ignore[arg-type]
             await attempt_succeeded(session, keys)
     if not ok:
         return await enrol_form(request, error="two_factor.wrong_code", status=400)
@@ -128,7 +128,7 @@ async def new_recovery_codes(request: web.Request) -> web.Response:
     if not has_totp(user):
         raise web.HTTPSeeOther("/account/two-factor")
     async with sessions_of(request)() as session, session.begin():
-        codes = await replace_recovery_codes(session, request.app[CONTEXT].settings.secret_key, user.id)  # type: ignore[arg-type]
+        codes = await replace_recovery_codes(session, request.app[SETTINGS].secret_key, user.id)  # type: ignore[arg-type]
     return page(request, "two_factor_codes.html", {"codes": codes, "next": "/account"})
 
 
@@ -144,7 +144,7 @@ async def second_step(request: web.Request) -> web.Response:
         raise web.HTTPSeeOther("/login")
     form = await request.post()
     code = str(form.get("code", "")).strip()
-    secret_key = request.app[CONTEXT].settings.secret_key
+    secret_key = request.app[SETTINGS].secret_key
     async with sessions_of(request)() as session:
         user = await session.get(StaffUser, user_id)
     if user is None or not user.active or not has_totp(user):

@@ -20,7 +20,7 @@ from surveys.models import AnswerSource, Question
 from surveys.settings import LANGUAGES
 from web.access import load_campaign, require_user, sessions_of
 from web.answer_query import AnswerFilter, answer_count, answer_page
-from web.render import page
+from web.render import language_of, page
 
 
 async def _questions(session, campaign) -> list[Question]:  # type: ignore[no-untyped-def]
@@ -148,7 +148,11 @@ async def entry_post(request: web.Request) -> web.Response:
             campaign = await load_campaign(session, user, request.match_info["id"])
             result = await import_answers(session, campaign, raw, filename=filename, source=source, channel="staff")
     except AnswerImportError as error:
-        return page(request, "entry.html", {**context, "problems": error.problems, "error": "entry.failed"}, status=400)
+        problems = error.messages(language_of(request))
+        return page(request, "entry.html", {**context, "problems": problems, "error": "entry.failed"}, status=400)
+    if result.warnings:
+        warnings = [warning.render(language_of(request)) for warning in result.warnings]
+        return page(request, "entry.html", {**context, "problems": [], "saved": result.imported, "warnings": warnings})
     raise web.HTTPSeeOther(f"/campaigns/{campaign.id}/entry?saved={result.imported}")
 
 

@@ -12,10 +12,10 @@ from aiohttp import web
 from sqlmodel import select
 
 from surveys.models import StaffUser, Unit, utcnow
-from viktig.server import CONTEXT
 from web.access import current_user, require_user, sessions_of
 from web.client_info import client_of
 from web.i18n import DASHBOARD_LANGUAGES
+from web.keys import SETTINGS
 from web.passwords import hash_password, password_problem, verify_password
 from web.render import page
 from web.security import mark_session_changed, new_session, session_of
@@ -60,7 +60,7 @@ async def login(request: web.Request) -> web.Response:
     email = str(form.get("email", "")).strip().lower()
     password = str(form.get("password", ""))
     target = safe_next(str(form.get("next", "")))
-    keys = login_keys(request.app[CONTEXT].settings.secret_key, email, client_of(request).address)
+    keys = login_keys(request.app[SETTINGS].secret_key, email, client_of(request).address)
     context = {"next": target, "email": email}
     wait = await reserve(request, keys)
     if wait is not None:

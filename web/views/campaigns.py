@@ -8,17 +8,17 @@ from sqlmodel import col, select
 from surveys.campaigns import CampaignError, answer_stats, create_campaign, links_for, set_status
 from surveys.models import Campaign, CampaignStatus, Unit
 from surveys.settings import LANGUAGES
-from viktig.server import CONTEXT
 from web.access import load_campaign, require_user, role_at_least, sessions_of
 from web.client_info import public_base_url
 from web.forms import read_campaign_form
 from web.i18n import chat_text, dashboard_text
+from web.keys import SETTINGS
 from web.qr import qr_png, qr_svg
 from web.render import language_of, page
 
 
 def campaign_links(request: web.Request, campaign: Campaign):  # type: ignore[no-untyped-def]
-    settings = request.app[CONTEXT].settings
+    settings = request.app[SETTINGS]
     return links_for(campaign, web_base_url=public_base_url(request), bot_username=settings.telegram_bot_username)
 
 

@@ -16,11 +16,11 @@ from surveys.campaigns import accepts_answers, find_campaign
 from surveys.engine import MAX_ANSWER_CHARS
 from surveys.i18n import normalise_language, t
 from surveys.messages import Incoming, IncomingKind, Reply
-from viktig.server import CONTEXT
 from web.access import sessions_of
 from web.client_info import client_of
 from web.cookies import VISITOR_COOKIE, VISITOR_MAX_AGE
 from web.i18n import chat_text
+from web.keys import CONVERSATIONS
 from web.security import SECURE, SESSION, chat_csrf
 from web.transcript import Line, Transcript, TranscriptStore
 
@@ -83,7 +83,7 @@ async def chat_page(request: web.Request) -> web.Response:
         refusal = await _refusal_page(request, code)
         if refusal is not None:
             return refusal
-        reply = await request.app[CONTEXT].conversations.handle(
+        reply = await request.app[CONVERSATIONS].handle(
             Incoming(
                 channel="web",
                 user_ref=visitor,
@@ -149,7 +149,7 @@ async def chat_post(request: web.Request) -> web.StreamResponse:
         update_key=f"web:{visit}:{nonce}",
         language_hint=_accept_language(request),
     )
-    reply = await request.app[CONTEXT].conversations.handle(incoming)
+    reply = await request.app[CONVERSATIONS].handle(incoming)
     new: list[Line] = []
     if not reply.duplicate:
         if transcript is None:

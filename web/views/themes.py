@@ -1,32 +1,25 @@
 """The themes page (managers): cards with share chart, keywords and quotes; rename, merge, run the analysis.
 
-The analysis package is imported only when the button is pressed, so the dashboard works (and says so) without it.
+The analysis runs through the `analyse` callable the root bound (one process pool for the server); without the
+analysis package it is None, and the dashboard works and says so.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 
 from aiohttp import web
 
 from surveys.access_log import record_access
 from surveys.models import Theme
-from viktig.server import CONTEXT
+from surveys.themes import latest_run, merge_theme, rename_theme, theme_cards
 from web.access import load_campaign, require_user, sessions_of
 from web.charts import share_chart
 from web.i18n import dashboard_text
+from web.keys import ANALYSE
 from web.render import language_of, page
-from web.theme_store import latest_run, merge_theme, rename_theme, theme_cards
 
 log = logging.getLogger(__name__)
-
-
-def analysis_available() -> bool:
-    try:
-        return importlib.util.find_spec("analysis.service") is not None
-    except ModuleNotFoundError:
-        return False
 
 
 async def themes_page(request: web.Request) -> web.Response:
@@ -48,7 +41,7 @@ async def themes_page(request: web.Request) -> web.Response:
             "previous": before,
             "run": run,
             "chart": chart,
-            "analysis_available": analysis_available(),
+            "analysis_available": request.app[ANALYSE] is not None,
             "notice": notice,
         },
     )
@@ -58,17 +51,15 @@ async def run_analysis(request: web.Request) -> web.Response:
     user = await require_user(request, "manager")
     async with sessions_of(request)() as session:
         campaign = await load_campaign(session, user, request.match_info["id"])
-    if not analysis_available():
+    analyse = request.app[ANALYSE]
+    if analyse is None:
         raise web.HTTPSeeOther(f"/campaigns/{campaign.id}/themes?ran=pending")
-    from analysis.service import analyse_campaign
-
-    ctx = request.app[CONTEXT]
     try:
-        summaries = await analyse_campaign(ctx.sessions, campaign.code, taxonomy_path=ctx.settings.taxonomy_file)
+        themes = await analyse(campaign.code)
     except Exception as error:
         log.error("theme analysis failed for campaign %s: %s", campaign.id, type(error).__name__)
         raise web.HTTPSeeOther(f"/campaigns/{campaign.id}/themes?ran=failed") from error
-    raise web.HTTPSeeOther(f"/campaigns/{campaign.id}/themes?ran={len(summaries)}")
+    raise web.HTTPSeeOther(f"/campaigns/{campaign.id}/themes?ran={themes}")
 
 
 async def _theme(session, user, request: web.Request) -> tuple:  # type: ignore[no-untyped-def,type-arg]

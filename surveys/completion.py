@@ -1,0 +1,58 @@
+"""Whether an answer comes from a finished conversation: completed, abandoned or still in progress.
+
+"Ja, send inn" must mean something, so every place that shows or counts answers can tell them apart. The state is
+derived from the conversation: completed when the person confirmed (answers typed by staff, imported from paper
+cards, or unlinked from an anonymous conversation when it ended have no conversation and count as completed);
+abandoned when the person cancelled, or left it unconfirmed for longer than ABANDONED_AFTER; otherwise in progress.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import and_, or_
+from sqlmodel import col
+
+from surveys.models import Answer, Conversation, ConversationStatus, as_utc
+
+ABANDONED_AFTER = timedelta(hours=24)
+
+
+class CompletionState(StrEnum):
+    completed = "completed"
+    abandoned = "abandoned"
+    in_progress = "in_progress"
+
+
+def completion_state(conversation: Conversation | None, now: datetime) -> CompletionState:
+    if conversation is None or conversation.status == ConversationStatus.completed.value:
+        return CompletionState.completed
+    if conversation.status == ConversationStatus.cancelled.value:
+        return CompletionState.abandoned
+    if as_utc(conversation.updated_at) < now - ABANDONED_AFTER:
+        return CompletionState.abandoned
+    return CompletionState.in_progress
+
+
+def completion_condition(state: CompletionState, now: datetime) -> Any:
+    """The SQL condition for answers in `state`; the query must outer-join Conversation on Answer.conversation_id."""
+    stale = now - ABANDONED_AFTER
+    active = col(Conversation.status) == ConversationStatus.active.value
+    if state is CompletionState.completed:
+        done = col(Conversation.status) == ConversationStatus.completed.value
+        return or_(col(Answer.conversation_id).is_(None), done)
+    if state is CompletionState.abandoned:
+        return or_(
+            col(Conversation.status) == ConversationStatus.cancelled.value,
+            and_(active, col(Conversation.updated_at) < stale),
+        )
+    return and_(active, col(Conversation.updated_at) >= stale)
+
+
+def parse_state(text: str) -> CompletionState | None:
+    try:
+        return CompletionState(text)
+    except ValueError:
+        return None

@@ -1,0 +1,199 @@
+"""The engine: one transaction per incoming message, holding the respondent's lock, and the routing of the message
+to a command or to the handler of the conversation's current step."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from collections.abc import Callable, Mapping
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from surveys import metrics
+from surveys.campaigns import accepts_answers
+from surveys.commands import parse_command
+from surveys.db import lock_key
+from surveys.deidentify import redact as default_redact
+from surveys.engine import flow
+from surveys.engine.commands import COMMANDS
+from surveys.engine.payloads import Payload
+from surveys.engine.steps import STEPS, Said, StepSpec
+from surveys.engine.turn import Turn
+from surveys.messages import Incoming, IncomingKind, Reply
+from surveys.models import (
+    ChannelContact,
+    Conversation,
+    ConversationStatus,
+    ProcessedUpdate,
+    Question,
+    Respondent,
+    utcnow,
+)
+from surveys.pseudonyms import pseudonym
+
+log = logging.getLogger("surveys.engine")
+
+MAX_ANSWER_CHARS = 20_000
+
+
+class ConversationEngine:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        secret_key: str,
+        redact: Callable[[str, str], str] = default_redact,
+        max_answer_chars: int = MAX_ANSWER_CHARS,
+        clock: Callable[[], datetime] = utcnow,
+        steps: Mapping[str, StepSpec] = STEPS,
+    ) -> None:
+        self._sessions = sessions
+        self._secret_key = secret_key
+        self.redact = redact
+        self.max_answer_chars = max_answer_chars
+        self.clock = clock
+        self.steps = steps
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        self.question_cache: dict[int, tuple[Question, ...]] = {}
+
+    def pseudonym_for(self, channel: str, user_ref: str) -> str:
+        return pseudonym(self._secret_key, channel, user_ref)
+
+    def _lock_for(self, key: str) -> asyncio.Lock:
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[key] = lock
+        return lock
+
+    async def handle(self, incoming: Incoming) -> Reply:
+        """Process one incoming message and return what to send; everything is committed before returning."""
+        key = self.pseudonym_for(incoming.channel, incoming.user_ref)
+        # In-process FIFO lock first (keeps arrival order), then the database lock (across processes).
+        queued = metrics.now()
+        async with self._lock_for(key):
+            try:
+                async with self._sessions() as session, session.begin():
+                    await lock_key(session, key)
+                    started = metrics.turn_taken(incoming.channel, queued)
+                    if incoming.update_key:
+                        await _claim_update(session, incoming.update_key)
+                    turn = Turn(self, session, incoming, key, self.steps)
+                    reply = await route(turn)
+            except IntegrityError:
+                if incoming.update_key and await self._update_seen(incoming.update_key):
+                    return metrics.skipped_duplicate(incoming.channel, Reply(duplicate=True))
+                raise
+        metrics.processed(incoming.channel, started)
+        log.debug("handled %s message for respondent %s: step=%s", incoming.channel, key[:10], reply.step)
+        return reply
+
+    async def _update_seen(self, update_key: str) -> bool:
+        async with self._sessions() as session:
+            return await session.get(ProcessedUpdate, update_key) is not None
+
+    async def mark_unreachable(self, channel: str, user_ref: str) -> None:
+        """The channel says the person can no longer be reached (e.g. blocked the bot): stop trying."""
+        key = self.pseudonym_for(channel, user_ref)
+        async with self._sessions() as session, session.begin():
+            respondent = (await session.exec(select(Respondent).where(Respondent.pseudonym == key))).first()
+            if respondent is None:
+                return
+            contacts = (
+                await session.exec(select(ChannelContact).where(ChannelContact.respondent_id == respondent.id))
+            ).all()
+            for contact in contacts:
+                contact.unreachable = True
+                session.add(contact)
+            conversations = (
+                await session.exec(
+                    select(Conversation).where(
+                        Conversation.respondent_id == respondent.id, col(Conversation.reminder_due_at).is_not(None)
+                    )
+                )
+            ).all()
+            for conversation in conversations:
+                conversation.reminder_due_at = None
+                session.add(conversation)
+
+
+async def _claim_update(session: AsyncSession, update_key: str) -> None:
+    """Insert the update's key first thing: a key seen before fails the primary key (IntegrityError, caught in
+    `handle`), so a duplicate costs no extra read and a new update no look-up before its insert."""
+    session.add(ProcessedUpdate(key=update_key))
+    await session.flush()
+
+
+async def route(turn: Turn) -> Reply:
+    """Hand the message to its command, or to the current step's handler."""
+    incoming = turn.incoming
+    await turn.load_respondent()
+    kind, command, argument = incoming.kind, incoming.command, incoming.argument
+    if kind is IncomingKind.text:
+        parsed = parse_command(incoming.text)
+        if parsed is not None:
+            kind, (command_enum, argument) = IncomingKind.command, parsed
+            command = command_enum.value
+    if kind is IncomingKind.command:
+        handler = COMMANDS.get(command or "")
+        if handler is None:
+            turn.say_key("error.not_understood")
+        else:
+            await handler(turn, argument)
+    elif kind is IncomingKind.unsupported:
+        await turn.load_conversation()
+        turn.say_key("error.only_text")
+    elif kind is IncomingKind.edit:
+        await flow.on_edit(turn)
+    else:
+        await on_message(turn, kind)
+    turn.reply.language = turn.language
+    respondent = turn.respondent
+    turn.reply.respondent_reference = respondent.reference if respondent and respondent.id else None
+    turn.reply.step = turn.conversation.step if turn.conversation is not None else None
+    return turn.reply
+
+
+async def on_message(turn: Turn, kind: IncomingKind) -> None:
+    """Typed text or a pressed button outside a command."""
+    button = Payload.decode(turn.incoming.payload) if kind is IncomingKind.choice else None
+    respondent = turn.respondent
+    if button is not None and button.respondent_level:
+        if respondent is not None and respondent.pending_action:
+            await flow.on_pending_choice(turn, button)
+        else:
+            turn.stale()
+        return
+    pending = respondent is not None and respondent.pending_action and kind is IncomingKind.text
+    if pending and await flow.on_pending_text(turn, turn.incoming.text):
+        return
+    conversation = await turn.load_conversation()
+    if conversation is None:
+        if turn.incoming.campaign_code:
+            await flow.start(turn, turn.incoming.campaign_code)
+        else:
+            if kind is IncomingKind.choice:
+                turn.stale()
+            turn.say_key("campaign.how_to_start")
+        return
+    assert turn.campaign is not None
+    flow.reopened(conversation)
+    refusal = accepts_answers(turn.campaign, turn.now)
+    if refusal is not None:
+        turn.say_key(refusal)
+        return
+    completed = conversation.status == ConversationStatus.completed.value
+    step = turn.steps[flow.Step.done if completed else conversation.step]
+    if kind is IncomingKind.choice:
+        if button is None or button.turn != conversation.turn or not step.accepts(button):
+            turn.stale()  # a double tap, an old button, or one this step does not show
+            return
+        await step.handle(turn, Said(button=button))
+    else:
+        await step.handle(turn, Said(text=turn.incoming.text))
+    turn.touch()

@@ -19,6 +19,8 @@ TEXTS = {
         "now": "Nå",
         "none": "Ingen tidligere kampanje for denne enheten med tema.",
         "keywords": "Nøkkelord",
+        "fewer": "færre enn {n}",
+        "quotes_hidden": "Sitater vises ikke: færre enn {n} respondenter i kampanjen.",
     },
     "nn": {
         "title": "Kva er viktig for deg?",
@@ -31,6 +33,8 @@ TEXTS = {
         "now": "No",
         "none": "Ingen tidlegare kampanje for denne eininga med tema.",
         "keywords": "Nøkkelord",
+        "fewer": "færre enn {n}",
+        "quotes_hidden": "Sitat blir ikkje viste: færre enn {n} respondentar i kampanjen.",
     },
     "sv": {
         "title": "Vad är viktigt för dig?",
@@ -43,6 +47,8 @@ TEXTS = {
         "now": "Nu",
         "none": "Ingen tidigare kampanj för enheten med teman.",
         "keywords": "Nyckelord",
+        "fewer": "färre än {n}",
+        "quotes_hidden": "Citat visas inte: färre än {n} svarande i kampanjen.",
     },
     "en": {
         "title": "What matters to you?",
@@ -55,6 +61,8 @@ TEXTS = {
         "now": "Now",
         "none": "No earlier campaign of this unit with themes.",
         "keywords": "Keywords",
+        "fewer": "fewer than {n}",
+        "quotes_hidden": "Quotes are not shown: fewer than {n} respondents in the campaign.",
     },
 }
 
@@ -67,6 +75,17 @@ class ReportInput:
     themes: list[ThemeSummary]
     previous_name: str | None = None
     previous_shares: dict[str, tuple[str, float]] | None = None  # key -> (label, share)
+    # Small-number protection (surveys.small_numbers): groups of fewer people than min_group show no numbers.
+    min_group: int = 1
+    people: dict[int, int] | None = None  # theme id -> people; the theme's size when missing
+    previous_people: dict[str, int] | None = None  # key -> people in the previous campaign
+    respondents: int | None = None  # in this campaign; fewer than min_group: no quotes at all
+
+    def hides(self, theme: ThemeSummary) -> bool:
+        return (self.people or {}).get(theme.id, theme.size) < self.min_group
+
+    def hides_previous(self, key: str) -> bool:
+        return self.previous_people is not None and self.previous_people.get(key, 0) < self.min_group
 
 
 def bar_chart(themes: list[ThemeSummary]) -> str:
@@ -93,15 +112,23 @@ def bar_chart(themes: list[ThemeSummary]) -> str:
 
 def render_report(data: ReportInput) -> str:
     t = TEXTS.get(data.language, TEXTS["nb"])
+    fewer = t["fewer"].format(n=data.min_group)
     total = sum(theme.size for theme in data.themes)
+    no_quotes = data.respondents is not None and data.respondents < data.min_group
     sections = []
     for theme in data.themes:
-        quotes = "".join(f"<blockquote>{escape(text)}</blockquote>" for text in theme.quote_texts)
+        hidden = data.hides(theme)
+        shown_quotes = [] if hidden or no_quotes else theme.quote_texts
+        quotes = "".join(f"<blockquote>{escape(text)}</blockquote>" for text in shown_quotes)
         keywords = escape(", ".join(theme.keywords))
+        numbers = fewer if hidden else f"{theme.size} {t['answers']}, {theme.share:.0%}"
         sections.append(
-            f"<section><h3>{escape(theme.label)} <small>{theme.size} {t['answers']}, {theme.share:.0%}</small></h3>"
+            f"<section><h3>{escape(theme.label)} <small>{numbers}</small></h3>"
             f"<p class=kw>{t['keywords']}: {keywords}</p>{quotes}</section>"
         )
+    charted = [theme for theme in data.themes if not data.hides(theme)]
+    if no_quotes:
+        sections.insert(0, f"<p>{t['quotes_hidden'].format(n=data.min_group)}</p>")
     if data.previous_shares is not None:
         now = {theme.key: theme for theme in data.themes}
         keys = list(now) + [key for key in data.previous_shares if key not in now]
@@ -111,8 +138,13 @@ def render_report(data: ReportInput) -> str:
             then = data.previous_shares.get(key, (label, 0.0))[1]
             current = now[key].share if key in now else 0.0
             delta = current - then
+            then_hidden = data.hides_previous(key)
+            now_hidden = key in now and data.hides(now[key])
+            then_text = fewer if then_hidden else f"{then:.0%}"
+            now_text = fewer if now_hidden else f"{current:.0%}"
+            delta_text = "–" if then_hidden or now_hidden else f"{delta:+.0%}"
             rows.append(
-                f"<tr><td>{escape(label)}</td><td>{then:.0%}</td><td>{current:.0%}</td><td>{delta:+.0%}</td></tr>"
+                f"<tr><td>{escape(label)}</td><td>{then_text}</td><td>{now_text}</td><td>{delta_text}</td></tr>"
             )
         change = (
             f"<p>{escape(data.previous_name or '')}</p><table><tr><th>{t['theme']}</th><th>{t['then']}</th>"
@@ -129,7 +161,7 @@ small{{color:#666;font-weight:normal}} .kw{{color:#555;font-size:.9rem}} table{{
 td,th{{border-bottom:1px solid #ddd;padding:.3rem .8rem;text-align:left}}</style></head>
 <body><h1>{escape(t["title"])}</h1>
 <p>{escape(data.unit_name)} – {escape(data.campaign_name)}: {total} {t["answers"]}</p>
-<h2>{t["themes"]}</h2>{bar_chart(data.themes)}
+<h2>{t["themes"]}</h2>{bar_chart(charted)}
 <h2>{t["change"]}</h2>{change}
 <h2>{t["quotes"]}</h2>{"".join(sections)}
 </body></html>

@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import and_, or_
-from sqlmodel import col
+from sqlmodel import col, select
 
 from surveys.models import Answer, Conversation, ConversationStatus, as_utc
 
@@ -37,18 +37,20 @@ def completion_state(conversation: Conversation | None, now: datetime) -> Comple
 
 
 def completion_condition(state: CompletionState, now: datetime) -> Any:
-    """The SQL condition for answers in `state`; the query must outer-join Conversation on Answer.conversation_id."""
+    """The SQL condition on Answer for answers in `state` (a subquery on conversation, so no join is needed)."""
     stale = now - ABANDONED_AFTER
-    active = col(Conversation.status) == ConversationStatus.active.value
+    status = col(Conversation.status)
+    active = status == ConversationStatus.active.value
     if state is CompletionState.completed:
-        done = col(Conversation.status) == ConversationStatus.completed.value
-        return or_(col(Answer.conversation_id).is_(None), done)
-    if state is CompletionState.abandoned:
-        return or_(
-            col(Conversation.status) == ConversationStatus.cancelled.value,
-            and_(active, col(Conversation.updated_at) < stale),
-        )
-    return and_(active, col(Conversation.updated_at) >= stale)
+        chosen: Any = status == ConversationStatus.completed.value
+    elif state is CompletionState.abandoned:
+        chosen = or_(status == ConversationStatus.cancelled.value, and_(active, col(Conversation.updated_at) < stale))
+    else:
+        chosen = and_(active, col(Conversation.updated_at) >= stale)
+    inside = col(Answer.conversation_id).in_(select(Conversation.id).where(chosen))
+    if state is CompletionState.completed:
+        return or_(col(Answer.conversation_id).is_(None), inside)
+    return inside
 
 
 def parse_state(text: str) -> CompletionState | None:

@@ -36,7 +36,7 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
     kwargs.setdefault("hide_parameters", True)  # answer text must never reach a log or a traceback
     if url.startswith("sqlite"):
         path = url.split(":///", 1)[1]
-        if path and path != ":memory:":
+        if path and path != ":memory:" and not path.startswith("file:"):  # file: URIs name existing files
             private_sqlite_file(path)
         # Every transaction takes SQLite's single write lock (BEGIN IMMEDIATE below). Several pooled connections
         # would wait for it in SQLite's busy handler, which sleeps in growing steps of up to 100 ms while the lock

@@ -1,4 +1,11 @@
-"""Exporting answers (one row per answer, with its theme once analysis has run) as JSONL, CSV or XLSX."""
+"""Exporting answers (one row per answer, with its theme once analysis has run) as JSONL, CSV or XLSX.
+
+JSONL is for programs: keys and codes, UTC times. CSV and XLSX are for people in Norwegian Excel: column names,
+question texts, campaign names and language names in the reader's language, local time (Europe/Oslo); CSV with
+`;` and a UTF-8 BOM by default (Excel then opens it in columns), `,` on request; XLSX with real dates, column
+widths, a filter and a frozen header. A CSV cell that starts with =, +, -, @, a tab or a carriage return gets a
+leading apostrophe, so a spreadsheet never runs an answer as a formula (XLSX cells are always plain text).
+"""
 
 from __future__ import annotations
 
@@ -6,14 +13,21 @@ import csv
 import io
 import json
 from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from surveys.models import Answer, AnswerTheme, Campaign, Question, Theme, Unit, as_utc
+from surveys.answer_filter import AnswerFilter
+from surveys.completion import completion_state
+from surveys.i18n import pick
+from surveys.models import Answer, AnswerTheme, Campaign, Conversation, Question, Theme, Unit, as_utc, utcnow
+from surveys.staff_text import staff_text
 
 EXPORT_FIELDS = (
     "answer_id",
@@ -26,81 +40,171 @@ EXPORT_FIELDS = (
     "created_at",
     "theme_id",
     "theme_label",
+    "status",
+)
+# What a spreadsheet shows, in this order; the header is looked up in the export catalogue.
+SHEET_FIELDS = (
+    "answer_id",
+    "campaign_name",
+    "unit",
+    "question_text",
+    "text",
+    "language_name",
+    "source_name",
+    "status_name",
+    "created_local",
+    "theme_id",
+    "theme_label",
 )
 FORMATS = ("jsonl", "csv", "xlsx")
+DELIMITERS = {"semicolon": ";", "comma": ","}
+LOCAL = ZoneInfo("Europe/Oslo")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+DATE_FORMAT = "DD.MM.YYYY HH:MM"
+MAX_WIDTH = 60
 
 
-async def export_rows(session: AsyncSession, campaign: Campaign, *, batch: int = 5000) -> AsyncIterator[dict[str, Any]]:
+@dataclass(frozen=True)
+class ExportOptions:
+    """What to export and for whom: the answers page's filter, the reader's language, themes to withhold."""
+
+    filters: AnswerFilter = field(default_factory=AnswerFilter)
+    language: str = "nb"
+    hidden_themes: frozenset[int] = frozenset()  # small-number protection: shown as "færre enn N"
+    hidden_label: str = ""
+
+
+async def export_rows(
+    session: AsyncSession, campaign: Campaign, *, batch: int = 5000, options: ExportOptions | None = None
+) -> AsyncIterator[dict[str, Any]]:
     """Rows in answer order; a theme merged into another reports the theme it was merged into."""
+    options = options or ExportOptions()
+    lang = options.language
     unit = await session.get(Unit, campaign.unit_id)
     target = aliased(Theme)
+    assert campaign.id is not None
+    now = utcnow()
     query = (
-        select(Answer, Question.key, Theme, target)
+        select(Answer, Question, Theme, target, Conversation)
         .join(Question, col(Question.id) == Answer.question_id)
         .outerjoin(AnswerTheme, col(AnswerTheme.answer_id) == Answer.id)
         .outerjoin(Theme, col(Theme.id) == AnswerTheme.theme_id)
         .outerjoin(target, col(target.id) == Theme.merged_into_id)
-        .where(Answer.campaign_id == campaign.id)
+        .outerjoin(Conversation, col(Conversation.id) == Answer.conversation_id)
+        .where(*options.filters.conditions(campaign.id, now))
         .order_by(col(Answer.id))
     )
     result = await session.stream(query.execution_options(yield_per=batch))
-    async for answer, question_key, theme, merged_into in result:
+    async for answer, question, theme, merged_into, conversation in result:
         final = merged_into or theme
+        hidden = final is not None and final.id in options.hidden_themes
+        created = as_utc(answer.created_at)
+        status = completion_state(conversation, now).value
         yield {
             "answer_id": answer.id,
             "campaign": campaign.code,
+            "campaign_name": campaign.name,
             "unit": unit.name if unit else "",
-            "question": question_key,
+            "question": question.key,
+            "question_text": pick((question.texts or {}).get("prompt") or {}, lang) or question.key,
             "text": answer.text,
             "language": answer.language,
+            "language_name": staff_text("export", lang, f"language.{answer.language}"),
             "source": answer.source,
-            "created_at": as_utc(answer.created_at).isoformat(),
-            "theme_id": final.id if final else None,
-            "theme_label": final.label if final else None,
+            "source_name": staff_text("export", lang, f"source.{answer.source}"),
+            "status": status,
+            "status_name": staff_text("export", lang, f"status.{status}"),
+            "created_at": created.isoformat(),
+            "created_local": created.astimezone(LOCAL).replace(tzinfo=None, microsecond=0),
+            "theme_id": None if final is None or hidden else final.id,
+            "theme_label": (options.hidden_label if hidden else final.label) if final else None,
         }
 
 
 def write_jsonl(rows: Iterable[dict[str, Any]], out: IO[str]) -> int:
     count = 0
     for row in rows:
-        out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        out.write(json.dumps({key: row[key] for key in EXPORT_FIELDS}, ensure_ascii=False) + "\n")
         count += 1
     return count
 
 
-def write_csv(rows: Iterable[dict[str, Any]], out: IO[str]) -> int:
+def defuse(value: Any) -> Any:
+    """A text cell that a spreadsheet would read as a formula gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def sheet_header(language: str) -> list[str]:
+    return [staff_text("export", language, f"column.{name}") for name in SHEET_FIELDS]
+
+
+def write_csv(rows: Iterable[dict[str, Any]], out: IO[str], *, delimiter: str = ";", language: str = "nb") -> int:
     """UTF-8 with a BOM so Excel shows æøå; fields with line breaks are quoted and survive a round-trip."""
     out.write("\ufeff")
-    writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS, lineterminator="\r\n")
-    writer.writeheader()
-    count = 0
-    for row in rows:
-        writer.writerow({key: "" if value is None else value for key, value in row.items()})
-        count += 1
-    return count
-
-
-def write_xlsx(rows: Iterable[dict[str, Any]], path_or_buffer: Path | io.BytesIO) -> int:
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("answers")
-    sheet.append(list(EXPORT_FIELDS))
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
+    writer.writerow(sheet_header(language))
     count = 0
     for row in rows:
         cells = []
-        for key in EXPORT_FIELDS:
+        for key in SHEET_FIELDS:
+            value = row[key]
+            if isinstance(value, datetime):
+                value = value.strftime("%d.%m.%Y %H:%M")
+            cells.append("" if value is None else defuse(value))
+        writer.writerow(cells)
+        count += 1
+    return count
+
+
+def _widths(rows: list[dict[str, Any]], header: list[str]) -> list[int]:
+    widths = [len(name) + 2 for name in header]
+    for row in rows[:2000]:
+        for index, key in enumerate(SHEET_FIELDS):
+            value = row[key]
+            length = 16 if isinstance(value, datetime) else len(str(value or "").split("\n", 1)[0])
+            widths[index] = max(widths[index], min(MAX_WIDTH, length + 2))
+    return widths
+
+
+def write_xlsx(rows: Iterable[dict[str, Any]], path_or_buffer: Path | io.BytesIO, *, language: str = "nb") -> int:
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    rows = list(rows)
+    header = sheet_header(language)
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(staff_text("export", language, "sheet"))
+    for index, width in enumerate(_widths(rows, header), start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{len(rows) + 1}"
+    bold = Font(bold=True)
+    header_cells = []
+    for name in header:
+        cell = WriteOnlyCell(sheet, value=name)
+        cell.font = bold
+        header_cells.append(cell)
+    sheet.append(header_cells)
+    for row in rows:
+        cells = []
+        for key in SHEET_FIELDS:
             value = row[key]
             cell = WriteOnlyCell(sheet, value=value)
             if isinstance(value, str):
                 cell.data_type = "s"  # never a formula, even if an answer starts with "="
+            elif isinstance(value, datetime):
+                cell.number_format = DATE_FORMAT
             cells.append(cell)
         sheet.append(cells)
-        count += 1
     workbook.save(path_or_buffer)
-    return count
+    return len(rows)
 
 
-async def collect_rows(session: AsyncSession, campaign: Campaign) -> list[dict[str, Any]]:
-    return [row async for row in export_rows(session, campaign)]
+async def collect_rows(
+    session: AsyncSession, campaign: Campaign, options: ExportOptions | None = None
+) -> list[dict[str, Any]]:
+    return [row async for row in export_rows(session, campaign, options=options)]

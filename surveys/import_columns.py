@@ -8,21 +8,18 @@ and every problem is a code with values, so the dashboard says it in bokmål and
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from functools import cache
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from surveys.i18n import _flatten, normalise_language
+from surveys.i18n import normalise_language
 from surveys.models import Question
 from surveys.settings import LANGUAGES
+from surveys.staff_text import staff_text
 from surveys.text import search_key
 
 LOCAL = ZoneInfo("Europe/Oslo")
-MESSAGES = Path(__file__).parent / "locales" / "import"
 
 COLUMN_NAMES: dict[str, tuple[str, ...]] = {
     "text": ("text", "tekst", "svar", "svaret", "answer", "fritekst", "svartekst"),
@@ -68,18 +65,8 @@ class ImportProblem:
         return self.render("en")
 
 
-@cache
-def _messages(language: str) -> dict[str, str]:
-    flat: dict[str, str] = {}
-    with (MESSAGES / f"{language}.toml").open("rb") as handle:
-        _flatten("", tomllib.load(handle), flat)
-    return flat
-
-
 def import_text(language: str, code: str, /, **values: Any) -> str:
-    lang = language if (MESSAGES / f"{language}.toml").exists() else "nb"
-    text = _messages(lang).get(code) or _messages("en")[code]
-    return text.format(**values)
+    return staff_text("import", language, code, **values)
 
 
 def column_of(header_name: str) -> str | None:

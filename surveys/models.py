@@ -214,6 +214,7 @@ class ProcessedUpdate(SQLModel, table=True):
     __tablename__ = "processed_update"
     key: str = Field(sa_column=Column(Text, primary_key=True))
     processed_at: datetime = _created()
+    replied_at: datetime | None = _ts(nullable=True)  # None: stored, but the reply may not have reached the person
 
 
 class ThemeRun(SQLModel, table=True):
@@ -329,3 +330,12 @@ class RecoveryCode(SQLModel, table=True):
     user_id: int = _fk("staff_user.id")
     code_hash: str = Field(sa_column=Column(Text, nullable=False, unique=True))
     used_at: datetime | None = _ts(nullable=True)
+
+
+class KeyFingerprint(SQLModel, table=True):
+    """An HMAC of a constant under VIKTIG_SECRET_KEY, so a start with another key is refused, not silently accepted."""
+
+    __tablename__ = "key_fingerprint"
+    purpose: str = Field(sa_column=Column(Text, primary_key=True))
+    fingerprint: str = Field(sa_column=Column(Text, nullable=False))
+    recorded_at: datetime = _created()

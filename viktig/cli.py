@@ -75,6 +75,7 @@ async def _run(handler, args: argparse.Namespace, settings: Settings) -> int:  #
     ensure_schema_is_current(settings)
     ctx = AppContext.create(settings)
     try:
+        await ensure_secret_key_matches(ctx)
         return await handler(args, ctx)
     finally:
         await ctx.close()
@@ -92,6 +93,29 @@ def ensure_schema_is_current(settings: Settings) -> None:
     if current != head:
         where = "has no schema yet" if current is None else f"is at schema {current}, not {head}"
         raise UserError(f"the database {where}: run `viktig db upgrade` first")
+
+
+async def ensure_secret_key_matches(ctx: AppContext) -> None:
+    """Refuse to work with a VIKTIG_SECRET_KEY other than the one the database was set up with."""
+    from surveys.key_fingerprint import SecretKeyMismatch, verify_secret_key
+    from surveys.storage_health import describe
+
+    try:
+        await verify_secret_key(ctx.sessions, ctx.settings.secret_key)
+    except SecretKeyMismatch as error:
+        raise UserError(str(error)) from error
+    except Exception as error:  # e.g. a read-only file on the very first start
+        raise UserError(f"cannot start: {describe(error, ctx.settings.database_url)}") from error
+
+
+async def ensure_database_writable(ctx: AppContext) -> None:
+    """Long-running commands refuse a database they cannot write to, naming the cause, instead of failing later."""
+    from surveys.storage_health import StorageProblem, check_writable
+
+    try:
+        await check_writable(ctx.db, ctx.settings.database_url)
+    except StorageProblem as problem:
+        raise UserError(f"cannot start: {problem}") from problem
 
 
 if __name__ == "__main__":

@@ -26,18 +26,29 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
+from prometheus_client import Counter, Histogram
 from sqlalchemy import func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from surveys import metrics
 from surveys.models import Answer, Campaign, CampaignStatus, JobRun, ThemeRun, as_utc, utcnow
 from viktig.context import AppContext
+from viktig.observability import ERRORS
 
 log = logging.getLogger(__name__)
 
 REMINDER_BATCH = 100
 REMINDER_MAX_ROUNDS = 20  # at ~30 messages/s, 2,000 reminders keep one run under ~70 s
 JobFunction = Callable[[AppContext], Awaitable[dict[str, int]]]
+
+JOB_RUNS = Counter(
+    "viktig_job_runs_total", "Periodic job runs by job and outcome (ok, error, skipped_locked).", ("job", "outcome")
+)
+JOB_DURATION = Histogram(
+    "viktig_job_duration_seconds",
+    "Periodic job duration by job.",
+    ("job",),
+    buckets=(0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600),
+)
 
 
 class ProcessLockHeld(Exception):
@@ -184,8 +195,8 @@ class Scheduler:
             return await self.run_job(job, force=force)
         except Exception as error:  # a database outage must not end the worker: logged, retried with back-off
             duration = time.perf_counter() - started
-            metrics.JOB_RUNS.inc(job=job.name, outcome="error")
-            metrics.ERRORS.inc(component="job")
+            JOB_RUNS.labels(job.name, "error").inc()
+            ERRORS.labels("job").inc()
             log.error(
                 "job_failed job=%s error=%s duration_ms=%d stage=bookkeeping",
                 job.name,
@@ -202,7 +213,7 @@ class Scheduler:
             return JobResult(job.name, "unavailable")
         async with self.locks.hold(job.name) as held:
             if not held:
-                metrics.JOB_RUNS.inc(job=job.name, outcome="skipped_locked")
+                JOB_RUNS.labels(job.name, "skipped_locked").inc()
                 log.info("job_skipped job=%s reason=locked_by_other_worker", job.name)
                 return JobResult(job.name, "skipped_locked")
             if not force and not await self._due(job):
@@ -226,9 +237,9 @@ class Scheduler:
             summary = await job.run(self.ctx)
         except Exception as error:
             duration = time.perf_counter() - started
-            metrics.JOB_RUNS.inc(job=job.name, outcome="error")
-            metrics.ERRORS.inc(component="job")
-            metrics.JOB_DURATION.observe(duration, job=job.name)
+            JOB_RUNS.labels(job.name, "error").inc()
+            ERRORS.labels("job").inc()
+            JOB_DURATION.labels(job.name).observe(duration)
             log.error(
                 "job_failed job=%s error=%s duration_ms=%d",
                 job.name,
@@ -240,8 +251,8 @@ class Scheduler:
                 await self._record(job.name, outcome="error", summary={})
             return JobResult(job.name, "error", {}, duration)
         duration = time.perf_counter() - started
-        metrics.JOB_RUNS.inc(job=job.name, outcome="ok")
-        metrics.JOB_DURATION.observe(duration, job=job.name)
+        JOB_RUNS.labels(job.name, "ok").inc()
+        JOB_DURATION.labels(job.name).observe(duration)
         details = " ".join(f"{key}={value}" for key, value in sorted(summary.items()))
         log.info("job_finished job=%s outcome=ok duration_ms=%d %s", job.name, duration * 1000, details)
         await self._record(job.name, outcome="ok", summary=summary)
@@ -379,7 +390,7 @@ async def analyse_live_campaigns(ctx: AppContext) -> dict[str, int]:
             await analyse_campaign(ctx.sessions, code, taxonomy_path=ctx.settings.taxonomy_file)
         except Exception as error:  # noqa: BLE001 - one campaign's failure must not stop the others
             failed += 1
-            metrics.ERRORS.inc(component="job")
+            ERRORS.labels("job").inc()
             log.warning("analysis_failed error=%s", type(error).__name__)
     return {"campaigns": len(codes) - failed, "failed": failed}
 

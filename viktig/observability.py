@@ -1,23 +1,54 @@
-"""What operators see of a running `viktig serve`: Prometheus metrics at /metrics and one key=value line per problem.
+"""What operators see of a running `viktig serve` (and `viktig worker`): Prometheus metrics at /metrics and one
+key=value line per problem.
 
 Route labels are the route's pattern (e.g. `/s/{code}`), never the concrete path, so no campaign code, token or
 person ends up in a metric; unmatched paths share one label so scanners cannot blow up the series count.
+
+With `viktig serve --processes N` the supervisor gives every child the same PROMETHEUS_MULTIPROC_DIR, where
+prometheus_client keeps each process's values in files; a scrape, whichever child answers it, sums them all.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 
 from aiohttp import web
+from prometheus_client import (
+    CONTENT_TYPE_PLAIN_0_0_4,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.multiprocess import MultiProcessCollector
 
-from surveys import metrics
 from viktig.context import AppContext
 
 log = logging.getLogger("viktig.http")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+PoolInUse = Callable[[], int]
+POOL_IN_USE: web.AppKey[PoolInUse] = web.AppKey("db_pool_in_use")
+
+ERRORS = Counter("viktig_errors_total", "Errors by component (http: 5xx answers; job: failed jobs).", ("component",))
+HTTP_REQUESTS = Counter(
+    "viktig_http_requests_total", "HTTP requests answered, by route and status class.", ("route", "status")
+)
+HTTP_LATENCY = Histogram("viktig_http_request_seconds", "HTTP request latency by route.", ("route",))
+IN_FLIGHT = Gauge(
+    "viktig_http_in_flight_requests", "HTTP requests being handled right now.", multiprocess_mode="livesum"
+)
+DB_POOL_IN_USE = Gauge(
+    "viktig_db_pool_connections_in_use",
+    "Database connections checked out of the server processes' pools.",
+    multiprocess_mode="livesum",
+)
 
 
 def setup_observability(app: web.Application, ctx: AppContext) -> None:
@@ -26,13 +57,53 @@ def setup_observability(app: web.Application, ctx: AppContext) -> None:
     app.router.add_get("/metrics", metrics_endpoint)
     pool = ctx.db.pool
     if hasattr(pool, "checkedout"):
-        metrics.DB_POOL_IN_USE.set_function(pool.checkedout)
+        app[POOL_IN_USE] = pool.checkedout
+        DB_POOL_IN_USE.set(pool.checkedout())
 
 
-async def metrics_endpoint(_request: web.Request) -> web.Response:
-    return web.Response(
-        body=metrics.REGISTRY.render().encode(), headers={"Content-Type": metrics.Registry.CONTENT_TYPE}
-    )
+def check_metrics_access(request: web.Request) -> None:
+    """The one place that decides who may read /metrics, for `viktig serve` and `viktig worker` alike.
+
+    Today: whoever reaches the port (restrict it in the reverse proxy, docs/deploy.md). Raise an HTTP error here
+    to refuse a request.
+    """
+
+
+def render_metrics() -> bytes:
+    """This process's series, or every process's summed when PROMETHEUS_MULTIPROC_DIR is set."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)
+        return generate_latest(registry)
+    return generate_latest(REGISTRY)
+
+
+async def metrics_endpoint(request: web.Request) -> web.Response:
+    check_metrics_access(request)
+    in_use = request.app.get(POOL_IN_USE)
+    if in_use is not None:
+        DB_POOL_IN_USE.set(in_use())
+    return web.Response(body=render_metrics(), headers={"Content-Type": CONTENT_TYPE_PLAIN_0_0_4})
+
+
+@asynccontextmanager
+async def metrics_server(host: str, port: int) -> AsyncIterator[int]:
+    """/metrics alone on HOST:PORT, for a process that serves nothing else (`viktig worker --metrics-port`).
+
+    Yields the port it listens on (useful with port 0).
+    """
+    app = web.Application()
+    app.router.add_get("/metrics", metrics_endpoint)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        bound = int(runner.addresses[0][1])
+        log.info("metrics_serving host=%s port=%d", host, bound)
+        yield bound
+    finally:
+        await runner.cleanup()
 
 
 def route_label(request: web.Request) -> str:
@@ -46,7 +117,7 @@ async def observe_requests(request: web.Request, handler: Handler) -> web.Stream
     route = route_label(request)
     started = time.perf_counter()
     status = 500
-    metrics.IN_FLIGHT.inc()
+    IN_FLIGHT.inc()
     try:
         response = await handler(request)
         status = response.status
@@ -59,11 +130,14 @@ async def observe_requests(request: web.Request, handler: Handler) -> web.Stream
         raise
     finally:
         duration = time.perf_counter() - started
-        metrics.IN_FLIGHT.dec()
-        metrics.HTTP_REQUESTS.inc(route=route, status=f"{status // 100}xx")
-        metrics.HTTP_LATENCY.observe(duration, route=route)
+        IN_FLIGHT.dec()
+        HTTP_REQUESTS.labels(route, f"{status // 100}xx").inc()
+        HTTP_LATENCY.labels(route).observe(duration)
+        in_use = request.app.get(POOL_IN_USE)
+        if in_use is not None:
+            DB_POOL_IN_USE.set(in_use())  # kept current per request: in multiprocess mode a gauge cannot be a callback
         if status >= 500:  # an exception, or a handler saying "try again" (the webhook when storage is down)
-            metrics.ERRORS.inc(component="http")
+            ERRORS.labels("http").inc()
             log.warning(
                 "http_request method=%s route=%s status=%d duration_ms=%.1f",
                 request.method,

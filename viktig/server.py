@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.telegram import TelegramChannel, setup_telegram
-from surveys.db import ping
+from surveys.storage_health import StorageProblem, check_writable
 from viktig.analysis_pool import AnalysisPool, analysis_installed
 from viktig.context import AppContext
 from viktig.observability import setup_observability
@@ -30,11 +30,21 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
+    """Ready means the database takes writes: a read-only or full database answers 503 with the reason."""
+    ctx = request.app[CONTEXT]
     try:
-        await asyncio.wait_for(ping(request.app[CONTEXT].db), timeout=5)
-    except Exception as error:  # noqa: BLE001 - any failure means not ready
-        log.warning("readiness check failed: %s", type(error).__name__)
-        return web.json_response({"status": "unavailable", "database": "unreachable"}, status=503)
+        await asyncio.wait_for(check_writable(ctx.db, ctx.settings.database_url), timeout=5)
+    except StorageProblem as problem:
+        log.warning("readiness check failed: database=%s reason=%s", problem.kind, problem)
+        return web.json_response(
+            {"status": "unavailable", "database": problem.kind, "reason": str(problem)}, status=503
+        )
+    except TimeoutError:
+        log.warning("readiness check failed: database=unreachable reason=timeout")
+        return web.json_response(
+            {"status": "unavailable", "database": "unreachable", "reason": "the database did not answer in 5 s"},
+            status=503,
+        )
     return web.json_response({"status": "ready", "database": "ok"})
 
 

@@ -8,75 +8,22 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from datetime import time as day_time
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from surveys.models import Answer, Question, as_utc
-from surveys.text import search_key
+from surveys.answer_filter import EARLIEST_DAY, LATEST_DAY, MAX_ID, AnswerFilter
+from surveys.completion import CompletionState, completion_state
+from surveys.models import Answer, AnswerTheme, Conversation, Question, Theme, as_utc, utcnow
+from surveys.themes import campaign_themes, final_theme, themes_by_id
 
 PAGE_SIZE = 50
-EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(2999, 12, 31)
-MAX_ID = 2**31 - 1  # answer ids are INTEGER on PostgreSQL
 LOCAL = ZoneInfo("Europe/Oslo")
 _COUNT_CACHE: dict[tuple, tuple[float, int]] = {}  # type: ignore[type-arg]
 COUNT_TTL_SECONDS = 10.0
-
-
-@dataclass(frozen=True)
-class AnswerFilter:
-    search: str = ""
-    question_id: int | None = None
-    language: str = ""
-    source: str = ""
-    since: date | None = None
-    until: date | None = None
-
-    @classmethod
-    def from_query(cls, query) -> AnswerFilter:  # type: ignore[no-untyped-def]
-        def day(name: str) -> date | None:
-            try:
-                found = date.fromisoformat(query.get(name, "").strip()) if query.get(name, "").strip() else None
-            except ValueError:
-                return None
-            # Outside these years the UTC conversion overflows; no answer is that old or that new anyway.
-            return found if found is None or EARLIEST_DAY <= found <= LATEST_DAY else None
-
-        question = query.get("question", "").strip()
-        return cls(
-            search=query.get("q", "").strip()[:200],
-            question_id=int(question) if question.isdigit() and len(question) <= 9 else None,
-            language=query.get("language", "").strip()[:5],
-            source=query.get("source", "").strip()[:10],
-            since=day("from"),
-            until=day("to"),
-        )
-
-    def conditions(self, campaign_id: int) -> list:  # type: ignore[type-arg]
-        where = [Answer.campaign_id == campaign_id]
-        if self.search:
-            folded = search_key(self.search)
-            escaped = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            where.append(col(Answer.search_text).like(f"%{escaped}%", escape="\\"))
-        if self.question_id is not None:
-            where.append(Answer.question_id == self.question_id)
-        if self.language:
-            where.append(Answer.language == self.language)
-        if self.source:
-            where.append(Answer.source == self.source)
-        if self.since:
-            where.append(col(Answer.created_at) >= _local_midnight(self.since))
-        if self.until:
-            where.append(col(Answer.created_at) < _local_midnight(self.until + timedelta(days=1)))
-        return where
-
-
-def _local_midnight(day: date) -> datetime:
-    return datetime.combine(day, day_time(0, 0), tzinfo=LOCAL).astimezone(UTC)
 
 
 def encode_cursor(answer: Answer) -> str:
@@ -89,13 +36,23 @@ def decode_cursor(text: str) -> tuple[datetime, int] | None:
         cursor = as_utc(datetime.fromisoformat(moment)), int(ident)
     except (ValueError, OverflowError):
         return None
+    # A crafted cursor must not reach the database as an id it cannot hold (INTEGER on PostgreSQL) or a date
+    # the UTC conversion cannot handle.
     return cursor if 0 <= cursor[1] <= MAX_ID and EARLIEST_DAY <= cursor[0].date() <= LATEST_DAY else None
+
+
+@dataclass(frozen=True)
+class AnswerRow:
+    answer: Answer
+    question: Question
+    theme: Theme | None  # after merges; None before the analysis has placed it
+    state: CompletionState
 
 
 async def answer_page(
     session: AsyncSession, campaign_id: int, filters: AnswerFilter, after: str = ""
-) -> tuple[list[tuple[Answer, str]], str | None]:
-    """One page, newest first, with each answer's question key; and the cursor of the next page, if any."""
+) -> tuple[list[AnswerRow], str | None]:
+    """One page, newest first, with each answer's question, theme and completion; and the next page's cursor."""
     where = filters.conditions(campaign_id)
     cursor = decode_cursor(after) if after else None
     if cursor is not None:
@@ -105,15 +62,46 @@ async def answer_page(
         )
     rows = (
         await session.exec(
-            select(Answer, Question.key)
+            select(Answer, Question)
             .join(Question, col(Question.id) == Answer.question_id)
             .where(*where)
             .order_by(col(Answer.created_at).desc(), col(Answer.id).desc())
             .limit(PAGE_SIZE + 1)
         )
     ).all()
-    page = [(answer, key) for answer, key in rows[:PAGE_SIZE]]
-    next_cursor = encode_cursor(page[-1][0]) if len(rows) > PAGE_SIZE else None
+    shown = rows[:PAGE_SIZE]
+    answer_ids = [answer.id for answer, _ in shown]
+    placed = (
+        dict(
+            (
+                await session.exec(
+                    select(AnswerTheme.answer_id, AnswerTheme.theme_id).where(
+                        col(AnswerTheme.answer_id).in_(answer_ids)
+                    )
+                )
+            ).all()
+        )
+        if answer_ids
+        else {}
+    )
+    by_id = themes_by_id(await campaign_themes(session, campaign_id)) if placed else {}
+    conversation_ids = {answer.conversation_id for answer, _ in shown if answer.conversation_id is not None}
+    conversations = (
+        {
+            c.id: c
+            for c in (await session.exec(select(Conversation).where(col(Conversation.id).in_(conversation_ids)))).all()
+        }
+        if conversation_ids
+        else {}
+    )
+    now = utcnow()
+    page = []
+    for answer, question in shown:
+        theme_id = placed.get(answer.id)
+        theme = final_theme(by_id[theme_id], by_id) if theme_id in by_id else None
+        state = completion_state(conversations.get(answer.conversation_id), now)
+        page.append(AnswerRow(answer, question, theme, state))
+    next_cursor = encode_cursor(shown[-1][0]) if len(rows) > PAGE_SIZE else None
     return page, next_cursor
 
 

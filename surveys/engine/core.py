@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import weakref
 from collections.abc import Callable, Mapping
 from datetime import datetime
 
+from prometheus_client import Counter, Histogram
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from surveys import metrics
 from surveys.campaigns import accepts_answers
 from surveys.commands import parse_command
 from surveys.db import lock_key
@@ -37,6 +38,25 @@ from surveys.models import (
 from surveys.pseudonyms import pseudonym
 
 log = logging.getLogger("surveys.engine")
+
+# The engine's Prometheus series (labels: channel names and fixed outcome words only, never anything about a person).
+UPDATES = Counter(
+    "viktig_updates_total",
+    "Incoming messages processed by the engine, by channel and outcome (ok, duplicate); "
+    "failures count in viktig_errors_total.",
+    ("channel", "outcome"),
+)
+DUPLICATES = Counter(
+    "viktig_duplicate_updates_total", "Updates recognised as already processed and skipped, by channel.", ("channel",)
+)
+QUEUE_DELAY = Histogram(
+    "viktig_update_queue_delay_seconds",
+    "Time an update waited for its respondent's turn before processing began.",
+    ("channel",),
+)
+PROCESSING = Histogram(
+    "viktig_update_processing_seconds", "Time from taking a respondent's turn to the committed reply.", ("channel",)
+)
 
 MAX_ANSWER_CHARS = 20_000
 
@@ -75,21 +95,21 @@ class ConversationEngine:
         """Process one incoming message and return what to send; everything is committed before returning."""
         key = self.pseudonym_for(incoming.channel, incoming.user_ref)
         # In-process FIFO lock first (keeps arrival order), then the database lock (across processes).
-        queued = metrics.now()
+        queued = time.perf_counter()
         async with self._lock_for(key):
             try:
                 async with self._sessions() as session, session.begin():
                     await lock_key(session, key)
-                    started = metrics.turn_taken(incoming.channel, queued)
+                    started = _turn_taken(incoming.channel, queued)
                     if incoming.update_key:
                         await _claim_update(session, incoming.update_key)
                     turn = Turn(self, session, incoming, key, self.steps)
                     reply = await route(turn)
             except IntegrityError:
                 if incoming.update_key and await self._update_seen(incoming.update_key):
-                    return metrics.skipped_duplicate(incoming.channel, Reply(duplicate=True))
+                    return _skipped_duplicate(incoming.channel, Reply(duplicate=True))
                 raise
-        metrics.processed(incoming.channel, started)
+        _processed(incoming.channel, started)
         log.debug("handled %s message for respondent %s: step=%s", incoming.channel, key[:10], reply.step)
         return reply
 
@@ -197,3 +217,22 @@ async def on_message(turn: Turn, kind: IncomingKind) -> None:
     else:
         await step.handle(turn, Said(text=turn.incoming.text))
     turn.touch()
+
+
+def _turn_taken(channel: str, queued: float) -> float:
+    """The update got its respondent's turn (both locks held): record how long it queued; returns the moment."""
+    moment = time.perf_counter()
+    QUEUE_DELAY.labels(channel).observe(moment - queued)
+    return moment
+
+
+def _processed(channel: str, started: float) -> None:
+    PROCESSING.labels(channel).observe(time.perf_counter() - started)
+    UPDATES.labels(channel, "ok").inc()
+
+
+def _skipped_duplicate(channel: str, reply: Reply) -> Reply:
+    """Count an update recognised as already processed, and hand back the reply to return."""
+    DUPLICATES.labels(channel).inc()
+    UPDATES.labels(channel, "duplicate").inc()
+    return reply

@@ -9,11 +9,11 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from prometheus_client import Counter
 from sqlalchemy import delete, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from surveys import metrics
 from surveys.campaigns import find_campaign
 from surveys.engine.payloads import Payload
 from surveys.i18n import catalogue, normalise_language, t
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from surveys.engine.steps import StepSpec
 
 Rows = tuple[tuple[Button, ...], ...]
+ANSWERS = Counter("viktig_answers_stored_total", "Answers stored, by channel.", ("channel",))
 
 
 class Turn:
@@ -268,7 +269,7 @@ class Turn:
             )
         )
         await self.session.flush()
-        metrics.ANSWERS.inc(channel=self.incoming.channel)
+        ANSWERS.labels(self.incoming.channel).inc()
         return True
 
     async def replace_text(self, answer: Answer, text: str) -> None:

@@ -87,8 +87,8 @@ def test_campaign_lifecycle_import_and_export(viktig, tmp_path: Path) -> None:  
     assert {row["source"] for row in rows} == {"paper"} and rows[0]["unit"] == "Hjemmetjenesten Øst"
     out = tmp_path / "svar.csv"
     viktig("export", "--campaign", created["code"], "--format", "csv", "--out", str(out))
-    back = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"), newline="")))
-    assert [row["text"] for row in back] == ["Å være med familien", "To linjer\nher"]
+    back = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"), newline=""), delimiter=";"))
+    assert [row["Svar"] for row in back] == ["Å være med familien", "To linjer\nher"]
     viktig("export", "--campaign", created["code"], "--format", "xlsx", "--out", str(tmp_path / "svar.xlsx"))
     assert (tmp_path / "svar.xlsx").stat().st_size > 0
 

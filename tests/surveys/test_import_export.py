@@ -119,14 +119,40 @@ async def test_export_jsonl_round_trip(sessions, make_campaign) -> None:
     assert back[0]["theme_id"] is None and back[0]["theme_label"] is None
 
 
-async def test_export_csv_round_trip(sessions, make_campaign) -> None:
+def _defused(text: str) -> str:
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@pytest.mark.parametrize(("delimiter", "separator"), [(";", b";"), (",", b",")])
+async def test_export_csv_round_trip(sessions, make_campaign, delimiter, separator) -> None:
     _, rows = await _campaign_with_tricky_answers(sessions, make_campaign)
     buffer = io.StringIO(newline="")
-    write_csv(rows, buffer)
+    write_csv(rows, buffer, delimiter=delimiter)
     raw = buffer.getvalue().encode("utf-8")
-    back = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
-    assert [row["text"] for row in back] == TRICKY
-    assert back[0]["theme_id"] == ""
+    assert raw.startswith(b"\xef\xbb\xbfSvar-nr" + separator + b"Kampanje" + separator + b"Enhet")
+    back = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline=""), delimiter=delimiter))
+    assert [row["Svar"] for row in back] == [_defused(text) for text in TRICKY]
+    assert back[0]["Tema-nr"] == "" and back[0]["Spørsmål"] == "Hva er viktig for deg?"
+    assert back[0]["Kampanje"] == "Hva er viktig for deg-dagen 2026" and back[0]["Kilde"] == "Papirkort"
+
+
+async def test_csv_cells_that_look_like_formulas_get_an_apostrophe(sessions, make_campaign) -> None:
+    campaign = await make_campaign()
+    texts = ['=HYPERLINK("http://x")', "+47 912", "-2+3", "@SUM(A1)", "Vanlig svar", "Pris 3-4 kr"]
+    await run_import(sessions, campaign, "\n".join(json.dumps({"text": t}) for t in texts).encode(), "x.jsonl")
+    async with sessions() as session:
+        rows = await collect_rows(session, campaign)
+    buffer = io.StringIO(newline="")
+    write_csv(rows, buffer)
+    back = list(csv.DictReader(io.StringIO(buffer.getvalue().lstrip("\ufeff"), newline=""), delimiter=";"))
+    assert [row["Svar"] for row in back] == [
+        '\'=HYPERLINK("http://x")',
+        "'+47 912",
+        "'-2+3",
+        "'@SUM(A1)",
+        "Vanlig svar",
+        "Pris 3-4 kr",
+    ]
 
 
 async def test_export_xlsx_round_trip(sessions, make_campaign, tmp_path) -> None:
@@ -135,8 +161,8 @@ async def test_export_xlsx_round_trip(sessions, make_campaign, tmp_path) -> None
     write_xlsx(rows, path)
     sheet = load_workbook(path).active
     values = list(sheet.iter_rows(values_only=True))
-    assert list(values[0]) == list(EXPORT_FIELDS)
-    assert [row[EXPORT_FIELDS.index("text")] for row in values[1:]] == TRICKY
+    assert values[0][:5] == ("Svar-nr", "Kampanje", "Enhet", "Spørsmål", "Svar")
+    assert [row[4] for row in values[1:]] == TRICKY  # XLSX cells are text, never formulas: no apostrophe
 
 
 async def test_line_breaks_and_control_characters_are_tidied(sessions, make_campaign) -> None:

@@ -134,10 +134,10 @@ async def test_staff_and_citizen_flow_with_accessibility(server: Server, browser
     target = tmp_path / "export.xlsx"
     await download.save_as(target)
     rows = list(load_workbook(target).active.iter_rows(values_only=True))
-    assert rows[0][:5] == ("answer_id", "campaign", "unit", "question", "text")
+    assert rows[0][:5] == ("Svar-nr", "Kampanje", "Enhet", "Spørsmål", "Svar")
     texts = [row[4] for row in rows[1:]]
     assert answer in texts and len(texts) == 61
-    assert any(row[9] for row in rows[1:]), "the export carries the themes from the analysis"
+    assert any(row[10] for row in rows[1:]), "the export carries the themes from the analysis"
     assert not [e for e in errors if "Content Security Policy" in e], errors
     await citizen_context.close()
     await staff.close()

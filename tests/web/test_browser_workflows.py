@@ -3,6 +3,9 @@ Norwegian Excel, search with æøå, theme → answers, Excel-friendly exports, 
 
 from __future__ import annotations
 
+import csv
+import io
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -116,4 +119,239 @@ async def test_search_with_lower_case_nordic_letters(any_server: Server, browser
         await page.locator("#answer-total").wait_for()
         found = await page.locator("#answers td.answer-text").all_inner_texts()
         assert sorted(found) == sorted(expected), query
+    await context.close()
+
+
+async def _import_demo_answers(server: Server, campaign_id: int) -> None:
+    import json
+
+    from surveys.importer import import_answers
+    from surveys.models import Campaign
+    from viktig.commands.demo import DEMO_ANSWERS
+
+    async with server.ctx.sessions() as session, session.begin():
+        campaign = await session.get(Campaign, campaign_id)
+        raw = "\n".join(json.dumps({"text": text, "language": lang}) for lang, _s, _c, text in DEMO_ANSWERS).encode()
+        await import_answers(session, campaign, raw, filename="cards.jsonl")  # type: ignore[arg-type]
+
+
+async def run_analysis(page) -> None:  # type: ignore[no-untyped-def]
+    """Press the button and wait as long as the clustering takes on a busy machine."""
+    async with page.expect_navigation(url="**/themes?ran=*", timeout=300_000):
+        await page.get_by_role("button", name="Kjør temaanalyse").click(timeout=300_000)
+
+
+async def _theme_of(server: Server, answer_id: int) -> tuple[int, bool]:
+    from surveys.models import AnswerTheme
+
+    async with server.ctx.sessions() as session:
+        row = await session.get(AnswerTheme, answer_id)
+        assert row is not None
+        return row.theme_id, row.manual
+
+
+async def test_theme_to_all_its_answers_move_one_and_rerun_keeps_it(server: Server, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from openpyxl import load_workbook
+
+    campaign = await server.campaign("Hjemmetjenesten Øst")
+    await _import_demo_answers(server, campaign.id)  # type: ignore[arg-type]
+    await server.user("leder@kommune.no", "manager", "Hjemmetjenesten Øst")
+    context, page = await logged_in(browser, server, "leder@kommune.no")
+    await page.goto(f"{server.url}/campaigns/{campaign.id}/themes")
+    await run_analysis(page)
+
+    # One click from a theme lists all its answers.
+    first = page.locator("section.card").first
+    label = (await first.locator("h2").inner_text()).strip()
+    link = first.locator("a.theme-answers")
+    count = int((await link.inner_text()).split()[2])  # "Vis alle N svar i temaet"
+    await link.click()
+    await page.wait_for_url("**/answers?theme=*")
+    assert (await page.locator("#answer-total").inner_text()).strip() == f"{count} svar"
+    assert await page.locator("#answers tbody tr").count() == min(count, 50)
+    assert set(await page.locator("#answers td.answer-theme > a").all_inner_texts()) == {label}
+
+    # The export follows the filter: only this theme's answers, for Norwegian Excel.
+    async with page.expect_download() as download_info:
+        await page.get_by_role("link", name="Eksporter Excel (XLSX)").click()
+    target = tmp_path / "tema.xlsx"
+    await (await download_info.value).save_as(target)
+    rows = list(load_workbook(target).active.iter_rows(values_only=True))
+    assert len(rows) == count + 1 and {row[10] for row in rows[1:]} == {label}
+
+    # Move one answer to another theme.
+    row = page.locator("#answers tbody tr").first
+    answer_id = int((await row.get_attribute("id") or "answer-0").split("-")[1])
+    select = row.locator("select")
+    other = next(o for o in await select.locator("option").all_inner_texts() if o != label)
+    await select.select_option(label=other)
+    await row.get_by_role("button", name="Flytt").click()
+    await page.get_by_text("Svaret er flyttet").wait_for()
+    moved_to, manual = await _theme_of(server, answer_id)
+    assert manual
+    assert await page.locator(f"#answer-{answer_id}").count() == 0  # it left this theme's list
+
+    # Re-run the analysis: the manager's move stays.
+    await page.goto(f"{server.url}/campaigns/{campaign.id}/themes")
+    await run_analysis(page)
+    assert await _theme_of(server, answer_id) == (moved_to, True)
+    await page.goto(f"{server.url}/campaigns/{campaign.id}/answers?theme={moved_to}")
+    assert await page.locator(f"#answer-{answer_id} td.answer-theme > a").inner_text() == other
+    await context.close()
+
+
+async def test_excel_friendly_csv_and_xlsx(server: Server, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from openpyxl import load_workbook
+
+    from surveys.models import as_utc
+
+    campaign = await server.campaign("Hjemmetjenesten Øst", name="Våren 2026")
+    await server.user("leder@kommune.no", "manager", "Hjemmetjenesten Øst")
+    context, page = await logged_in(browser, server, "leder@kommune.no")
+    await page.goto(f"{server.url}/campaigns/{campaign.id}/entry")
+    await page.get_by_label("Svar, ett per linje").fill("Kaffe, prat; og selskap\n=1+1\nTur i skogen")
+    await page.get_by_role("button", name="Lagre svarene").click()
+    await page.get_by_text("3 svar er lagret").wait_for()
+    await page.goto(f"{server.url}/campaigns/{campaign.id}/answers")
+
+    async with page.expect_download() as download_info:
+        await page.get_by_role("link", name="Eksporter CSV", exact=True).click()
+    raw = (await (await download_info.value).path()).read_bytes()
+    lines = raw.split(b"\r\n")
+    assert lines[0].startswith(b"\xef\xbb\xbfSvar-nr;Kampanje;Enhet;Sp\xc3\xb8rsm\xc3\xa5l;Svar;Spr\xc3\xa5k;Kilde;")
+    body = raw.decode("utf-8-sig")
+    assert '"Kaffe, prat; og selskap"' in body and ";'=1+1;" in body  # quoted where needed; no formula
+    assert ";Våren 2026;Hjemmetjenesten Øst;Hva er viktig for deg?;" in body and ";Bokmål;Ansatt;" in body
+    parsed = list(csv.reader(io.StringIO(body, newline=""), delimiter=";"))
+    assert [len(row) for row in parsed] == [11] * 4  # Excel sees eleven columns: header and three answers
+    assert "matters" not in body and re.fullmatch(r"\d\d\.\d\d\.\d{4} \d\d:\d\d", parsed[1][8])  # Oslo time
+
+    async with page.expect_download() as download_info:
+        await page.get_by_role("link", name="CSV med komma").click()
+    comma = (await (await download_info.value).path()).read_bytes()
+    assert comma.startswith(b"\xef\xbb\xbfSvar-nr,Kampanje,Enhet,")
+
+    async with page.expect_download() as download_info:
+        await page.get_by_role("link", name="Eksporter Excel (XLSX)").click()
+    target = tmp_path / "svar.xlsx"
+    await (await download_info.value).save_as(target)
+    sheet = load_workbook(target).active
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == "A1:K4"
+    assert sheet.column_dimensions["E"].width >= 20 and sheet.column_dimensions["A"].width >= 8
+    when = sheet["I2"].value
+    assert isinstance(when, datetime) and sheet["I2"].number_format == "DD.MM.YYYY HH:MM"
+    async with server.ctx.sessions() as session:
+        first = (await session.exec(select(Answer).order_by(col(Answer.id)))).first()
+    assert first is not None
+    local = as_utc(first.created_at).astimezone(ZoneInfo("Europe/Oslo")).replace(tzinfo=None, microsecond=0)
+    assert when == local
+    assert sheet["E3"].value == "=1+1" and sheet["E3"].data_type == "s"  # text, never a formula
+    await context.close()
+
+
+async def _themes(server: Server, campaign_id: int, groups: dict[str, int]) -> dict[str, int]:
+    """Answers from distinct people (paper cards) placed in themes of the given sizes; returns theme ids."""
+    from surveys.importer import import_answers
+    from surveys.models import AnswerTheme, Campaign, Theme, ThemeRun
+    from surveys.themes import recount
+
+    async with server.ctx.sessions() as session, session.begin():
+        campaign = await session.get(Campaign, campaign_id)
+        total = sum(groups.values())
+        raw = "Tekst\n" + "\n".join(f"Kort nummer {n}" for n in range(total)) + "\n"
+        await import_answers(session, campaign, raw.encode(), filename="kort.csv")  # type: ignore[arg-type]
+        answers = (
+            await session.exec(select(Answer).where(Answer.campaign_id == campaign_id).order_by(col(Answer.id)))
+        ).all()
+        run = ThemeRun(campaign_id=campaign_id, n_answers=total)
+        session.add(run)
+        await session.flush()
+        ids, start = {}, 0
+        for key, size in groups.items():
+            members = answers[start : start + size]
+            start += size
+            theme = Theme(
+                campaign_id=campaign_id,
+                key=key,
+                label=key.title(),
+                taxonomy_key=key,
+                keywords=[key],
+                quotes=[a.id for a in members[:2]],
+                run_id=run.id,
+            )
+            session.add(theme)
+            await session.flush()
+            session.add_all([AnswerTheme(answer_id=a.id, theme_id=theme.id, run_id=run.id) for a in members])
+            ids[key] = theme.id
+        await recount(session, campaign_id)
+        return ids  # type: ignore[return-value]
+
+
+async def test_small_groups_are_hidden_from_managers_and_explained_to_admins(server: Server, browser) -> None:  # type: ignore[no-untyped-def]
+    campaign = await server.campaign("Sykehjemmet avdeling 2")
+    ids = await _themes(server, campaign.id, {"kaffe": 9, "hagen": 3})  # type: ignore[arg-type]
+    await server.user("leder@kommune.no", "manager", "Sykehjemmet avdeling 2")
+    await server.user("admin@kommune.no", "admin", None)
+    context, page = await logged_in(browser, server, "leder@kommune.no")
+    await page.goto(f"{server.url}/campaigns/{campaign.id}/themes")
+    small = page.locator(f"#theme-{ids['hagen']}")
+    assert (await small.locator(".theme-count").inner_text()).strip() == "færre enn 5"
+    assert await small.locator("blockquote").count() == 0 and await small.locator("a.theme-answers").count() == 0
+    assert "Kort nummer 9" not in await page.content() and "25 %" not in await page.content()
+    large = page.locator(f"#theme-{ids['kaffe']}")
+    assert "9 svar (75 %)" in await large.locator(".theme-count").inner_text()
+    assert await large.locator("blockquote").count() == 2
+    assert await page.locator("figure.chart svg text", has_text="Hagen").count() == 0
+    response = await page.request.get(f"{server.url}/campaigns/{campaign.id}/export.csv?theme={ids['hagen']}")
+    assert response.status == 403 and "færre enn 5" in await response.text()
+    await context.close()
+
+    context, page = await logged_in(browser, server, "admin@kommune.no")
+    await page.goto(f"{server.url}/campaigns/{campaign.id}/themes")
+    small = page.locator(f"#theme-{ids['hagen']}")
+    assert "3 svar (25 %)" in await small.locator(".theme-count").inner_text()
+    assert "Skjult for ledere: temaet bygger på 3 personer" in await small.locator(".small-reason").inner_text()
+    await context.close()
+
+
+async def test_quotes_never_come_from_a_campaign_with_fewer_respondents_than_the_smallest_group(
+    server: Server, browser
+) -> None:  # type: ignore[no-untyped-def]
+    from surveys.models import Unit
+
+    campaign = await server.campaign("Bofellesskapet")
+    async with server.ctx.sessions() as session, session.begin():
+        unit = await session.get(Unit, campaign.unit_id)
+        unit.min_group = 3  # type: ignore[union-attr]
+    await _themes(server, campaign.id, {"musikk": 2})  # type: ignore[arg-type]
+    await server.user("leder@kommune.no", "manager", "Bofellesskapet")
+    context, page = await logged_in(browser, server, "leder@kommune.no")
+    await page.goto(f"{server.url}/campaigns/{campaign.id}/themes")
+    assert await page.locator("blockquote").count() == 0
+    assert "færre enn 3 respondenter" in await page.locator("#small-campaign").inner_text()
+    await context.close()
+
+
+async def test_comparison_lists_themes_that_fell_to_zero(server: Server, browser) -> None:  # type: ignore[no-untyped-def]
+    before = await server.campaign("Hjemmetjenesten Øst", name="Våren 2025")
+    await _themes(server, before.id, {"mat": 10, "selskap": 10})  # type: ignore[arg-type]
+    latest = await server.campaign("Hjemmetjenesten Øst", name="Våren 2026")
+    await _themes(server, latest.id, {"selskap": 12, "trygghet": 8})  # type: ignore[arg-type]
+    await server.user("leder@kommune.no", "manager", "Hjemmetjenesten Øst")
+    context, page = await logged_in(browser, server, "leder@kommune.no")
+    await page.goto(f"{server.url}/campaigns/{latest.id}/themes")
+    table = page.locator("#comparison")
+    gone = table.locator("tr.fell-to-zero")
+    assert await gone.count() == 1
+    assert [c.strip() for c in await gone.locator("th, td").all_inner_texts()] == [
+        "Mat falt bort (0 %)",
+        "50 %",
+        "0 %",
+        "-50 prosentpoeng",
+    ]
+    assert await table.locator("tbody tr").count() == 3  # selskap, trygghet (new), mat (gone)
     await context.close()

@@ -143,6 +143,10 @@ async def test_rename_and_merge_themes(server: Server, client: Client) -> None:
     campaign = await server.campaign("Hjemmetjenesten Øst")
     async with server.ctx.sessions() as session, session.begin():
         from surveys.importer import import_answers
+        from surveys.models import Unit
+
+        unit = await session.get(Unit, campaign.unit_id)
+        unit.min_group = 1  # this test is about renaming and merging, not small-number protection
 
         await import_answers(
             session, await session.get(Campaign, campaign.id), "text\nTur i skogen\nGå ute\nKaffe med venner\n".encode()

@@ -18,6 +18,7 @@ from sqlmodel import col, select
 from surveys.access_log import record_access
 from surveys.campaigns import CampaignError, require_campaign
 from surveys.models import Campaign, Theme, Unit
+from surveys.small_numbers import small_numbers, theme_people
 from viktig.cli import UserError
 from viktig.context import AppContext
 
@@ -141,6 +142,12 @@ async def _report(args: argparse.Namespace, ctx: AppContext) -> int:
                     )
                 ).all()
                 shares = {row.key: (row.label, row.share) for row in rows}
+            protection = await small_numbers(session, campaign, reveal=False)
+            people = await theme_people(session, campaign.id)  # type: ignore[arg-type]
+            previous_people = None
+            if previous is not None:
+                counted = await theme_people(session, previous.id)  # type: ignore[arg-type]
+                previous_people = {row.key: counted.get(row.id, row.size) for row in rows}  # type: ignore[arg-type]
     except CampaignError as error:
         raise UserError(str(error)) from error
     html = render_report(
@@ -151,6 +158,10 @@ async def _report(args: argparse.Namespace, ctx: AppContext) -> int:
             themes,
             previous.name if previous else None,
             shares,
+            min_group=protection.min_group,
+            people=people,
+            previous_people=previous_people,
+            respondents=protection.respondents,
         )
     )
     args.out.write_text(html, encoding="utf-8")

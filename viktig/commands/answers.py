@@ -6,11 +6,13 @@ import argparse
 import getpass
 import sys
 from pathlib import Path
+from typing import IO
 
 from surveys.access_log import record_access
 from surveys.campaigns import CampaignError, accepts_answers, require_campaign
-from surveys.exporter import FORMATS, collect_rows, write_csv, write_jsonl, write_xlsx
+from surveys.exporter import DELIMITERS, FORMATS, collect_rows, write_csv, write_jsonl, write_xlsx
 from surveys.importer import AnswerImportError, import_answers, read_import_file
+from surveys.staff_text import STAFF_LANGUAGES
 from viktig.cli import UserError
 from viktig.context import AppContext
 
@@ -35,6 +37,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.add_argument("--format", choices=FORMATS, default="jsonl")
     export.add_argument(
         "--out", type=Path, metavar="FILE", help="write here instead of standard output (required for xlsx)"
+    )
+    export.add_argument(
+        "--delimiter",
+        choices=tuple(DELIMITERS),
+        default="semicolon",
+        help="CSV field separator: semicolon (Norwegian Excel, the default) or comma",
+    )
+    export.add_argument(
+        "--language", choices=STAFF_LANGUAGES, default="nb", help="column names and values in CSV and XLSX"
     )
     export.set_defaults(handler=_export)
 
@@ -78,14 +89,19 @@ async def _export(args: argparse.Namespace, ctx: AppContext) -> int:
             detail=f"{args.format}, {len(rows)} rows",
         )
     if args.format == "xlsx":
-        count = write_xlsx(rows, args.out)
+        count = write_xlsx(rows, args.out, language=args.language)
     else:
-        writer = write_jsonl if args.format == "jsonl" else write_csv
+
+        def writer(out: IO[str]) -> int:
+            if args.format == "jsonl":
+                return write_jsonl(rows, out)
+            return write_csv(rows, out, delimiter=DELIMITERS[args.delimiter], language=args.language)
+
         if args.out is None:
-            count = writer(rows, sys.stdout)
+            count = writer(sys.stdout)
         else:
             with args.out.open("w", encoding="utf-8", newline="") as handle:
-                count = writer(rows, handle)
+                count = writer(handle)
     if args.out is not None:
         print(f"wrote {count} answers to {args.out}", file=sys.stderr)
     return 0

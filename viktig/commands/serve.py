@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from viktig.cli import UserError
+from viktig.cli import UserError, ensure_database_writable
 from viktig.context import AppContext
 from viktig.jobs import ProcessLockHeld, single_sqlite_process
 
@@ -58,6 +58,7 @@ async def _serve(args: argparse.Namespace, ctx: AppContext) -> int:
         )
     from viktig.server import run_server  # here, not at the top: it imports the web and Telegram stacks
 
+    await ensure_database_writable(ctx)
     try:
         with single_sqlite_process(settings.database_url, "serve"):
             await run_server(ctx, reuse_port=args.reuse_port)

@@ -10,10 +10,13 @@ import argparse
 import asyncio
 import logging
 import signal
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 
-from viktig.cli import UserError
+from viktig.cli import UserError, ensure_database_writable
 from viktig.context import AppContext
 from viktig.jobs import ProcessLockHeld, Scheduler, default_jobs, single_sqlite_process
+from viktig.observability import metrics_server
 
 log = logging.getLogger(__name__)
 JOB_NAMES = ("reminders", "analysis", "retention")
@@ -38,7 +41,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="JOB=SECONDS",
         help="override a job's interval, e.g. --every reminders=10",
     )
+    worker.add_argument(
+        "--metrics-port",
+        type=int,
+        metavar="PORT",
+        help="serve the worker's Prometheus metrics (job runs, durations, errors) at http://HOST:PORT/metrics "
+        "while it runs (default: off)",
+    )
     worker.set_defaults(handler=_worker)
+
+
+@asynccontextmanager
+async def _metrics(host: str, port: int | None) -> AsyncIterator[None]:
+    """The worker's /metrics while it runs, when --metrics-port is given; a port that is taken is a clear error."""
+    async with AsyncExitStack() as stack:
+        if port is not None:
+            if not 0 <= port < 65536:
+                raise UserError(f"--metrics-port must be a number between 1 and 65535, not {port}")
+            try:
+                await stack.enter_async_context(metrics_server(host, port))
+            except OSError as error:
+                raise UserError(f"cannot serve metrics on {host}:{port}: {error.strerror or error}") from error
+        yield
 
 
 def _intervals(pairs: list[str]) -> dict[str, float]:
@@ -53,6 +77,7 @@ def _intervals(pairs: list[str]) -> dict[str, float]:
 
 async def _worker(args: argparse.Namespace, ctx: AppContext) -> int:
     jobs = [job for job in default_jobs(_intervals(args.every)) if not args.job or job.name in args.job]
+    await ensure_database_writable(ctx)
     scheduler = Scheduler(ctx, jobs)
     try:
         with single_sqlite_process(ctx.settings.database_url, "worker"):
@@ -63,8 +88,9 @@ async def _worker(args: argparse.Namespace, ctx: AppContext) -> int:
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, stop.set)
-            log.info("worker_started jobs=%s tick_s=%s", ",".join(job.name for job in jobs), args.tick)
-            await scheduler.run_forever(stop, tick=args.tick)
+            async with _metrics(ctx.settings.host, args.metrics_port):
+                log.info("worker_started jobs=%s tick_s=%s", ",".join(job.name for job in jobs), args.tick)
+                await scheduler.run_forever(stop, tick=args.tick)
             log.info("worker_stopped reason=signal")
             return 0
     except ProcessLockHeld as held:

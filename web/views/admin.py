@@ -144,6 +144,24 @@ async def create_unit(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther("/admin/users")
 
 
+async def set_min_group(request: web.Request) -> web.Response:
+    """The unit's "minste gruppe" for small-number protection (1 turns it off; the default is 5)."""
+    admin = await require_user(request, "admin")
+    form = await request.post()
+    value = str(form.get("min_group", "")).strip()
+    async with sessions_of(request)() as session, session.begin():
+        unit = await session.get(Unit, int(request.match_info["unit"]))
+        if unit is None:
+            raise web.HTTPNotFound(text="404: no such unit.")
+        if not value.isdigit() or not 1 <= int(value) <= 100:
+            context = await _users_context(session)
+            return page(request, "users.html", {**context, "error": "users.bad_min_group", "created": None}, status=400)
+        unit.min_group = int(value)
+        session.add(unit)
+        await record_access(session, actor=admin.email, action="unit_min_group", campaign_id=None, detail=unit.name)
+    raise web.HTTPSeeOther("/admin/users")
+
+
 async def access_log(request: web.Request) -> web.Response:
     admin = await require_user(request, "admin")
     async with sessions_of(request)() as session, session.begin():
@@ -169,4 +187,5 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post(r"/admin/users/{user:\d+}/two-factor-reset", reset_totp)
     app.router.add_post("/admin/units", create_unit)
     app.router.add_post(r"/admin/units/{unit:\d+}/two-factor", unit_two_factor)
+    app.router.add_post(r"/admin/units/{unit:\d+}/min-group", set_min_group)
     app.router.add_get("/admin/access-log", access_log)

@@ -12,7 +12,8 @@ from aiohttp import web
 
 from surveys.access_log import record_access
 from surveys.models import Theme
-from surveys.themes import latest_run, merge_theme, rename_theme, theme_cards
+from surveys.theme_overview import theme_overview
+from surveys.themes import latest_run, merge_theme, rename_theme
 from web.access import load_campaign, require_user, sessions_of
 from web.charts import share_chart
 from web.i18n import dashboard_text
@@ -26,11 +27,17 @@ async def themes_page(request: web.Request) -> web.Response:
     user = await require_user(request, "manager")
     async with sessions_of(request)() as session, session.begin():
         campaign = await load_campaign(session, user, request.match_info["id"])
-        cards, before = await theme_cards(session, campaign)
+        overview = await theme_overview(session, campaign, reveal=user.role == "admin")
         run = await latest_run(session, campaign.id)  # type: ignore[arg-type]
         await record_access(session, actor=user.email, action="view_themes", campaign_id=campaign.id)
     title = dashboard_text(language_of(request), "themes.chart")
-    chart = share_chart([(card.theme.label, card.theme.share) for card in cards], title=title) if cards else ""
+    cards = overview.themes
+    charted = [
+        (item.card.theme.label, item.card.theme.share)
+        for item in cards
+        if overview.protection.reveal or not item.hidden
+    ]
+    chart = share_chart(charted, title=title) if charted else ""
     notice = request.query.get("ran")
     return page(
         request,
@@ -38,7 +45,9 @@ async def themes_page(request: web.Request) -> web.Response:
         {
             "campaign": campaign,
             "cards": cards,
-            "previous": before,
+            "previous": overview.previous,
+            "comparison": overview.comparison,
+            "protection": overview.protection,
             "run": run,
             "chart": chart,
             "analysis_available": request.app[ANALYSE] is not None,

@@ -50,11 +50,16 @@ async def log_in_with_password(page, server: Server, email: str) -> None:  # typ
 
 
 async def enrol_in_browser(page, server: Server, email: str):  # type: ignore[no-untyped-def]
-    """Password, then the forced enrolment: scan, type a code, keep the recovery codes. Returns (TOTP, codes)."""
-    import pyotp
-
+    """Password, then the forced enrolment (see complete_enrolment)."""
     await log_in_with_password(page, server, email)
     await page.wait_for_url("**/account/two-factor")
+    return await complete_enrolment(page, email)
+
+
+async def complete_enrolment(page, email: str):  # type: ignore[no-untyped-def]
+    """On the enrolment page: scan, type a code, keep the recovery codes. Returns (TOTP, codes)."""
+    import pyotp
+
     uri = await scan_qr(page)
     parts = urlsplit(uri)
     assert parts.scheme == "otpauth" and parts.netloc == "totp" and "Viktig" in parts.path

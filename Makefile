@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test install browser serve clean
+.PHONY: demo test check install browser serve clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,12 @@ browser:
 
 test: install browser
 	$(BIN)/python -m pytest
+
+# Quality gates: lint, formatting and strict types (configured in pyproject.toml). CI runs this before the tests.
+check: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) viktig.db viktig.db-wal viktig.db-shm viktig.db.secret

@@ -43,12 +43,13 @@ def centroids(matrix: sp.csr_matrix, labels: Sequence[str], keys: Sequence[str],
     sums = np.asarray((members @ matrix).todense())
     norms = np.linalg.norm(sums, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
-    return sums / norms
+    return np.asarray(sums / norms)
 
 
 def similarity_to_own_centre(matrix: sp.csr_matrix, centres: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """Cosine of each row with its own centre, via rows × centres (small) rather than a dense copy per row."""
-    return np.asarray(matrix @ centres.T)[np.arange(matrix.shape[0]), labels]
+    similarities = np.asarray(matrix @ centres.T)
+    return np.asarray(similarities[np.arange(matrix.shape[0]), labels])
 
 
 class GuidedClusterer:

@@ -25,7 +25,7 @@ def class_tfidf(members: sp.csr_matrix, presence: sp.csr_matrix) -> np.ndarray:
     frequency = counts.sum(axis=0)
     frequency[frequency == 0] = 1.0
     average = counts.sum() / max(1, counts.shape[0])
-    return tf * np.log(1.0 + average / frequency)
+    return np.asarray(tf * np.log(1.0 + average / frequency))
 
 
 class SurfaceForms:

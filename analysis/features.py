@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from itertools import pairwise
+from typing import cast
 
 import numpy as np
 import scipy.sparse as sp
@@ -55,7 +56,8 @@ class AnswerVectoriser:
     def transform(self, documents: Sequence[list[str]]) -> sp.csr_matrix:
         words = self.words_.transform(documents)
         chars = self.chars_.transform([self._char_text(document) for document in documents]) * self.char_weight
-        return normalize(sp.hstack([words, chars], format="csr"), copy=False)
+        # scikit-learn is untyped; normalize() keeps the CSR matrix it is given.
+        return cast(sp.csr_matrix, normalize(sp.hstack([words, chars], format="csr"), copy=False))
 
     def fit_transform(self, documents: Sequence[list[str]]) -> sp.csr_matrix:
         return self.fit(documents).transform(documents)

@@ -28,6 +28,70 @@ EMOJI_WORDS = {
     "🏡": " hjem ",
     "💊": " medisin ",
 }
+# Whole answers that say nothing about what matters ("vet ikke", "ok"): they belong in "other", never in a theme.
+NON_ANSWERS = frozenset(
+    {
+        "vet ikke",
+        "veit ikke",
+        "vet ikkje",
+        "veit ikkje",
+        "vet inte",
+        "ved ikke",
+        "aner ikke",
+        "don't know",
+        "dont know",
+        "i don't know",
+        "i dont know",
+        "no idea",
+        "not sure",
+        "usikker",
+        "ingen anelse",
+        "ingenting",
+        "inget",
+        "nothing",
+        "intet",
+        "ingen",
+        "nei",
+        "nej",
+        "no",
+        "ja",
+        "yes",
+        "ok",
+        "okay",
+        "okei",
+        "hmm",
+        "hm",
+        "test",
+        "ingen kommentar",
+        "ingen kommentarer",
+        "no comment",
+        "ikke noe",
+        "ikkje noko",
+        "inget särskilt",
+        "ikke noe spesielt",
+        "ikkje noko spesielt",
+        "nothing in particular",
+        "alt",
+        "allt",
+        "everything",
+        "alt mulig",
+        "vet ikke helt",
+        "vet ikke hva jeg skal si",
+        "vet ikkje kva eg skal seie",
+        "vet inte vad jag ska säga",
+        "har ikke noe å si",
+        "ingenting spesielt",
+        "inte vet",
+        "-",
+        "",
+    }
+)
+
+
+def is_non_answer(normalised: str) -> bool:
+    return normalised in NON_ANSWERS
+
+
 _REPEATS = re.compile(r"(\w)\1{2,}")
 _NON_WORD = re.compile(r"[^\w\s'’-]+")
 _LOOSE_JOINERS = re.compile(r"(?<!\w)['-]+|['-]+(?!\w)")

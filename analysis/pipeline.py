@@ -6,18 +6,21 @@ Identical answers (after normalising) are analysed once and weighted by how ofte
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 
-from analysis.clustering import OTHER, GuidedClusterer, centroids, membership_matrix, similarity_to_own_centre
+from analysis.clustering import OTHER, membership_matrix
 from analysis.describe import SurfaceForms, class_tfidf, discovered_key, discovered_label, keywords_for, pick_quotes
+from analysis.embedding import Embedder, default_embedder
 from analysis.features import AnswerVectoriser, content_features
+from analysis.labels import ForbiddenWords, clean_keywords, phrase_label
 from analysis.language import LANGUAGES, LanguageDetector
-from analysis.normalise import Normaliser
+from analysis.meaning import MeaningClusterer
+from analysis.normalise import Normaliser, is_non_answer
 from analysis.seeds import SeedMatcher, primary_theme, seed_vocabulary
 from analysis.taxonomy import Taxonomy, load_taxonomy
 from analysis.tokens import Token, TokenAnalyser
@@ -47,9 +50,14 @@ class ThemeResult:
 @dataclass
 class ThemeAnalysis:
     themes: list[ThemeResult]
-    assignments: dict[Hashable, tuple[str, float]]  # answer id -> (theme key, score)
+    assignments: dict[Hashable, tuple[str, float]]  # answer id -> (theme key, confidence in [0, 1])
     languages: dict[Hashable, str]
     parameters: dict[str, object]
+    how: dict[Hashable, str] = field(default_factory=dict)  # answer id -> "seed", "meaning", "discovered", "other"
+
+    @property
+    def other_share(self) -> float:
+        return next((theme.share for theme in self.themes if theme.is_other), 0.0)
 
 
 @dataclass
@@ -62,6 +70,7 @@ class PreparedAnswers:
     features: list[list[str]]
     ids: list[list[Hashable]]
     weights: np.ndarray
+    originals: list[str] = field(default_factory=list)  # one original text per unique answer (for names, labels)
 
 
 class ThemePipeline:
@@ -75,8 +84,10 @@ class ThemePipeline:
         languages: Sequence[str] = LANGUAGES,
         label_language: str = "nb",
         min_seed_score: float = 0.8,
-        clusterer: GuidedClusterer | None = None,
+        clusterer: MeaningClusterer | None = None,
         vectoriser: AnswerVectoriser | None = None,
+        embedder: Embedder | None = None,
+        centre_vectors: bool = True,
         min_theme_share: float = 0.002,
         random_state: int = 0,
     ) -> None:
@@ -88,27 +99,62 @@ class ThemePipeline:
         self.normaliser = Normaliser()
         self.detector = LanguageDetector(languages, default=label_language if label_language in LANGUAGES else "nb")
         self.analyser = TokenAnalyser(keep=seed_vocabulary(self.taxonomy))
-        self.seeds = SeedMatcher(self.taxonomy, self.analyser).fit()
-        self.clusterer = clusterer or GuidedClusterer(random_state=random_state)
+        self.seeds = SeedMatcher(self.taxonomy, self.analyser, self.detector.languages).fit()
+        self.clusterer = clusterer or MeaningClusterer(random_state=random_state)
         self.vectoriser = vectoriser or AnswerVectoriser()
+        self._embedder = embedder
+        self.centre_vectors = centre_vectors
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = default_embedder(self.label_language)
+        return self._embedder
 
     def prepare(self, answers: Sequence[AnswerText]) -> PreparedAnswers:
         index: dict[str, int] = {}
         texts: list[str] = []
         ids: list[list[Hashable]] = []
+        originals: list[str] = []
         for answer in answers:
             text = self.normaliser.transform_one(answer.text)
             if text not in index:
                 index[text] = len(texts)
                 texts.append(text)
                 ids.append([])
+                originals.append(answer.text)
             ids[index[text]].append(answer.id)
         languages = self.detector.predict(texts)
         tokens = [self.analyser.transform_one(text, language) for text, language in zip(texts, languages, strict=True)]
         features = [content_features(doc) for doc in tokens]
         return PreparedAnswers(
-            texts, languages, tokens, features, ids, np.array([len(i) for i in ids], dtype=np.float32)
+            texts, languages, tokens, features, ids, np.array([len(i) for i in ids], dtype=np.float32), originals
         )
+
+    def vectors_for(self, prepared: PreparedAnswers, known: Mapping[Hashable, np.ndarray] | None) -> np.ndarray:
+        """One unit vector per unique answer: a stored one when any of its ids has it, else embedded now."""
+        dim = self.embedder.dim
+        matrix = np.zeros((len(prepared.texts), dim), dtype=np.float32)
+        missing: list[int] = []
+        for row, group in enumerate(prepared.ids):
+            vector = next((known[i] for i in group if i in known), None) if known else None
+            if vector is not None and vector.shape == (dim,):
+                matrix[row] = vector
+            else:
+                missing.append(row)
+        if missing:
+            matrix[missing] = self.embedder.embed([prepared.originals[row] for row in missing])
+        norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+        norms[norms == 0] = 1.0
+        matrix /= norms
+        if self.centre_vectors and len(matrix) > 1:
+            # All answers share the question's frame and much of the model's common direction; without it, cosines
+            # spread from about 0.85-0.99 to -0.2-0.9 and the calibrated thresholds separate themes far better.
+            matrix -= np.average(matrix, axis=0, weights=prepared.weights)
+            norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+            norms[norms == 0] = 1.0
+            matrix /= norms
+        return matrix
 
     def seed_themes(self, prepared: PreparedAnswers) -> tuple[list[str | None], list[float]]:
         anchors: list[str | None] = []
@@ -119,7 +165,14 @@ class ThemePipeline:
             scores.append(primary[1] if primary else 0.0)
         return anchors, scores
 
-    def fit_transform(self, answers: Sequence[AnswerText], progress: Progress | None = None) -> ThemeAnalysis:
+    def fit_transform(
+        self,
+        answers: Sequence[AnswerText],
+        progress: Progress | None = None,
+        *,
+        vectors: Mapping[Hashable, np.ndarray] | None = None,
+    ) -> ThemeAnalysis:
+        """`vectors`: stored embeddings by answer id; answers without one are embedded here."""
         report = progress or (lambda _step, _fraction: None)
         report("prepare", 0.0)
         prepared = self.prepare(answers)
@@ -131,20 +184,29 @@ class ThemePipeline:
         anchors, anchor_scores = self.seed_themes(prepared)
         report("vectors", 0.45)
         documents = [doc if doc else ["∅"] for doc in prepared.features]
-        matrix = self.vectoriser.fit_transform(documents)
-        word_matrix = self.vectoriser.words_.transform(documents)
+        word_matrix = self.vectoriser.fit(documents).words_.transform(documents)
+        meaning = self.vectors_for(prepared, vectors)
         report("clusters", 0.6)
-        assignment = self.clusterer.fit_predict(
-            matrix, word_matrix, anchors, anchor_scores, prepared.weights, empty=[not doc for doc in prepared.features]
+        placement = self.clusterer.fit_predict(
+            meaning,
+            anchors,
+            anchor_scores,
+            prepared.weights,
+            empty=[
+                not doc or is_non_answer(text) for doc, text in zip(prepared.features, prepared.texts, strict=False)
+            ],
         )
-        keys = self._drop_small_known_themes(assignment.keys, prepared.weights)
+        parameters.update(placement.thresholds)
+        keys = self._drop_small_known_themes(placement.keys, prepared.weights)
         report("labels", 0.85)
-        themes = self._describe(prepared, keys, assignment.scores, matrix, word_matrix)
+        themes = self._describe(prepared, keys, meaning, word_matrix)
         assignments: dict[Hashable, tuple[str, float]] = {}
+        how: dict[Hashable, str] = {}
         renamed = {theme.key for theme in themes}
         for row, key in enumerate(keys):
             for answer_id in prepared.ids[row]:
-                assignments[answer_id] = (key if key in renamed else OTHER, float(assignment.scores[row]))
+                assignments[answer_id] = (key if key in renamed else OTHER, float(placement.confidence[row]))
+                how[answer_id] = placement.how[row] if key in renamed else OTHER
         for theme in themes:  # discovered themes are stored under their readable key
             for answer_id in theme.members:
                 assignments[answer_id] = (theme.key, assignments[answer_id][1])
@@ -152,7 +214,7 @@ class ThemePipeline:
             answer_id: prepared.languages[row] for row, group in enumerate(prepared.ids) for answer_id in group
         }
         report("done", 1.0)
-        return ThemeAnalysis(themes, assignments, languages, parameters)
+        return ThemeAnalysis(themes, assignments, languages, parameters, how)
 
     def parameters(self) -> dict[str, object]:
         clusterer = self.clusterer
@@ -160,10 +222,10 @@ class ThemePipeline:
             "taxonomy": self.taxonomy.source,
             "label_language": self.label_language,
             "min_seed_score": self.min_seed_score,
-            "similarity": clusterer.similarity,
-            "max_discovered": clusterer.max_discovered,
+            "embedder": self._embedder.name if self._embedder is not None else "default",
+            "neighbours": clusterer.k,
+            "precision": clusterer.precision,
             "min_size": clusterer.min_size,
-            "coherence": clusterer.coherence,
             "random_state": self.random_state,
         }
 
@@ -179,8 +241,7 @@ class ThemePipeline:
         self,
         prepared: PreparedAnswers,
         keys: list[str],
-        scores: np.ndarray,
-        matrix: sp.csr_matrix,
+        meaning: np.ndarray,
         word_matrix: sp.csr_matrix,
     ) -> list[ThemeResult]:
         language = self.label_language
@@ -197,11 +258,20 @@ class ThemePipeline:
                     forms.add(token.lemma, token.surface, int(weight))
                     if token.negation:
                         forms.add(token.feature, f"{token.negation} {token.surface}", int(weight))
-        centres = centroids(matrix, keys, theme_keys, prepared.weights)
+        sums = np.asarray(members @ meaning)
+        centres = sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-9)
         key_index = {key: i for i, key in enumerate(theme_keys)}
-        closeness = similarity_to_own_centre(matrix, centres, np.array([key_index[key] for key in keys]))
+        own = np.array([key_index[key] for key in keys])
+        closeness = np.einsum("ij,ij->i", meaning, centres[own])
         word_counts = [len(text.split()) for text in prepared.texts]
         token_sets = [frozenset(doc) for doc in prepared.features]
+        forbidden = ForbiddenWords(prepared.originals, self.detector.languages, self.analyser.keep)
+        lemma_of = {
+            (token.surface, language): token.feature
+            for doc, language in zip(prepared.tokens, prepared.languages, strict=False)
+            for token in doc
+        }
+        taken = {theme.label(language).lower() for theme in self.taxonomy.themes}
         rows_of: dict[str, list[int]] = {key: [] for key in theme_keys}
         for row, key in enumerate(keys):
             rows_of[key].append(row)
@@ -210,14 +280,35 @@ class ThemePipeline:
         for position, key in enumerate(theme_keys):
             rows = rows_of[key]
             size = int(sum(prepared.weights[row] for row in rows))
-            keywords = keywords_for(ctfidf[position], vocabulary, forms, language)
+            keywords = clean_keywords(
+                keywords_for(ctfidf[position], vocabulary, forms, language, n=16), forbidden, self.detector.languages
+            )[:8]
             taxonomy_theme = self.taxonomy.theme(key)
             if key == OTHER:
                 stable_key, label = OTHER, self.taxonomy.other_label(language)
             elif taxonomy_theme is not None:
                 stable_key, label = key, taxonomy_theme.label(language)
             else:
-                stable_key, label = discovered_key(keywords), discovered_label(keywords, language)
+                row_scores = ctfidf[position]
+                top = float(row_scores.max()) if row_scores.size else 0.0
+                importance = (
+                    {str(vocabulary[i]): float(row_scores[i]) / top for i in np.flatnonzero(row_scores > 0)}
+                    if top > 0
+                    else {}
+                )
+                label = phrase_label(
+                    rows,
+                    prepared.texts,
+                    prepared.languages,
+                    closeness,
+                    importance,
+                    lemma_of,
+                    forbidden,
+                    language,
+                    taken,
+                ) or discovered_label(keywords, language)
+                taken.add(label.lower())
+                stable_key = discovered_key([label])
             stable_key = _unique(stable_key, used_keys)
             quotes = pick_quotes(rows, closeness, word_counts, token_sets)
             themes.append(

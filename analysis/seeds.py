@@ -1,4 +1,5 @@
-"""Seed-term evidence: which taxonomy themes an answer clearly talks about, through lemmas, stems and compounds."""
+"""Seed-term evidence: which taxonomy themes an answer clearly talks about, through whole words, listed inflections
+and compound heads, never through arbitrary word parts ("kultur" does not contain the seed "tur")."""
 
 from __future__ import annotations
 
@@ -9,8 +10,51 @@ from dataclasses import dataclass
 from analysis.taxonomy import Taxonomy
 from analysis.tokens import NEGATIONS, Token, TokenAnalyser
 
-FULL, HEAD, SUFFIX, MODIFIER, PHRASE = 1.0, 0.8, 0.6, 0.5, 1.5
+FULL, HEAD, MODIFIER, PHRASE = 1.0, 0.8, 0.4, 1.5
 MIN_PART = 3  # letters; shorter seeds and keys match whole words only
+OTHER_EVIDENCE = 0.5  # further seeds of a theme add half their weight: many weak hints never make one strong one
+# Inflectional endings a seed may carry ("barn" -> "barna", "barnets"; "friend" -> "friends"), longest first.
+INFLECTIONS: dict[str, tuple[str, ...]] = {
+    "scand": tuple(
+        sorted(
+            {
+                "a",
+                "e",
+                "n",
+                "r",
+                "s",
+                "t",
+                "en",
+                "et",
+                "er",
+                "ar",
+                "or",
+                "na",
+                "ne",
+                "ns",
+                "ts",
+                "rs",
+                "ene",
+                "ane",
+                "ere",
+                "are",
+                "ets",
+                "ens",
+                "ers",
+                "ernes",
+                "erne",
+                "arna",
+                "orna",
+                "erna",
+                "ena",
+                "ande",
+                "ende",
+            },
+            key=lambda ending: (-len(ending), ending),
+        )
+    ),
+    "en": ("ies", "ing", "es", "ed", "'s", "s"),
+}
 
 
 def language_group(language: str) -> str:
@@ -28,9 +72,20 @@ class Seed:
 
 
 def _keys(token: Token) -> frozenset[str]:
+    """Surface and lemma. Not the stem: Snowball cuts "tidlig" to "tid" and "turen" to "tur" alike."""
     keys = {token.surface}
-    keys.update(key for key in (token.lemma, token.stem) if len(key) >= MIN_PART)
+    if len(token.lemma) >= MIN_PART:
+        keys.add(token.lemma)
     return frozenset(keys)
+
+
+def base_forms(word: str, group: str) -> list[str]:
+    """`word` without one listed inflectional ending, for bases of at least MIN_PART letters."""
+    return [
+        word[: -len(ending)]
+        for ending in INFLECTIONS.get(group, ())
+        if word.endswith(ending) and len(word) - len(ending) >= MIN_PART
+    ]
 
 
 def seed_vocabulary(taxonomy: Taxonomy) -> frozenset[str]:
@@ -51,16 +106,20 @@ def seed_vocabulary(taxonomy: Taxonomy) -> frozenset[str]:
 class SeedMatcher:
     """Scores each answer's tokens against the taxonomy's seeds.
 
-    Weights: whole word (surface, lemma or stem) 1.0; the head of a compound ("alarm" in "trygghetsalarmen") 0.8;
-    a known seed ending a longer word ("oldebarn") 0.6; the first part of a compound 0.5; a phrase seed ("gå tur",
-    "bli sett") 1.5 on top of its words. Each seed counts once per answer. A negated seed ("ikke alene") matches
+    Weights: whole word (surface, lemma, or the word less a listed inflection) 1.0; the head of a compound ("alarm"
+    in "trygghetsalarmen") 0.8; the first part of a compound 0.4; a phrase seed ("gå tur", "bli sett") 1.5 on top of
+    its words. Each seed counts once per answer; a theme's score is its best seed plus half the rest, so weak hints
+    summed across related seeds do not add up to a match. A negated seed ("ikke alene") matches
     only a negated word; a plain seed matches a word whether negated or not, because "ikke ha smerter" is still
     about health.
     """
 
-    def __init__(self, taxonomy: Taxonomy, analyser: TokenAnalyser) -> None:
+    def __init__(self, taxonomy: Taxonomy, analyser: TokenAnalyser, languages: Sequence[str] | None = None) -> None:
+        """`languages`: the campaign's languages. Seeds in other languages match by surface form and inflection
+        only, so their lemma dictionaries (tens of MB each) are never loaded for a campaign that does not use them."""
         self.taxonomy = taxonomy
         self.analyser = analyser
+        self.languages = frozenset(languages) if languages is not None else None
         self.singles: dict[str, list[Seed]] = defaultdict(list)
         self.phrases: dict[str, list[Seed]] = defaultdict(list)
 
@@ -73,8 +132,13 @@ class SeedMatcher:
                     negated = len(words) > 1 and words[0] in negations
                     if negated:
                         words = words[1:]
-                    tokens = [self.analyser.transform_one(word, language) for word in words]
-                    keys = tuple(_keys(parts[0]) | {word} for parts, word in zip(tokens, words, strict=True) if parts)
+                    if self.languages is None or language in self.languages:
+                        tokens = [self.analyser.transform_one(word, language) for word in words]
+                        keys = tuple(
+                            _keys(parts[0]) | {word} for parts, word in zip(tokens, words, strict=True) if parts
+                        )
+                    else:
+                        keys = tuple(frozenset({word}) for word in words if word)
                     if not keys:
                         continue
                     seed = Seed(theme.key, term, language_group(language), negated, keys)
@@ -99,26 +163,25 @@ class SeedMatcher:
         for position, (token, keys) in enumerate(zip(tokens, keys_per_token, strict=True)):
             if token.stop:
                 continue
-            for key in keys:
+            for key in keys | set(base_forms(token.surface, group)):
                 for seed in self.singles.get(key, ()):
                     credit(seed, FULL, position, token.negated)
             for part, weight in ((token.head, HEAD), (token.modifier, MODIFIER)):
                 if part and len(part) >= MIN_PART:
                     for seed in self.singles.get(part, ()):
                         credit(seed, weight, position, token.negated)
-            lemma = token.lemma
-            for cut in range(MIN_PART, len(lemma) - 3):
-                for seed in self.singles.get(lemma[cut:], ()):
-                    credit(seed, SUFFIX, position, token.negated)
         for position, keys in enumerate(keys_per_token):
             for key in keys:
                 for seed in self.phrases.get(key, ()):
                     if self._phrase_at(seed, keys_per_token, position):
                         credit(seed, PHRASE, position, tokens[position].negated)
+        evidence: dict[str, list[tuple[float, int]]] = {}
+        for (theme, _term), found in best.items():
+            evidence.setdefault(theme, []).append(found)
         scores: dict[str, tuple[float, int]] = {}
-        for (theme, _term), (weight, position) in best.items():
-            total, first = scores.get(theme, (0.0, position))
-            scores[theme] = (total + weight, min(first, position))
+        for theme, pieces in evidence.items():
+            weights = sorted((weight for weight, _ in pieces), reverse=True)
+            scores[theme] = (weights[0] + OTHER_EVIDENCE * sum(weights[1:]), min(position for _, position in pieces))
         return scores
 
     @staticmethod

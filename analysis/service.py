@@ -14,15 +14,18 @@ from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from analysis.assign import assign_to_existing
 from analysis.clustering import OTHER
 from analysis.pipeline import AnswerText, ThemeAnalysis, ThemePipeline
-from analysis.store import persist_analysis, text_answers
+from analysis.store import StoredAnswer, persist_analysis, text_answers
 from analysis.taxonomy import load_taxonomy
+from analysis.vectors import embed_texts, embedder_name, save_vectors, stored_vectors
 from surveys.campaigns import require_campaign
+from surveys.ids import pk
 from surveys.models import AnswerTheme, Campaign, Theme
 from surveys.themes import answer_texts, campaign_assignments, campaign_themes, final_theme, recount
 
@@ -54,10 +57,11 @@ def run_pipeline(
     languages: list[str],
     label_language: str,
     progress: Progress | None = None,
+    vectors: dict[int, np.ndarray] | None = None,
 ) -> ThemeAnalysis:
     """Top-level (picklable) so a process pool can run it."""
     pipeline = ThemePipeline(taxonomy_path, languages=languages or ["nb"], label_language=label_language)
-    return pipeline.fit_transform(answers, progress=progress)
+    return pipeline.fit_transform(answers, progress=progress, vectors=vectors)  # type: ignore[arg-type]
 
 
 def _default_executor() -> Executor:
@@ -81,7 +85,7 @@ async def analyse_campaign(
     report("load", 0.0)
     async with sessions() as session:
         campaign = await require_campaign(session, campaign_code)
-        answers = await text_answers(session, campaign.id)  # type: ignore[arg-type]
+        answers = await text_answers(session, pk(campaign))
     if taxonomy_path is not None:
         load_taxonomy(taxonomy_path)  # fail here, with the file's own error, before starting a worker
     inputs = [AnswerText(answer.id, answer.text) for answer in answers]
@@ -90,6 +94,8 @@ async def analyse_campaign(
     forward = progress if isinstance(pool, ThreadPoolExecutor) else None
     try:
         loop = asyncio.get_running_loop()
+        report("vectors", 0.02)
+        vectors = await campaign_vectors(sessions, pool, answers, main_language(campaign))
         report("analyse", 0.05)
         analysis = await loop.run_in_executor(
             pool,
@@ -99,6 +105,7 @@ async def analyse_campaign(
             campaign.language_list,
             main_language(campaign),
             forward,
+            vectors,
         )
     finally:
         if own:
@@ -106,11 +113,31 @@ async def analyse_campaign(
     report("save", 0.95)
     async with sessions() as session, session.begin():
         campaign = await require_campaign(session, campaign_code)
-        _run, themes = await persist_analysis(session, campaign.id, analysis, n_answers=len(inputs))  # type: ignore[arg-type]
+        _run, themes = await persist_analysis(session, pk(campaign), analysis, n_answers=len(inputs))
         summaries = await summarise(session, themes)
     log.info("analysed campaign %s: %d answers, %d themes", campaign.id, len(inputs), len(summaries))
     report("done", 1.0)
     return summaries
+
+
+async def campaign_vectors(
+    sessions: async_sessionmaker[AsyncSession], pool: Executor, answers: list[StoredAnswer], language: str
+) -> dict[int, np.ndarray]:
+    """The answers' stored vectors; those still missing (the worker has not reached them) are embedded in the pool
+    and stored, so the next analysis finds them all."""
+    model = embedder_name(language)
+    async with sessions() as session:
+        vectors = await stored_vectors(session, [answer.id for answer in answers], model)
+    missing = [answer for answer in answers if answer.id not in vectors]
+    if missing:
+        loop = asyncio.get_running_loop()
+        made = await loop.run_in_executor(pool, embed_texts, language, [answer.text for answer in missing])
+        new = {answer.id: made[row] for row, answer in enumerate(missing)}
+        async with sessions() as session, session.begin():
+            await save_vectors(session, new, model)
+        vectors.update(new)
+        log.info("embedded answers=%d for analysis", len(missing))
+    return vectors
 
 
 async def assign_new_answers(
@@ -119,12 +146,12 @@ async def assign_new_answers(
     """Give answers that arrived since the last run a theme among the existing ones; returns how many."""
     async with sessions() as session, session.begin():
         campaign = await require_campaign(session, campaign_code)
-        new = await text_answers(session, campaign.id, unassigned_only=True)  # type: ignore[arg-type]
-        themes = await campaign_themes(session, campaign.id)  # type: ignore[arg-type]
+        new = await text_answers(session, pk(campaign), unassigned_only=True)
+        themes = await campaign_themes(session, pk(campaign))
         if not new or not themes:
             return 0
-        by_id = {theme.id: theme for theme in themes}
-        assignments = await campaign_assignments(session, campaign.id)  # type: ignore[arg-type]
+        by_id = {pk(theme): theme for theme in themes}
+        assignments = await campaign_assignments(session, pk(campaign))
         texts = await answer_texts(session, list(assignments))
         members: dict[str, list[str]] = {}
         for answer_id, row in assignments.items():
@@ -138,18 +165,21 @@ async def assign_new_answers(
         by_key = {theme.key: theme for theme in active}
         if OTHER not in by_key and any(key == OTHER for key, _ in result.values()):
             other = Theme(
-                campaign_id=campaign.id,
+                campaign_id=pk(campaign),
                 key=OTHER,
-                label=pipeline.taxonomy.other_label(main_language(campaign)),  # type: ignore[arg-type]
+                label=pipeline.taxonomy.other_label(main_language(campaign)),
                 is_other=True,
             )
             session.add(other)
             await session.flush()
-            by_key[OTHER], by_id[other.id] = other, other  # type: ignore[index]
-        for answer_id, (key, score) in result.items():
-            session.add(AnswerTheme(answer_id=answer_id, theme_id=by_key[key].id, score=score))  # type: ignore[arg-type]
+            by_key[OTHER], by_id[pk(other)] = other, other
+        for answer in new:
+            if answer.id not in result:
+                continue
+            key, score = result[answer.id]
+            session.add(AnswerTheme(answer_id=answer.id, theme_id=pk(by_key[key]), score=score))
         await session.flush()
-        await recount(session, campaign.id)  # type: ignore[arg-type]
+        await recount(session, pk(campaign))
     log.info("assigned %d new answers in campaign %s", len(result), campaign.id)
     return len(result)
 
@@ -162,13 +192,13 @@ async def summarise(session: AsyncSession, themes: list[Theme]) -> list[ThemeSum
     texts = await answer_texts(session, quote_ids)
     return [
         ThemeSummary(
-            theme.id,
+            pk(theme),
             theme.key,
             theme.label,
             theme.size,
             theme.share,
             list(theme.keywords),
-            list(theme.quotes),  # type: ignore[arg-type]
+            list(theme.quotes),
             [texts[q] for q in theme.quotes if q in texts],
             theme.taxonomy_key,
             theme.is_other,
@@ -180,4 +210,4 @@ async def summarise(session: AsyncSession, themes: list[Theme]) -> list[ThemeSum
 async def campaign_summary(sessions: async_sessionmaker[AsyncSession], campaign_code: str) -> list[ThemeSummary]:
     async with sessions() as session:
         campaign = await require_campaign(session, campaign_code)
-        return await summarise(session, await campaign_themes(session, campaign.id))  # type: ignore[arg-type]
+        return await summarise(session, await campaign_themes(session, pk(campaign)))

@@ -5,7 +5,7 @@ Functions take a session and do not commit: the caller owns the transaction.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import delete
@@ -14,10 +14,18 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from analysis.clustering import OTHER
 from analysis.pipeline import ThemeAnalysis
+from surveys.ids import pk
 from surveys.models import Answer, AnswerTheme, Question, QuestionKind, Theme, ThemeRun, utcnow
 from surveys.themes import campaign_assignments, campaign_themes, final_theme, recount
 
 SAME_THEME_OVERLAP = 0.5  # share of a new theme's answers that must come from an old theme to count as the same
+
+
+def _stored_id(answer_id: Hashable) -> int:
+    """The pipeline takes any hashable id; a stored analysis runs on database answers, whose ids are ints."""
+    if not isinstance(answer_id, int):
+        raise TypeError(f"expected a stored answer id, got {answer_id!r}")
+    return answer_id
 
 
 @dataclass(frozen=True)
@@ -38,7 +46,9 @@ async def text_answers(session: AsyncSession, campaign_id: int, *, unassigned_on
         query = query.outerjoin(AnswerTheme, col(AnswerTheme.answer_id) == Answer.id).where(
             col(AnswerTheme.answer_id).is_(None)
         )
-    return [StoredAnswer(answer_id, text) for answer_id, text in (await session.exec(query)).all()]
+    return [
+        StoredAnswer(pk_value, text) for pk_value, text in (await session.exec(query)).all() if pk_value is not None
+    ]
 
 
 def match_existing(
@@ -46,20 +56,20 @@ def match_existing(
 ) -> dict[str, Theme]:
     """New theme key -> the existing row it continues: same key first, then the old theme most of its answers had."""
     by_key = {theme.key: theme for theme in existing}
-    by_id = {theme.id: theme for theme in existing}
+    by_id = {pk(theme): theme for theme in existing}
     matched: dict[str, Theme] = {}
     used: set[int] = set()
     for result in analysis.themes:
         old = by_key.get(result.key)
         if old is not None:
             matched[result.key] = old
-            used.add(old.id)  # type: ignore[arg-type]
+            used.add(pk(old))
     for result in analysis.themes:
         if result.key in matched or not result.members:
             continue
         votes: dict[int, int] = {}
         for answer_id in result.members:
-            row = assignments.get(answer_id)  # type: ignore[call-overload]
+            row = assignments.get(_stored_id(answer_id))
             if row is not None and row.theme_id not in used:
                 votes[row.theme_id] = votes.get(row.theme_id, 0) + 1
         if votes:
@@ -93,26 +103,27 @@ async def persist_analysis(
         row.run_id, row.updated_at = run.id, now
         row_for[result.key] = row
     await session.flush()
-    by_id = {theme.id: theme for theme in await campaign_themes(session, campaign_id)}
+    by_id = {pk(theme): theme for theme in await campaign_themes(session, campaign_id)}
     members: dict[int, list[int]] = {}
-    for answer_id, (key, score) in analysis.assignments.items():
-        current = assignments.get(answer_id)  # type: ignore[call-overload]
+    for key_of_answer, (key, score) in analysis.assignments.items():
+        answer_id = _stored_id(key_of_answer)
+        current = assignments.get(answer_id)
         if current is not None and current.manual:
             target = final_theme(by_id[current.theme_id], by_id)
         else:
             target = final_theme(row_for.get(key) or row_for[OTHER], by_id)
             if current is None:
-                current = AnswerTheme(answer_id=answer_id, theme_id=target.id)  # type: ignore[arg-type]
+                current = AnswerTheme(answer_id=answer_id, theme_id=pk(target))
                 session.add(current)
-            current.theme_id, current.run_id, current.score, current.manual = target.id, run.id, score, False  # type: ignore[assignment]
-        members.setdefault(target.id, []).append(answer_id)  # type: ignore[arg-type]
+            current.theme_id, current.run_id, current.score, current.manual = pk(target), run.id, score, False
+        members.setdefault(pk(target), []).append(answer_id)
     present = set(analysis.assignments)
     stale = [answer_id for answer_id in assignments if answer_id not in present]
     if stale:
         await session.execute(delete(AnswerTheme).where(col(AnswerTheme.answer_id).in_(stale)))
     quotes = {row_for[result.key].id: list(result.quotes) for result in analysis.themes}
     for theme in by_id.values():
-        ids = members.get(theme.id, [])  # type: ignore[arg-type]
+        ids = members.get(pk(theme), [])
         wanted = set(ids)
         picked = [q for q in quotes.get(theme.id, []) if q in wanted]
         theme.quotes = (picked + [q for q in ids if q not in picked])[:3] if ids else []

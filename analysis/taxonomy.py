@@ -91,8 +91,7 @@ def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
             raise TaxonomyError(
                 f"{place}: unknown field(s) {sorted(extra)}; allowed: label, {', '.join(SEED_LANGUAGES)}"
             )
-        labels = body.get("label")
-        _check_labels(labels, place)
+        labels = _check_labels(body.get("label"), place)
         seeds: dict[str, tuple[str, ...]] = {}
         for language in SEED_LANGUAGES:
             terms = body.get(language, [])
@@ -102,13 +101,15 @@ def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
                 seeds[language] = tuple(term.strip().lower() for term in terms)
         if not seeds:
             raise TaxonomyError(f'{place}: no seed terms; add a list such as nb = ["familie", "barn"]')
-        themes.append(TaxonomyTheme(key=key, labels=dict(labels), seeds=seeds))
+        themes.append(TaxonomyTheme(key=key, labels=labels, seeds=seeds))
     return Taxonomy(themes=tuple(themes), other_labels=dict(other), source=str(path))
 
 
-def _check_labels(labels: object, place: str) -> None:
+def _check_labels(labels: object, place: str) -> dict[str, str]:
+    """The labels table, checked: a text in every label language."""
     if not isinstance(labels, dict):
         raise TaxonomyError(f'{place}: \'label\' must be a table such as {{ nb = "…", nn = "…", sv = "…", en = "…" }}')
     missing = [code for code in LABEL_LANGUAGES if not isinstance(labels.get(code), str) or not labels[code].strip()]
     if missing:
         raise TaxonomyError(f"{place}: label is missing language(s) {', '.join(missing)}")
+    return dict(labels)

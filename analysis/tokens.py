@@ -168,7 +168,7 @@ class Tokenizer:
         return self
 
     def transform_one(self, text: str) -> list[str]:
-        return self._tokenizer.tokenize(text)
+        return list(self._tokenizer.tokenize(text))
 
 
 @lru_cache(maxsize=8)
@@ -195,27 +195,37 @@ def analyse_word(word: str, language: str) -> tuple[str, str, str | None, str | 
     return lemma, stem, head, modifier
 
 
+MIN_MODIFIER = 4  # letters; "kul|tur" (kultur) and "all|tid" (alltid) are not compounds
+
+
 @lru_cache(maxsize=500_000)
 def split_compound(word: str, language: str) -> tuple[str | None, str | None]:
-    """Split a compound into two known words ("trygghetsalarm" -> "alarm", "trygghet"), longest head first.
+    """Split a compound into two known words ("trygghetsalarm" -> "alarm", "trygghet").
 
-    Both parts must have at least three letters and be known to the language's dictionary; a linking "s" or "e"
-    after the first part is allowed ("trygghet-s-alarm", "barn-e-barn"). Hyphenated words split on the hyphen.
+    Both parts must be known to the language's dictionary, the head of at least three letters and the first part of
+    at least four, so short words hidden inside another word ("kultur" is not "kul" + "tur", "alltid" is not "all"
+    + "tid") are not taken for compounds. A linking "s" or "e" after the first part is preferred over a head that
+    starts with it ("søndag-s-tur", not "søndag" + "stur"). Hyphenated words split on the hyphen.
     """
     if "-" in word:
         first, _, last = word.rpartition("-")
         return (last or None), (first or None)
-    if len(word) < 6 or language == "en":
+    if len(word) < 7 or language == "en":
         return None, None
-    for cut in range(3, len(word) - 2):
+    best: tuple[tuple[int, int], str, str] | None = None
+    for cut in range(MIN_MODIFIER, len(word) - 2):
         left, right = word[:cut], word[cut:]
         if not _is_known(right, language):
             continue
-        candidates = [left] + [left[:-1] for suffix in _LINKING if left.endswith(suffix) and len(left) > 3]
-        for candidate in candidates:
-            if _is_known(candidate, language):
-                return right, candidate
-    return None, None
+        candidates = [(left, 0)] + [
+            (left[:-1], 1) for suffix in _LINKING if left.endswith(suffix) and len(left) > MIN_MODIFIER
+        ]
+        for candidate, linked in candidates:
+            if len(candidate) >= MIN_MODIFIER and _is_known(candidate, language):
+                rank = (linked, len(right))
+                if best is None or rank > best[0]:
+                    best = (rank, right, candidate)
+    return (best[1], best[2]) if best else (None, None)
 
 
 @lru_cache(maxsize=500_000)

@@ -52,13 +52,28 @@ WORDS = (
 )
 
 
+def _new_id(value: int | None) -> int:
+    """A primary key the database has just assigned (RETURNING never gives NULL for it)."""
+    assert value is not None
+    return value
+
+
+def _first_group(pattern: str, html: str) -> str:
+    """The first group of a pattern that the page must contain."""
+    found = re.search(pattern, html)
+    assert found is not None, f"not on the page: {pattern}"
+    return found.group(1)
+
+
 def seed(url: str, n_answers: int) -> tuple[int, str]:
     """Bulk insert with the synchronous driver in one transaction; returns (campaign id, campaign code)."""
-    from sqlalchemy import create_engine, insert, select
+    from sqlalchemy import create_engine, insert, select, update
+    from sqlmodel import col
 
     from surveys.campaigns import add_unit, create_campaign
     from surveys.db import create_engine as create_async_engine
     from surveys.db import session_factory
+    from surveys.ids import pk
     from surveys.models import Answer, AnswerTheme, Question, StaffUser, Survey, Theme, ThemeRun
     from surveys.survey_files import DEFAULT_SURVEY_KEY
     from surveys.text import search_key
@@ -77,17 +92,19 @@ def seed(url: str, n_answers: int) -> tuple[int, str]:
                     unit_id=unit.id,
                 )
             )
-            result = campaign.id, campaign.code
+            result = pk(campaign), campaign.code
         await engine.dispose()
-        return result  # type: ignore[return-value]
+        return result
 
     campaign_id, code = asyncio.run(base())
     engine = create_engine(url)
     rng = random.Random(7)
     start = datetime.now(UTC) - timedelta(days=60)
     with engine.begin() as connection:
-        survey_id = connection.execute(select(Survey.id).where(Survey.key == DEFAULT_SURVEY_KEY)).scalar_one()
-        questions = [row[0] for row in connection.execute(select(Question.id).where(Question.survey_id == survey_id))]
+        survey_id = connection.execute(select(col(Survey.id)).where(col(Survey.key) == DEFAULT_SURVEY_KEY)).scalar_one()
+        questions = [
+            row[0] for row in connection.execute(select(col(Question.id)).where(col(Question.survey_id) == survey_id))
+        ]
         rows = []
         for index in range(n_answers):
             words = " ".join(rng.choice(WORDS) for _ in range(rng.randint(4, 14)))
@@ -106,51 +123,53 @@ def seed(url: str, n_answers: int) -> tuple[int, str]:
                 }
             )
         for offset in range(0, len(rows), 20_000):
-            connection.execute(insert(Answer.__table__), rows[offset : offset + 20_000])  # type: ignore[attr-defined]
-        answer_ids = [row[0] for row in connection.execute(select(Answer.id).where(Answer.campaign_id == campaign_id))]
+            connection.execute(insert(Answer), rows[offset : offset + 20_000])
+        answer_ids = [
+            row[0] for row in connection.execute(select(col(Answer.id)).where(col(Answer.campaign_id) == campaign_id))
+        ]
         run_id = connection.execute(
-            insert(ThemeRun.__table__).values(  # type: ignore[attr-defined]
-                campaign_id=campaign_id, n_answers=n_answers, parameters={}, created_at=datetime.now(UTC)
-            )
-        ).inserted_primary_key[0]
-        theme_ids = []
+            insert(ThemeRun)
+            .values(campaign_id=campaign_id, n_answers=n_answers, parameters={}, created_at=datetime.now(UTC))
+            .returning(col(ThemeRun.id))
+        ).scalar_one()
+        theme_ids: list[int] = []
         for number in range(12):
             theme_ids.append(
-                connection.execute(
-                    insert(Theme.__table__).values(  # type: ignore[attr-defined]
-                        campaign_id=campaign_id,
-                        key=f"t{number}",
-                        label=f"Tema {number + 1}: {WORDS[number]}",
-                        label_locked=False,
-                        keywords=list(WORDS[number : number + 5]),
-                        quotes=answer_ids[number * 7 : number * 7 + 3],
-                        size=0,
-                        share=0.0,
-                        is_other=False,
-                        run_id=run_id,
-                        created_at=datetime.now(UTC),
-                        updated_at=datetime.now(UTC),
-                    )
-                ).inserted_primary_key[0]
+                _new_id(
+                    connection.execute(
+                        insert(Theme)
+                        .values(
+                            campaign_id=campaign_id,
+                            key=f"t{number}",
+                            label=f"Tema {number + 1}: {WORDS[number]}",
+                            label_locked=False,
+                            keywords=list(WORDS[number : number + 5]),
+                            quotes=answer_ids[number * 7 : number * 7 + 3],
+                            size=0,
+                            share=0.0,
+                            is_other=False,
+                            run_id=run_id,
+                            created_at=datetime.now(UTC),
+                            updated_at=datetime.now(UTC),
+                        )
+                        .returning(col(Theme.id))
+                    ).scalar_one()
+                )
             )
+        chosen = [theme_ids[min(11, int(rng.expovariate(0.35)))] for _ in answer_ids]
         assignments = [
-            {
-                "answer_id": answer_id,
-                "theme_id": theme_ids[min(11, int(rng.expovariate(0.35)))],
-                "run_id": run_id,
-                "manual": False,
-            }
-            for answer_id in answer_ids
+            {"answer_id": answer_id, "theme_id": theme_id, "run_id": run_id, "manual": False}
+            for answer_id, theme_id in zip(answer_ids, chosen, strict=True)
         ]
         for offset in range(0, len(assignments), 20_000):
-            connection.execute(insert(AnswerTheme.__table__), assignments[offset : offset + 20_000])  # type: ignore[attr-defined]
+            connection.execute(insert(AnswerTheme), assignments[offset : offset + 20_000])
         counts: dict[int, int] = {}
-        for row in assignments:
-            counts[row["theme_id"]] = counts.get(row["theme_id"], 0) + 1
+        for theme_id in chosen:
+            counts[theme_id] = counts.get(theme_id, 0) + 1
         for theme_id in theme_ids:
             connection.execute(
-                Theme.__table__.update()
-                .where(Theme.__table__.c.id == theme_id)  # type: ignore[attr-defined]
+                update(Theme)
+                .where(col(Theme.id) == theme_id)
                 .values(size=counts.get(theme_id, 0), share=counts.get(theme_id, 0) / len(assignments))
             )
     engine.dispose()
@@ -178,7 +197,7 @@ async def measure(url: str, campaign_id: int, requests: int) -> dict[str, list[f
     try:
         async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
             page = await (await http.get(base + "/login")).text()
-            token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+            token = _first_group(r'name="csrf_token" value="([^"]+)"', page)
             response = await http.post(
                 base + "/login", data={"csrf_token": token, "email": "leder@bench.no", "password": "bench-password-1"}
             )
@@ -186,7 +205,7 @@ async def measure(url: str, campaign_id: int, requests: int) -> dict[str, list[f
             deep = f"/campaigns/{campaign_id}/answers"
             for _ in range(40):  # follow the keyset cursor 40 pages (2 000 answers) down
                 html = await (await http.get(base + deep)).text()
-                deep = re.search(r'rel="next" href="([^"]+)"', html).group(1).replace("&amp;", "&")  # type: ignore[union-attr]
+                deep = _first_group(r'rel="next" href="([^"]+)"', html).replace("&amp;", "&")
             pages = {
                 "campaign page": f"/campaigns/{campaign_id}",
                 "campaign list": "/campaigns",

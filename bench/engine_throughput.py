@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -43,7 +44,7 @@ async def measure(database_url: str, respondents: int, answers: int) -> dict[str
     async def person(number: int) -> None:
         nonlocal updates
 
-        async def send(kind: IncomingKind, **fields: str) -> None:
+        async def send(kind: IncomingKind, **fields: Any) -> None:
             nonlocal updates
             updates += 1
             await conversations.handle(

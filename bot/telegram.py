@@ -13,32 +13,31 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram import Update
-from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 from bot.limits import OutgoingLimiter, SendLimits
 from bot.menu import register_commands
 from bot.outgoing import Sender
-from bot.processing import StorageUnavailable, UpdateProcessor, where
+from bot.polling import StoredFirstPoller
+from bot.processing import UpdateProcessor, where
 from bot.reminders import ReminderParts, send_due_reminders
 from bot.updates import ALLOWED_UPDATES, CHANNEL
 from bot.webhook import WEBHOOK_PATH, webhook_handler
 from bot.webhook_auth import webhook_secret
 from surveys.engine import ConversationEngine
-from surveys.i18n import normalise_language, t
-from surveys.messages import OutgoingMessage
-from surveys.settings import DEFAULT_LANGUAGE, Settings
+from surveys.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class TelegramChannel:
-    application: Application  # type: ignore[type-arg]
+    application: Application[Any, Any, Any, Any, Any, Any]
     processor: UpdateProcessor
     mode: str  # "webhook" | "polling"
 
@@ -71,8 +70,7 @@ def setup_telegram(
     builder = ApplicationBuilder().token(settings.telegram_bot_token).concurrent_updates(256)
     if settings.telegram_api_base_url:
         builder = builder.base_url(settings.telegram_api_base_url)
-    if webhook:
-        builder = builder.updater(None)
+    builder = builder.updater(None)  # polling is bot.polling's StoredFirstPoller, not PTB's Updater
     application = builder.build()
 
     async def blocked(user_ref: str) -> None:
@@ -83,10 +81,9 @@ def setup_telegram(
     channel = TelegramChannel(application, processor, "webhook" if webhook else "polling")
     app[TELEGRAM] = channel
     secret = webhook_secret(settings.secret_key)
+    poller = None if webhook else StoredFirstPoller(application.bot, processor, timeout=poll_timeout)
     if webhook:
         app.router.add_post(WEBHOOK_PATH, webhook_handler(processor, secret))
-    else:
-        application.add_handler(TypeHandler(Update, _polled_update(processor)))
     application.add_error_handler(_log_error)
 
     async def lifecycle(_app: web.Application) -> AsyncIterator[None]:
@@ -101,11 +98,8 @@ def setup_telegram(
                 max_connections=40,
             )
         await application.start()
-        if not webhook:
-            assert application.updater is not None
-            await application.updater.start_polling(
-                allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False, timeout=poll_timeout
-            )
+        if poller is not None:
+            await poller.start()
         log.info("telegram channel started in %s mode", channel.mode)
         sweeper = asyncio.create_task(_sweep_reminders(parts, sender, reminder_interval)) if reminder_interval else None
         try:
@@ -115,29 +109,14 @@ def setup_telegram(
                 sweeper.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await sweeper
-            if application.updater is not None and application.updater.running:
-                await application.updater.stop()
+            if poller is not None:
+                await poller.stop()
             await application.stop()
             await application.shutdown()
             log.info("telegram channel stopped")
 
     app.cleanup_ctx.append(lifecycle)
     return channel
-
-
-def _polled_update(processor: UpdateProcessor):  # type: ignore[no-untyped-def]
-    async def on_update(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
-        try:
-            await processor.handle(update)
-        except StorageUnavailable:
-            # getUpdates has already confirmed this update, so it will not come again: ask the person to resend.
-            chat = update.effective_chat
-            if chat is not None:
-                user = update.effective_user
-                language = normalise_language(user.language_code if user else None) or DEFAULT_LANGUAGE
-                await processor.sender.send_messages(chat.id, [OutgoingMessage(t(language, "error.internal"))], None)
-
-    return on_update
 
 
 async def _log_error(_update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -9,6 +9,7 @@ further than this function.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from telegram import Chat, Message, Update
 
@@ -80,7 +81,7 @@ def _message_key(message: Message) -> str:
 
 
 def _incoming(
-    update: Update, chat: Chat, user_id: int, language: str | None, kind: IncomingKind, **values: object
+    update: Update, chat: Chat, user_id: int, language: str | None, kind: IncomingKind, **values: Any
 ) -> Incoming:
     return Incoming(
         channel=CHANNEL,
@@ -89,7 +90,8 @@ def _incoming(
         update_key=_update_key(update),
         language_hint=language,
         address=str(chat.id),
-        **values,  # type: ignore[arg-type]
+        records_delivery=True,
+        **values,
     )
 
 

@@ -6,9 +6,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from surveys.ids import pk
 from surveys.models import Answer, Campaign, CampaignStatus, Survey, Unit, as_utc, utcnow
 from surveys.settings import LANGUAGES
 from surveys.survey_files import DEFAULT_SURVEY_KEY, ensure_default_survey
@@ -90,6 +91,7 @@ async def create_campaign(
 ) -> Campaign:
     if not name.strip():
         raise CampaignError("a campaign needs a name")
+    survey: Survey | None
     if survey_key == DEFAULT_SURVEY_KEY:
         survey = await ensure_default_survey(session)
     else:
@@ -104,8 +106,8 @@ async def create_campaign(
         raise CampaignError("the campaign must close after it opens")
     campaign = Campaign(
         name=name.strip(),
-        unit_id=unit.id,
-        survey_id=survey.id,
+        unit_id=pk(unit),
+        survey_id=pk(survey),
         code=new_code(),
         status=(CampaignStatus.draft if draft else CampaignStatus.live).value,
         anonymous=anonymous,
@@ -172,8 +174,8 @@ async def answer_stats(session: AsyncSession, campaign_ids: list[int]) -> dict[i
     if not campaign_ids:
         return {}
     rows = await session.exec(
-        select(Answer.campaign_id, func.count(Answer.id), func.max(Answer.created_at))
-        .where(Answer.campaign_id.in_(campaign_ids))  # type: ignore[attr-defined]
-        .group_by(Answer.campaign_id)
+        select(Answer.campaign_id, func.count(col(Answer.id)), func.max(Answer.created_at))
+        .where(col(Answer.campaign_id).in_(campaign_ids))
+        .group_by(col(Answer.campaign_id))
     )
     return {campaign_id: (count, last) for campaign_id, count, last in rows}

@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import event, text
+from sqlalchemy import CursorResult, Delete, Update, event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -107,3 +107,12 @@ async def lock_key(session: AsyncSession, key: str) -> None:
 async def ping(engine: AsyncEngine) -> None:
     async with engine.connect() as connection:
         await connection.execute(text("SELECT 1"))
+
+
+async def affected_rows(session: AsyncSession, statement: Delete | Update) -> int:
+    """Run a bulk DELETE or UPDATE and return how many rows it touched.
+
+    SQLModel's `execute()` is typed as returning a plain `Result`; for DML it is a `CursorResult`, which has the count.
+    """
+    result = cast("CursorResult[Any]", await session.execute(statement))
+    return int(result.rowcount or 0)

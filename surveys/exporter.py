@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from sqlalchemy.orm import aliased
-from sqlmodel import col, select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from surveys.answer_filter import AnswerFilter
@@ -85,7 +86,7 @@ async def export_rows(
     assert campaign.id is not None
     now = utcnow()
     query = (
-        select(Answer, Question, Theme, target, Conversation)
+        sa.select(Answer, Question, Theme, target, Conversation)  # SQLModel's select() takes at most four
         .join(Question, col(Question.id) == Answer.question_id)
         .outerjoin(AnswerTheme, col(AnswerTheme.answer_id) == Answer.id)
         .outerjoin(Theme, col(Theme.id) == AnswerTheme.theme_id)

@@ -13,6 +13,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from surveys.deidentify import redact as default_redact
+from surveys.ids import pk
 from surveys.import_columns import ImportProblem, QuestionLookup, map_header, parse_date, parse_language
 from surveys.models import Answer, AnswerSource, Campaign, Question, QuestionKind, Unit
 from surveys.text import clean_answer_text, search_key
@@ -222,8 +223,8 @@ async def import_answers(
             problems.append(ImportProblem("other_unit", row.line, {"value": typed_unit, "unit": unit.name}))
             continue
         answer = Answer(
-            campaign_id=campaign.id,
-            question_id=question.id,
+            campaign_id=pk(campaign),
+            question_id=pk(question),
             text=redact(body, language),
             language=language,
             channel=channel,

@@ -29,6 +29,9 @@ class Incoming:
     language_hint: str | None = None  # e.g. Telegram's language_code or the browser's Accept-Language
     address: str | None = None  # how to reach the person later (Telegram chat id), kept only when needed
     source: str = "self"  # self | staff (typed on behalf of a person)
+    # The channel records delivered replies (ConversationEngine.mark_replied), so a redelivered update whose reply
+    # never went out gets it rebuilt from what is stored instead of nothing.
+    records_delivery: bool = False
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,7 @@ class Reply:
     messages: list[OutgoingMessage] = field(default_factory=list)
     language: str = "nb"
     notice: str | None = None  # a short note for the channel's own UI (e.g. answerCallbackQuery text)
-    duplicate: bool = False  # the update was processed before; nothing was done
+    duplicate: bool = False  # the update was processed before; nothing was done (messages: its reply, rebuilt)
     respondent_reference: str | None = None
     finished: bool = False  # the conversation is complete (or was declined)
     step: str | None = None

@@ -10,7 +10,19 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, ForeignKey, Index, Integer, Text, UniqueConstraint, event
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    Text,
+    UniqueConstraint,
+    event,
+)
 from sqlmodel import Field, SQLModel
 
 from surveys.text import search_key
@@ -339,3 +351,17 @@ class KeyFingerprint(SQLModel, table=True):
     purpose: str = Field(sa_column=Column(Text, primary_key=True))
     fingerprint: str = Field(sa_column=Column(Text, nullable=False))
     recorded_at: datetime = _created()
+
+
+class AnswerVector(SQLModel, table=True):
+    """An answer's sentence embedding, computed once when it is stored and reused by every analysis.
+
+    Derived from the answer's text, so it is personal data like the text: it goes when the answer goes (CASCADE).
+    `model` names the embedder; a vector of another model is recomputed, never mixed in.
+    """
+
+    __tablename__ = "answer_vector"
+    answer_id: int = Field(sa_column=Column(Integer, ForeignKey("answer.id", ondelete="CASCADE"), primary_key=True))
+    model: str = Field(sa_column=Column(Text, nullable=False))
+    vector: bytes = Field(sa_column=Column(LargeBinary, nullable=False))  # float16, analysis.embedding.to_bytes
+    created_at: datetime = _created()

@@ -22,6 +22,7 @@ import calendar
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Select, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
@@ -29,6 +30,7 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from surveys.access_log import record_access
+from surveys.db import affected_rows
 from surveys.models import (
     Answer,
     AnswerTheme,
@@ -164,29 +166,26 @@ async def due_campaigns(session: AsyncSession, now: datetime) -> list[DueCampaig
     return due
 
 
-async def _delete(session: AsyncSession, statement) -> int:  # type: ignore[no-untyped-def]
-    result = await session.execute(statement)
-    return int(result.rowcount or 0)
-
-
-def _respondents_of(conversations: Select) -> Select:  # type: ignore[type-arg]
-    return select(Conversation.respondent_id).where(
+def _respondents_of(conversations: Select[Any]) -> Select[Any]:
+    return select(col(Conversation.respondent_id)).where(
         col(Conversation.id).in_(conversations), col(Conversation.respondent_id).is_not(None)
     )
 
 
-async def _delete_conversations(session: AsyncSession, conversations: Select, report: PurgeReport) -> int:  # type: ignore[type-arg]
+async def _delete_conversations(session: AsyncSession, conversations: Select[Any], report: PurgeReport) -> int:
     """Delete the conversations (and answers still linked to them), then respondents left with nothing."""
     respondent_ids = [row for row in (await session.execute(_respondents_of(conversations))).scalars()]
     conversation_ids = [row for row in (await session.execute(conversations)).scalars()]
     if not conversation_ids:
         return 0
-    answer_ids = select(Answer.id).where(col(Answer.conversation_id).in_(conversation_ids))
-    report.answer_themes += await _delete(
+    answer_ids = select(col(Answer.id)).where(col(Answer.conversation_id).in_(conversation_ids))
+    report.answer_themes += await affected_rows(
         session, delete(AnswerTheme).where(col(AnswerTheme.answer_id).in_(answer_ids))
     )
-    report.answers += await _delete(session, delete(Answer).where(col(Answer.conversation_id).in_(conversation_ids)))
-    deleted = await _delete(session, delete(Conversation).where(col(Conversation.id).in_(conversation_ids)))
+    report.answers += await affected_rows(
+        session, delete(Answer).where(col(Answer.conversation_id).in_(conversation_ids))
+    )
+    deleted = await affected_rows(session, delete(Conversation).where(col(Conversation.id).in_(conversation_ids)))
     await _delete_orphaned_respondents(session, respondent_ids, report)
     return deleted
 
@@ -195,7 +194,7 @@ async def _delete_orphaned_respondents(session: AsyncSession, respondent_ids: li
     """Respondents with no conversation and no answer left are only a pseudonym and maybe an address: delete them."""
     if not respondent_ids:
         return
-    orphans = select(Respondent.id).where(
+    orphans = select(col(Respondent.id)).where(
         col(Respondent.id).in_(respondent_ids),
         ~exists().where(col(Conversation.respondent_id) == Respondent.id),
         ~exists().where(col(Answer.respondent_id) == Respondent.id),
@@ -203,21 +202,21 @@ async def _delete_orphaned_respondents(session: AsyncSession, respondent_ids: li
     orphan_ids = list((await session.execute(orphans)).scalars())
     if not orphan_ids:
         return
-    report.channel_contacts += await _delete(
+    report.channel_contacts += await affected_rows(
         session, delete(ChannelContact).where(col(ChannelContact.respondent_id).in_(orphan_ids))
     )
-    report.respondents += await _delete(session, delete(Respondent).where(col(Respondent.id).in_(orphan_ids)))
+    report.respondents += await affected_rows(session, delete(Respondent).where(col(Respondent.id).in_(orphan_ids)))
 
 
 async def _purge_campaign(session: AsyncSession, campaign: DueCampaign, report: PurgeReport) -> None:
     cid = campaign.campaign_id
-    answer_ids = select(Answer.id).where(col(Answer.campaign_id) == cid)
-    report.answer_themes += await _delete(
+    answer_ids = select(col(Answer.id)).where(col(Answer.campaign_id) == cid)
+    report.answer_themes += await affected_rows(
         session,
         delete(AnswerTheme).where(
             or_(
                 col(AnswerTheme.answer_id).in_(answer_ids),
-                col(AnswerTheme.theme_id).in_(select(Theme.id).where(col(Theme.campaign_id) == cid)),
+                col(AnswerTheme.theme_id).in_(select(col(Theme.id)).where(col(Theme.campaign_id) == cid)),
             )
         ),
     )
@@ -225,20 +224,20 @@ async def _purge_campaign(session: AsyncSession, campaign: DueCampaign, report: 
     respondent_ids = list(
         (
             await session.execute(
-                select(Answer.respondent_id)
+                select(col(Answer.respondent_id))
                 .where(col(Answer.campaign_id) == cid, col(Answer.respondent_id).is_not(None))
                 .distinct()
             )
         ).scalars()
     )
-    report.answers += await _delete(session, delete(Answer).where(col(Answer.campaign_id) == cid))
+    report.answers += await affected_rows(session, delete(Answer).where(col(Answer.campaign_id) == cid))
     report.conversations += await _delete_conversations(
-        session, select(Conversation.id).where(col(Conversation.campaign_id) == cid), report
+        session, select(col(Conversation.id)).where(col(Conversation.campaign_id) == cid), report
     )
     await _delete_orphaned_respondents(session, respondent_ids, report)
     await session.execute(update(Theme).where(col(Theme.campaign_id) == cid).values(merged_into_id=None))
-    report.themes += await _delete(session, delete(Theme).where(col(Theme.campaign_id) == cid))
-    report.theme_runs += await _delete(session, delete(ThemeRun).where(col(ThemeRun.campaign_id) == cid))
+    report.themes += await affected_rows(session, delete(Theme).where(col(Theme.campaign_id) == cid))
+    report.theme_runs += await affected_rows(session, delete(ThemeRun).where(col(ThemeRun.campaign_id) == cid))
     report.campaigns += 1
 
 
@@ -246,22 +245,22 @@ async def _purge(session: AsyncSession, now: datetime, report: PurgeReport) -> N
     for campaign in report.due:
         await _purge_campaign(session, campaign, report)
     idle_since = now - timedelta(days=UNCONSENTED_IDLE_DAYS)
-    unconsented = select(Conversation.id).where(
+    unconsented = select(col(Conversation.id)).where(
         col(Conversation.consent_at).is_(None), col(Conversation.updated_at) < idle_since
     )
     report.unconsented_conversations += await _delete_conversations(session, unconsented, report)
     # A respondent who never got as far as a conversation (e.g. only chose a language) is kept no longer either.
-    lone = select(Respondent.id).where(
+    lone = select(col(Respondent.id)).where(
         col(Respondent.created_at) < idle_since,
         ~exists().where(col(Conversation.respondent_id) == Respondent.id),
         ~exists().where(col(Answer.respondent_id) == Respondent.id),
     )
     await _delete_orphaned_respondents(session, list((await session.execute(lone)).scalars()), report)
-    report.processed_updates += await _delete(
+    report.processed_updates += await affected_rows(
         session,
         delete(ProcessedUpdate).where(col(ProcessedUpdate.processed_at) < now - timedelta(days=UPDATE_KEY_DAYS)),
     )
-    report.login_attempts += await _delete(
+    report.login_attempts += await affected_rows(
         session,
         delete(LoginThrottle).where(
             col(LoginThrottle.updated_at) < now - timedelta(days=LOGIN_ATTEMPT_DAYS),
@@ -307,7 +306,7 @@ async def run_purge(
         async with session.begin():
             report = await purge_due(session, now, dry_run, actor=actor)
         if not dry_run and report.total:
-            await checkpoint_sqlite(session.bind)  # type: ignore[arg-type]
+            await checkpoint_sqlite(session.bind)
     log.info("purge dry_run=%s %s", dry_run, " ".join(f"{key}={value}" for key, value in report.counts().items()))
     return report
 

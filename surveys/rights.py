@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, func, union
-from sqlmodel import col, select
+from sqlalchemy.orm import Mapped
+from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from surveys.access_log import record_access
+from surveys.db import affected_rows
+from surveys.ids import pk
 from surveys.models import Answer, Campaign, ChannelContact, Conversation, Respondent
 from surveys.pseudonyms import normalise_reference
 
@@ -70,7 +74,7 @@ async def respondent_data(session: AsyncSession, respondent: Respondent) -> Resp
                 conversation.status,
                 conversation.consent_at,
                 conversation.consent_version,
-                by_campaign.pop(campaign.id, []),
+                by_campaign.pop(pk(campaign), []),
             )
             for conversation, campaign in conversations
         ],
@@ -80,11 +84,15 @@ async def respondent_data(session: AsyncSession, respondent: Respondent) -> Resp
 
 async def erase_respondent(session: AsyncSession, respondent_id: int) -> ErasureCounts:
     """Delete every answer, conversation, contact and the pseudonym itself; nothing of the person remains."""
-    answers = await session.execute(delete(Answer).where(col(Answer.respondent_id) == respondent_id))
-    conversations = await session.execute(delete(Conversation).where(col(Conversation.respondent_id) == respondent_id))
-    contacts = await session.execute(delete(ChannelContact).where(col(ChannelContact.respondent_id) == respondent_id))
-    respondents = await session.execute(delete(Respondent).where(col(Respondent.id) == respondent_id))
-    return ErasureCounts(answers.rowcount, conversations.rowcount, contacts.rowcount, respondents.rowcount)
+    answers = await affected_rows(session, delete(Answer).where(col(Answer.respondent_id) == respondent_id))
+    conversations = await affected_rows(
+        session, delete(Conversation).where(col(Conversation.respondent_id) == respondent_id)
+    )
+    contacts = await affected_rows(
+        session, delete(ChannelContact).where(col(ChannelContact.respondent_id) == respondent_id)
+    )
+    respondents = await affected_rows(session, delete(Respondent).where(col(Respondent.id) == respondent_id))
+    return ErasureCounts(answers, conversations, contacts, respondents)
 
 
 async def find_by_reference(session: AsyncSession, reference: str) -> Respondent | None:
@@ -109,7 +117,7 @@ async def erasure_scope(session: AsyncSession, respondent: Respondent) -> Erasur
     assert respondent.id is not None
     rid = respondent.id
 
-    async def count(model, column) -> int:  # type: ignore[no-untyped-def]
+    async def count(model: type[SQLModel], column: Mapped[Any]) -> int:
         return int(await session.scalar(select(func.count()).select_from(model).where(column == rid)) or 0)
 
     campaign_ids = union(
@@ -125,9 +133,9 @@ async def erasure_scope(session: AsyncSession, respondent: Respondent) -> Erasur
     ).all()
     return ErasureScope(
         rid,
-        await count(Answer, Answer.respondent_id),
-        await count(Conversation, Conversation.respondent_id),
-        await count(ChannelContact, ChannelContact.respondent_id),
+        await count(Answer, col(Answer.respondent_id)),
+        await count(Conversation, col(Conversation.respondent_id)),
+        await count(ChannelContact, col(ChannelContact.respondent_id)),
         tuple(int(cid) for cid, _ in campaigns if cid is not None),
         tuple(code for _, code in campaigns),
     )

@@ -43,14 +43,16 @@ class SmallNumbers:
 
 async def campaign_respondents(session: AsyncSession, campaign_id: int) -> int:
     linked = await session.scalar(
-        select(func.count(func.distinct(Answer.respondent_id))).where(
-            Answer.campaign_id == campaign_id, col(Answer.respondent_id).is_not(None)
+        select(func.count(func.distinct(col(Answer.respondent_id)))).where(
+            col(Answer.campaign_id) == campaign_id, col(Answer.respondent_id).is_not(None)
         )
     )
     unlinked = await session.scalar(
         select(func.count())
         .select_from(Answer)
-        .where(and_(Answer.campaign_id == campaign_id, col(Answer.respondent_id).is_(None), col(Answer.position) <= 1))
+        .where(
+            and_(col(Answer.campaign_id) == campaign_id, col(Answer.respondent_id).is_(None), col(Answer.position) <= 1)
+        )
     )
     return int(linked or 0) + int(unlinked or 0)
 

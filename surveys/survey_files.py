@@ -11,6 +11,7 @@ from typing import Any
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from surveys.ids import pk
 from surveys.models import Question, QuestionKind, Survey
 from surveys.settings import LANGUAGES
 
@@ -187,7 +188,7 @@ async def install_survey(session: AsyncSession, definition: SurveyDefinition) ->
             texts["options"] = [{"key": option.key, "label": option.label} for option in question.options]
         session.add(
             Question(
-                survey_id=survey.id,
+                survey_id=pk(survey),
                 position=position,
                 key=question.key,
                 kind=question.kind,

@@ -125,7 +125,8 @@ async def answer_texts(session: AsyncSession, answer_ids: list[int]) -> dict[int
     """Answer id -> text, for quotes."""
     if not answer_ids:
         return {}
-    return dict((await session.exec(select(Answer.id, Answer.text).where(col(Answer.id).in_(answer_ids)))).all())  # type: ignore[arg-type]
+    rows = (await session.exec(select(Answer.id, Answer.text).where(col(Answer.id).in_(answer_ids)))).all()
+    return {answer_id: text for answer_id, text in rows if answer_id is not None}  # ids: never NULL
 
 
 async def theme_cards(session: AsyncSession, campaign: Campaign) -> tuple[list[ThemeCard], Campaign | None]:

@@ -70,9 +70,9 @@ def _psycopg_url(url: str) -> str:
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest) -> str:
     """Runs a test once on SQLite and once on PostgreSQL (skipped without TEST_DATABASE_URL)."""
-    if request.param == "sqlite":
-        return request.getfixturevalue("sqlite_url")
-    return request.getfixturevalue("postgres_url")
+    name = "sqlite_url" if request.param == "sqlite" else "postgres_url"
+    url: str = request.getfixturevalue(name)
+    return url
 
 
 @pytest.fixture
@@ -98,12 +98,12 @@ def conversation_engine(sessions: async_sessionmaker[AsyncSession]) -> Conversat
 
 
 @pytest.fixture
-def make_campaign(sessions: async_sessionmaker[AsyncSession]):  # type: ignore[no-untyped-def]
+def make_campaign(sessions: async_sessionmaker[AsyncSession]):
     """Create a unit (once) and a campaign through the same functions the CLI uses."""
 
     async def factory(
         name: str = "Hva er viktig for deg-dagen 2026", unit: str = "Hjemmetjenesten Øst", **options
-    ) -> Campaign:  # type: ignore[no-untyped-def]
+    ) -> Campaign:
         async with sessions() as session, session.begin():
             from surveys.campaigns import get_unit_by_name
 

@@ -14,7 +14,7 @@ import contextlib
 import importlib.util
 import logging
 import multiprocessing
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -52,7 +52,7 @@ class AnalysisPool:
         self.sessions, self.taxonomy_path, self.warm = sessions, taxonomy_path, warm
         self.executor: ProcessPoolExecutor | None = None
 
-    async def lifecycle(self, _app: web.Application) -> AsyncIterator[None]:
+    async def lifecycle(self, _app: web.Application) -> AsyncGenerator[None]:
         """aiohttp cleanup context: the pool opens with the app and closes with it."""
         self.executor = _new_executor()
         warming = asyncio.create_task(self._warm_later()) if self.warm else None

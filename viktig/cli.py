@@ -11,7 +11,7 @@ import asyncio
 import importlib
 import pkgutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 import viktig.commands
 from surveys.settings import Settings, SettingsError
@@ -71,7 +71,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-async def _run(handler, args: argparse.Namespace, settings: Settings) -> int:  # type: ignore[no-untyped-def]
+Handler = Callable[[argparse.Namespace, AppContext], Awaitable[int | None]]
+
+
+async def _run(handler: Handler, args: argparse.Namespace, settings: Settings) -> int | None:
     ensure_schema_is_current(settings)
     ctx = AppContext.create(settings)
     try:

@@ -29,6 +29,7 @@ from typing import Any, Protocol
 from prometheus_client import Counter, Histogram
 from sqlalchemy import func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import col
 
 from surveys.models import Answer, Campaign, CampaignStatus, JobRun, ThemeRun, as_utc, utcnow
 from viktig.context import AppContext
@@ -363,17 +364,17 @@ async def campaigns_with_new_answers(ctx: AppContext) -> list[str]:
     newest_answer = func.max(func.coalesce(Answer.edited_at, Answer.created_at))
     latest_run = (
         select(func.max(ThemeRun.created_at))
-        .where(ThemeRun.campaign_id == Campaign.id)
+        .where(col(ThemeRun.campaign_id) == Campaign.id)
         .correlate(Campaign)
         .scalar_subquery()
     )
     query = (
-        select(Campaign.code)
-        .join(Answer, Answer.campaign_id == Campaign.id)
-        .where(Campaign.status == CampaignStatus.live.value)
-        .group_by(Campaign.id, Campaign.code)
+        select(col(Campaign.code))
+        .join(Answer, col(Answer.campaign_id) == Campaign.id)
+        .where(col(Campaign.status) == CampaignStatus.live.value)
+        .group_by(col(Campaign.id), col(Campaign.code))
         .having(or_(latest_run.is_(None), newest_answer > latest_run))
-        .order_by(Campaign.id)
+        .order_by(col(Campaign.id))
     )
     async with ctx.sessions() as session:
         return list((await session.execute(query)).scalars())
@@ -393,6 +394,13 @@ async def analyse_live_campaigns(ctx: AppContext) -> dict[str, int]:
             ERRORS.labels("job").inc()
             log.warning("analysis_failed error=%s", type(error).__name__)
     return {"campaigns": len(codes) - failed, "failed": failed}
+
+
+async def embed_new_answers(ctx: AppContext) -> dict[str, int]:
+    """Give newly stored answers their sentence vector, so an analysis only reads vectors (analysis.vectors)."""
+    from analysis.vectors import embed_pending
+
+    return await embed_pending(ctx.sessions)
 
 
 async def purge_expired(ctx: AppContext) -> dict[str, int]:
@@ -416,6 +424,12 @@ def default_jobs(intervals: dict[str, float] | None = None) -> list[Job]:
             every("analysis", timedelta(hours=1)),
             analyse_live_campaigns,
             lambda _ctx: _module_missing("analysis.service"),
+        ),
+        Job(
+            "embeddings",
+            every("embeddings", timedelta(seconds=30)),
+            embed_new_answers,
+            lambda _ctx: _module_missing("analysis.vectors"),
         ),
         Job(
             "retention",

@@ -20,7 +20,7 @@ def setup_logging(settings: Settings) -> None:
     logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))  # schema checks on every command
     quiet_noisy_loggers()
     install_log_redaction(_secrets(settings), keep_addresses=settings.log_client_ip)
-    root._viktig_configured = True  # type: ignore[attr-defined]
+    root._viktig_configured = True  # type: ignore[attr-defined]  # a marker on the root logger itself, as tests reset it
 
 
 def _secrets(settings: Settings) -> list[str]:

@@ -19,7 +19,7 @@ from web.security import session_of
 from web.staff_sessions import SessionLimits, find_session, needs_touch, touch
 
 ROLES = ("staff", "manager", "admin")
-USER = web.RequestKey("web_user", object)
+USER: web.RequestKey[StaffUser | None] = web.RequestKey("web_user")
 
 
 def role_at_least(user: StaffUser, role: str) -> bool:

@@ -17,12 +17,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from surveys.answer_filter import EARLIEST_DAY, LATEST_DAY, MAX_ID, AnswerFilter
 from surveys.completion import CompletionState, completion_state
+from surveys.ids import pk
 from surveys.models import Answer, AnswerTheme, Conversation, Question, Theme, as_utc, utcnow
 from surveys.themes import campaign_themes, final_theme, themes_by_id
 
 PAGE_SIZE = 50
 LOCAL = ZoneInfo("Europe/Oslo")
-_COUNT_CACHE: dict[tuple, tuple[float, int]] = {}  # type: ignore[type-arg]
+_COUNT_CACHE: dict[tuple[object, ...], tuple[float, int]] = {}
 COUNT_TTL_SECONDS = 10.0
 
 
@@ -97,7 +98,7 @@ async def answer_page(
     now = utcnow()
     page = []
     for answer, question in shown:
-        theme_id = placed.get(answer.id)
+        theme_id = placed.get(pk(answer))
         theme = final_theme(by_id[theme_id], by_id) if theme_id in by_id else None
         state = completion_state(conversations.get(answer.conversation_id), now)
         page.append(AnswerRow(answer, question, theme, state))

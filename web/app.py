@@ -5,6 +5,7 @@ Server-rendered (aiohttp-jinja2), every asset served by the app itself, no inlin
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -36,7 +37,7 @@ def setup_web(
     analyse: Analyse | None,
 ) -> None:
     """Add the dashboard and the web chat to `app`, with what they need from the root (see web.keys)."""
-    from web.views import account, admin, answers, auth, campaigns, chat, themes
+    from web.views import account, admin, answers, auth, campaigns, chat, erasure, themes
 
     env = aiohttp_jinja2.setup(
         app, loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True, trim_blocks=True, lstrip_blocks=True
@@ -50,19 +51,19 @@ def setup_web(
     app.middlewares.extend([session_middleware, csrf_middleware])
     app.on_response_prepare.append(on_response_prepare)
     app.router.add_static("/static", STATIC, append_version=False)
-    for module in (auth, account, campaigns, answers, themes, admin, chat):
+    for module in (auth, account, campaigns, answers, themes, admin, erasure, chat):
         module.add_routes(app)
 
 
-def _when(moment) -> str:  # type: ignore[no-untyped-def]
+def _when(moment: datetime | None) -> str:
     return as_utc(moment).astimezone(LOCAL_TIME).strftime("%Y-%m-%d %H:%M") if moment else "–"
 
 
-def _datetime_local(moment) -> str:  # type: ignore[no-untyped-def]
+def _datetime_local(moment: datetime | None) -> str:
     """The value format of <input type=datetime-local>, in Norwegian time."""
     return as_utc(moment).astimezone(LOCAL_TIME).strftime("%Y-%m-%dT%H:%M") if moment else ""
 
 
-def _pick(texts, language: str) -> str:  # type: ignore[no-untyped-def]
+def _pick(texts: dict[str, str] | None, language: str) -> str:
     """A per-language text from a survey or campaign ({"nb": ..., "en": ...}) in the reader's language."""
     return pick(texts or {}, language)

@@ -7,16 +7,17 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
+from surveys.models import StaffUser
 from web.access import USER
 from web.i18n import dashboard_text
 from web.security import CSRF_FIELD, csrf_token, session_of
 
 
 def language_of(request: web.Request) -> str:
-    user = request.get(USER)
+    user: StaffUser | None = request.get(USER)
     if user is not None:
         return user.language
-    return session_of(request).get("lang", "nb")
+    return str(session_of(request).get("lang", "nb"))
 
 
 def page(

@@ -55,7 +55,7 @@ def new_session(request: web.Request) -> dict[str, Any]:
 
 
 def csrf_token(request: web.Request) -> str:
-    return session_of(request)["csrf"]
+    return str(session_of(request)["csrf"])
 
 
 @web.middleware
@@ -79,7 +79,8 @@ async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamR
     sent = request.headers.get("X-CSRF-Token")
     if sent is None and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
         form = await request.post()
-        sent = form.get(CSRF_FIELD) if isinstance(form.get(CSRF_FIELD), str) else None  # type: ignore[assignment]
+        field = form.get(CSRF_FIELD)
+        sent = field if isinstance(field, str) else None
     if request.path.startswith("/s/"):
         expected = chat_csrf(request.app[SESSION], request.cookies.get(VISITOR_COOKIE, ""))
     else:
@@ -107,7 +108,10 @@ async def on_response_prepare(request: web.Request, response: web.StreamResponse
         cookie = SimpleCookie()
         cookie[SESSION_COOKIE] = encode_signed(request.app[SESSION], "session", request[SESSION_DATA])
         morsel = cookie[SESSION_COOKIE]
-        morsel.update({"max-age": str(SESSION_MAX_AGE), "httponly": True, "samesite": "Lax", "path": "/"})
+        morsel["max-age"] = str(SESSION_MAX_AGE)
+        morsel["httponly"] = True
+        morsel["samesite"] = "Lax"
+        morsel["path"] = "/"
         if secure:
             morsel["secure"] = True
         response.headers.add("Set-Cookie", morsel.OutputString())

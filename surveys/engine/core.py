@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from prometheus_client import Counter, Histogram
+from sqlalchemy import update as sa_update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
@@ -106,16 +107,55 @@ class ConversationEngine:
                     turn = Turn(self, session, incoming, key, self.steps)
                     reply = await route(turn)
             except IntegrityError:
-                if incoming.update_key and await self._update_seen(incoming.update_key):
-                    return _skipped_duplicate(incoming.channel, Reply(duplicate=True))
-                raise
+                seen = await self._update_seen(incoming.update_key) if incoming.update_key else None
+                if seen is None:
+                    raise
+                unreplied = incoming.records_delivery and seen.replied_at is None
+                reply = await self._rebuilt_reply(incoming, key) if unreplied else Reply(duplicate=True)
+                return _skipped_duplicate(incoming.channel, reply)
         _processed(incoming.channel, started)
         log.debug("handled %s message for respondent %s: step=%s", incoming.channel, key[:10], reply.step)
         return reply
 
-    async def _update_seen(self, update_key: str) -> bool:
+    async def _update_seen(self, update_key: str) -> ProcessedUpdate | None:
         async with self._sessions() as session:
-            return await session.get(ProcessedUpdate, update_key) is not None
+            return await session.get(ProcessedUpdate, update_key)
+
+    async def _rebuilt_reply(self, incoming: Incoming, key: str) -> Reply:
+        """What the person should see now, for an update stored before a crash took its reply: nothing is written.
+
+        The current step's prompt (answers shown as stored, i.e. redacted), or for a completed conversation the
+        thanks with the erasure reference. Without a conversation there is nothing to rebuild.
+        """
+        async with self._sessions() as session:
+            turn = Turn(self, session, incoming, key, self.steps)
+            await turn.load_respondent()
+            conversation = await turn.load_conversation()
+            if conversation is not None:
+                if conversation.status == ConversationStatus.completed.value:
+                    turn.say_key("done.thanks")
+                    assert turn.campaign is not None and turn.respondent is not None
+                    if not turn.campaign.anonymous:
+                        turn.say_key("done.reference", reference=turn.respondent.reference)
+                else:
+                    await turn.prompt()
+            await session.rollback()
+        reply = turn.reply
+        reply.duplicate, reply.language, reply.step = True, turn.language, conversation.step if conversation else None
+        if reply.messages:
+            log.info("rebuilt the reply of a stored %s update whose reply was not delivered", incoming.channel)
+        return reply
+
+    async def mark_replied(self, update_keys: list[str]) -> None:
+        """The channel delivered these updates' replies: a redelivery of them stays silent."""
+        if not update_keys:
+            return
+        async with self._sessions() as session, session.begin():
+            await session.execute(
+                sa_update(ProcessedUpdate)
+                .where(col(ProcessedUpdate.key).in_(update_keys), col(ProcessedUpdate.replied_at).is_(None))
+                .values(replied_at=self.clock())
+            )
 
     async def mark_unreachable(self, channel: str, user_ref: str) -> None:
         """The channel says the person can no longer be reached (e.g. blocked the bot): stop trying."""

@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from surveys.campaigns import find_campaign
 from surveys.engine.payloads import Payload
 from surveys.i18n import catalogue, normalise_language, t
+from surveys.ids import pk
 from surveys.messages import Button, Incoming, OutgoingMessage, Reply
 from surveys.models import (
     Answer,
@@ -217,7 +218,7 @@ class Turn:
         assert self.respondent is not None
         self.conversation = Conversation(
             respondent_id=self.respondent.id,
-            campaign_id=campaign.id,
+            campaign_id=pk(campaign),
             channel=self.incoming.channel,
             source=self.incoming.source,
             step=step,
@@ -255,11 +256,11 @@ class Turn:
         )
         self.session.add(
             Answer(
-                campaign_id=self.campaign.id,
-                question_id=question.id,
+                campaign_id=pk(self.campaign),
+                question_id=pk(question),
                 conversation_id=self.conversation.id,
                 respondent_id=self.conversation.respondent_id,
-                position=next_position,
+                position=next_position,  # type: ignore[arg-type]  # a scalar subquery: the INSERT computes it
                 text=self.answer_text(text),
                 language=self.language,
                 channel=self.incoming.channel,
@@ -326,7 +327,7 @@ class Turn:
         if contact is None:
             self.session.add(
                 ChannelContact(
-                    respondent_id=self.respondent.id, channel=self.incoming.channel, address=self.incoming.address
+                    respondent_id=pk(self.respondent), channel=self.incoming.channel, address=self.incoming.address
                 )
             )
         elif contact.address != self.incoming.address or contact.unreachable:

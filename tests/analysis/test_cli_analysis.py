@@ -30,9 +30,8 @@ def viktig(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def campaign_with_answers(tmp_path: Path, name: str, texts: list[str]) -> str:
-    code = json.loads(viktig(tmp_path, "campaign", "create", "--name", name, "--unit", "Sykehjemmet", "--json").stdout)[
-        "code"
-    ]
+    created = viktig(tmp_path, "campaign", "create", "--name", name, "--unit", "Sykehjemmet", "--json")
+    code = str(json.loads(created.stdout)["code"])
     answers = tmp_path / f"{code}.jsonl"
     answers.write_text("\n".join(json.dumps({"text": t}, ensure_ascii=False) for t in texts), encoding="utf-8")
     viktig(tmp_path, "answers", "import", str(answers), "--campaign", code)

@@ -1,5 +1,6 @@
 """The pipeline end to end, on real answers: languages together, small campaigns, determinism, discovery."""
 
+from collections.abc import Hashable
 from pathlib import Path
 
 import pytest
@@ -8,7 +9,7 @@ from analysis.pipeline import AnswerText, ThemePipeline
 from analysis.taxonomy import TaxonomyError, load_taxonomy
 
 
-def run(texts: list[str], **options) -> dict[int, str]:  # type: ignore[no-untyped-def]
+def run(texts: list[str], **options) -> dict[Hashable, str]:
     result = ThemePipeline(**options).fit_transform([AnswerText(i, text) for i, text in enumerate(texts)])
     return {answer_id: key for answer_id, (key, _score) in result.assignments.items()}
 
@@ -94,7 +95,7 @@ def test_answers_outside_the_taxonomy_form_a_discovered_theme_with_its_own_label
     discovered = [theme for theme in result.themes if theme.taxonomy_key is None and not theme.is_other]
     assert discovered, [(t.key, t.size) for t in result.themes]
     assert discovered[0].key.startswith("new-") and "penger" in discovered[0].key
-    assert discovered[0].label.lower().startswith("penger")
+    assert "penger" in discovered[0].label.lower()  # a phrase from the answers ("Nok penger"), not glued keywords
     assert len(discovered[0].quotes) == 3
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlmodel import col, select
 
 from analysis.service import analyse_campaign, assign_new_answers, campaign_summary
+from surveys.ids import pk
 from surveys.importer import import_answers
 from surveys.models import Answer, AnswerTheme, Theme, ThemeRun
 from surveys.themes import move_answer
@@ -21,23 +22,23 @@ def dev_texts() -> list[str]:
     return [row["text"] for row in rows[::2]]  # every second answer: all themes, about 135 answers
 
 
-async def add_answers(sessions, campaign, texts: list[str]) -> None:  # type: ignore[no-untyped-def]
+async def add_answers(sessions, campaign, texts: list[str]) -> None:
     raw = "\n".join(json.dumps({"text": text}, ensure_ascii=False) for text in texts).encode()
     async with sessions() as session, session.begin():
         await import_answers(session, campaign, raw, filename="answers.jsonl")
 
 
-async def analyse(sessions, campaign):  # type: ignore[no-untyped-def]
+async def analyse(sessions, campaign):
     with ThreadPoolExecutor(max_workers=1) as executor:
         return await analyse_campaign(sessions, campaign.code, executor=executor)
 
 
-async def themes_by_key(sessions, campaign) -> dict[str, Theme]:  # type: ignore[no-untyped-def]
+async def themes_by_key(sessions, campaign) -> dict[str, Theme]:
     async with sessions() as session:
         return {t.key: t for t in (await session.exec(select(Theme).where(Theme.campaign_id == campaign.id))).all()}
 
 
-async def test_theme_ids_survive_a_rerun_with_more_answers(sessions, make_campaign) -> None:  # type: ignore[no-untyped-def]
+async def test_theme_ids_survive_a_rerun_with_more_answers(sessions, make_campaign) -> None:
     campaign = await make_campaign()
     texts = dev_texts()
     first_part = texts[: int(len(texts) / 1.2)]
@@ -58,7 +59,7 @@ async def test_theme_ids_survive_a_rerun_with_more_answers(sessions, make_campai
     assert [run.n_answers for run in runs] == [len(first_part), len(texts)]
 
 
-async def test_a_managers_rename_survives_a_rerun(sessions, make_campaign) -> None:  # type: ignore[no-untyped-def]
+async def test_a_managers_rename_survives_a_rerun(sessions, make_campaign) -> None:
     campaign = await make_campaign()
     await add_answers(sessions, campaign, dev_texts())
     await analyse(sessions, campaign)
@@ -73,7 +74,7 @@ async def test_a_managers_rename_survives_a_rerun(sessions, make_campaign) -> No
     assert renamed.label == "De nærmeste" and renamed.id == family.id
 
 
-async def test_merges_and_manual_moves_are_respected(sessions, make_campaign) -> None:  # type: ignore[no-untyped-def]
+async def test_merges_and_manual_moves_are_respected(sessions, make_campaign) -> None:
     campaign = await make_campaign()
     await add_answers(sessions, campaign, dev_texts())
     await analyse(sessions, campaign)
@@ -98,15 +99,15 @@ async def test_merges_and_manual_moves_are_respected(sessions, make_campaign) ->
         assert row.theme_id == themes["activities"].id and row.manual
         home_rows = (await session.exec(select(AnswerTheme).where(AnswerTheme.theme_id == home.id))).all()
     assert home_rows == []
-    assert set(summary["coping"].quotes) <= await members_of(sessions, coping.id)
+    assert set(summary["coping"].quotes) <= await members_of(sessions, pk(coping))
 
 
-async def members_of(sessions, theme_id: int) -> set[int]:  # type: ignore[no-untyped-def]
+async def members_of(sessions, theme_id: int) -> set[int]:
     async with sessions() as session:
         return set((await session.exec(select(AnswerTheme.answer_id).where(AnswerTheme.theme_id == theme_id))).all())
 
 
-async def test_new_answers_are_assigned_to_existing_themes(sessions, make_campaign) -> None:  # type: ignore[no-untyped-def]
+async def test_new_answers_are_assigned_to_existing_themes(sessions, make_campaign) -> None:
     campaign = await make_campaign()
     await add_answers(sessions, campaign, dev_texts())
     await analyse(sessions, campaign)
@@ -135,28 +136,28 @@ async def test_new_answers_are_assigned_to_existing_themes(sessions, make_campai
     assert sum(theme.size for theme in summary) == len(dev_texts()) + 4
 
 
-async def count_runs(sessions, campaign) -> int:  # type: ignore[no-untyped-def]
+async def count_runs(sessions, campaign) -> int:
     async with sessions() as session:
         return len((await session.exec(select(ThemeRun).where(ThemeRun.campaign_id == campaign.id))).all())
 
 
-async def test_a_campaign_without_answers_has_no_themes(sessions, make_campaign) -> None:  # type: ignore[no-untyped-def]
+async def test_a_campaign_without_answers_has_no_themes(sessions, make_campaign) -> None:
     campaign = await make_campaign()
     assert await analyse(sessions, campaign) == []
     assert await assign_new_answers(sessions, campaign.code) == 0
 
 
-async def test_an_answer_moved_by_a_manager_stays_after_a_rerun(sessions, make_campaign) -> None:  # type: ignore[no-untyped-def]
+async def test_an_answer_moved_by_a_manager_stays_after_a_rerun(sessions, make_campaign) -> None:
     campaign = await make_campaign()
     await add_answers(sessions, campaign, dev_texts())
     await analyse(sessions, campaign)
     themes = await themes_by_key(sessions, campaign)
-    food = await members_of(sessions, themes["food"].id)
+    food = await members_of(sessions, pk(themes["food"]))
     answer_id = min(food)
     async with sessions() as session, session.begin():
         await move_answer(session, answer_id, await session.get(Theme, themes["activities"].id))
     summary = {theme.key: theme for theme in await analyse(sessions, campaign)}
-    assert answer_id in await members_of(sessions, themes["activities"].id)
+    assert answer_id in await members_of(sessions, pk(themes["activities"]))
     async with sessions() as session:
         assert (await session.get(AnswerTheme, answer_id)).manual
     assert sum(theme.size for theme in summary.values()) == len(dev_texts())

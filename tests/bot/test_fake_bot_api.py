@@ -295,7 +295,9 @@ async def test_application_polling_receives_pushed_updates(fake_bot_api: FakeBot
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, on_text))
     app.add_handler(CallbackQueryHandler(on_button))
     await app.initialize()
-    await app.updater.start_polling(poll_interval=0, timeout=5)  # type: ignore[union-attr]
+    updater = app.updater
+    assert updater is not None
+    await updater.start_polling(poll_interval=0, timeout=5)
     await app.start()
     try:
         await fake_bot_api.push(fake_bot_api.command(CHAT, "start", "HVA2026"))
@@ -305,7 +307,7 @@ async def test_application_polling_receives_pushed_updates(fake_bot_api: FakeBot
         await eventually(lambda: len(received) == 3)
         await fake_bot_api.wait_idle(5)
     finally:
-        await app.updater.stop()  # type: ignore[union-attr]
+        await updater.stop()
         await app.stop()
         await app.shutdown()
 
@@ -560,8 +562,10 @@ async def test_every_builder_makes_a_valid_update_that_ptb_parses(
     assert updates["command"]["message"]["entities"] == [{"type": "bot_command", "offset": 0, "length": 6}]
     assert updates["group command"]["message"]["text"] == "/start@viktig_test_bot"
     assert updates["edited"]["edited_message"]["message_id"] == 1
-    assert telegram.Update.de_json(updates["stale callback"], bot).callback_query.message.is_accessible is False  # type: ignore[union-attr]
-    assert telegram.Update.de_json(updates["contact"], bot).message.contact.phone_number == "+4799999999"  # type: ignore[union-attr]
+    stale = telegram.Update.de_json(updates["stale callback"], bot).callback_query
+    assert stale is not None and stale.message is not None and stale.message.is_accessible is False
+    contact = telegram.Update.de_json(updates["contact"], bot).message
+    assert contact is not None and contact.contact is not None and contact.contact.phone_number == "+4799999999"
 
 
 async def test_fake_messages_match_the_specification(

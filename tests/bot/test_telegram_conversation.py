@@ -33,7 +33,7 @@ PROMPTS = {
 }
 
 
-async def count(sessions, model) -> int:  # type: ignore[no-untyped-def]
+async def count(sessions, model) -> int:
     async with sessions() as session:
         return int(await session.scalar(select(func.count()).select_from(model)))
 

@@ -37,12 +37,12 @@ def debug_log(fake_bot_api: FakeBotApi) -> Iterator[io.StringIO]:
         if isinstance(logger, logging.Logger)
     }
     if hasattr(root, "_viktig_configured"):
-        del root._viktig_configured  # type: ignore[attr-defined]
+        del root._viktig_configured
     setup_logging(Settings(secret_key="x" * 16, telegram_bot_token=fake_bot_api.token, log_level="DEBUG"))
     buffer = io.StringIO()
     for handler in root.handlers:
         if handler not in saved[1] and isinstance(handler, logging.StreamHandler):
-            handler.setStream(buffer)  # type: ignore[arg-type]
+            handler.setStream(buffer)
     yield buffer
     for handler in [handler for handler in root.handlers if handler not in saved[1]]:
         root.removeHandler(handler)
@@ -50,7 +50,7 @@ def debug_log(fake_bot_api: FakeBotApi) -> Iterator[io.StringIO]:
     for name, level in levels.items():
         logging.getLogger(name).setLevel(level)
     if saved[2] is None and hasattr(root, "_viktig_configured"):
-        del root._viktig_configured  # type: ignore[attr-defined]
+        del root._viktig_configured
 
 
 @pytest.mark.parametrize("mode", ["polling", "webhook"])

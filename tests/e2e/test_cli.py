@@ -17,7 +17,7 @@ from viktig.migrate import head_revision
 
 
 @pytest.fixture
-def viktig(tmp_path: Path):  # type: ignore[no-untyped-def]
+def viktig(tmp_path: Path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "VIKTIG_", "DATABASE_URL"))}
     env.update(
         DATABASE_URL=f"sqlite:///{tmp_path / 'cli.db'}",
@@ -43,7 +43,7 @@ def viktig(tmp_path: Path):  # type: ignore[no-untyped-def]
     return run
 
 
-def test_campaign_lifecycle_import_and_export(viktig, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_campaign_lifecycle_import_and_export(viktig, tmp_path: Path) -> None:
     assert f"revision {head_revision()}" in viktig("db", "upgrade").stdout
     viktig("unit", "add", "Hjemmetjenesten Øst")
     created = json.loads(
@@ -93,7 +93,7 @@ def test_campaign_lifecycle_import_and_export(viktig, tmp_path: Path) -> None:  
     assert (tmp_path / "svar.xlsx").stat().st_size > 0
 
 
-def test_clear_errors(viktig, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_clear_errors(viktig, tmp_path: Path) -> None:
     viktig("db", "upgrade")
     result = viktig("campaign", "create", "--name", "X", "--unit", "Finnes ikke", check=False)
     assert result.returncode == 1 and "no unit called 'Finnes ikke'" in result.stderr
@@ -117,7 +117,7 @@ def test_clear_errors(viktig, tmp_path: Path) -> None:  # type: ignore[no-untype
     assert env_result.returncode == 2 and "PORT must be a number" in env_result.stderr
 
 
-def test_survey_import(viktig, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_survey_import(viktig, tmp_path: Path) -> None:
     viktig("db", "upgrade")
     good = tmp_path / "rehab.toml"
     texts = lambda text: "\n".join(f'{lang} = "{text}"' for lang in ("nb", "nn", "sv", "en"))  # noqa: E731
@@ -142,7 +142,7 @@ def test_survey_import(viktig, tmp_path: Path) -> None:  # type: ignore[no-untyp
     assert created["survey"] == "rehab"
 
 
-def test_terminal_chat_records_staff_answers(viktig) -> None:  # type: ignore[no-untyped-def]
+def test_terminal_chat_records_staff_answers(viktig) -> None:
     viktig("db", "upgrade")
     viktig("unit", "add", "Dagsenteret")
     code = json.loads(viktig("campaign", "create", "--name", "Kafé", "--unit", "Dagsenteret", "--json").stdout)["code"]
@@ -157,7 +157,7 @@ def test_terminal_chat_records_staff_answers(viktig) -> None:  # type: ignore[no
     ]
 
 
-def test_help_everywhere(viktig) -> None:  # type: ignore[no-untyped-def]
+def test_help_everywhere(viktig) -> None:
     for args in (
         ["--help"],
         ["campaign", "create", "--help"],

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from datetime import UTC
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -15,6 +16,7 @@ from sqlmodel import col, select
 from surveys.access_log import record_access
 from surveys.db import create_engine, session_factory
 from surveys.engine import ConversationEngine
+from surveys.ids import pk
 from surveys.models import AccessLogEntry, Answer, Theme, ThemeRun
 from tests.conftest import TEST_SECRET
 from tests.support.chat_driver import ChatDriver
@@ -23,7 +25,7 @@ pytestmark = pytest.mark.postgres
 ROOT = Path(__file__).resolve().parents[2]
 
 
-async def _fill(url: str, make_campaign) -> None:  # type: ignore[no-untyped-def]
+async def _fill(url: str, make_campaign) -> None:
     """Two respondents answer through the engine; themes (one merged into another) and an access-log entry."""
     engine = create_engine(url)
     sessions = session_factory(engine)
@@ -56,7 +58,7 @@ def _viktig(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "viktig", *args], env=env, capture_output=True, text=True, timeout=120)
 
 
-async def _rows(url: str) -> tuple[list[tuple], list[tuple], list[int]]:  # type: ignore[type-arg]
+async def _rows(url: str) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[int]]:
     engine = create_engine(url)
     async with session_factory(engine)() as session:
         answers = [
@@ -70,9 +72,9 @@ async def _rows(url: str) -> tuple[list[tuple], list[tuple], list[int]]:  # type
             for a in await session.exec(select(Answer).order_by(col(Answer.id)))
         ]
         themes = [(t.id, t.key, t.merged_into_id) for t in await session.exec(select(Theme).order_by(col(Theme.id)))]
-        log_ids = [entry.id for entry in await session.exec(select(AccessLogEntry))]
+        log_ids = [pk(entry) for entry in await session.exec(select(AccessLogEntry))]
     await engine.dispose()
-    return answers, themes, log_ids  # type: ignore[return-value]
+    return answers, themes, log_ids
 
 
 async def test_copy_sqlite_to_postgresql_keeps_every_row_and_id(
@@ -80,7 +82,7 @@ async def test_copy_sqlite_to_postgresql_keeps_every_row_and_id(
 ) -> None:
     sessions = session_factory(create_engine(sqlite_url))
 
-    async def make_campaign(**options):  # type: ignore[no-untyped-def]
+    async def make_campaign(**options):
         from surveys.campaigns import add_unit, create_campaign
 
         async with sessions() as session, session.begin():

@@ -79,7 +79,9 @@ def test_metrics_of_two_serve_processes_are_summed_whichever_answers(postgres_ur
     base = f"http://127.0.0.1:{port}"
     try:
         log = wait_for_log(log_path, "serving on", 2)
-        metrics_dir = Path(re.search(r"metrics_dir=(\S+)", log).group(1))  # type: ignore[union-attr]
+        found = re.search(r"metrics_dir=(\S+)", log)
+        assert found is not None, log
+        metrics_dir = Path(found.group(1))
         assert metrics_dir.is_dir()
         requests = 40  # each on a new connection: the kernel spreads them over both processes
         for _ in range(requests):

@@ -120,12 +120,14 @@ async def through_telegram(url: str, code: str, answers: list[str]) -> str:
 
 def exports(url: str, code: str, tmp_path: Path) -> tuple[dict[str, str], str]:
     """The three export formats as text (xlsx: every cell value), and the export processes' logs."""
-    texts, logs = {}, []
+    texts: dict[str, str] = {}
+    logs: list[str] = []
     for fmt in ("jsonl", "csv", "xlsx"):
         out = tmp_path / f"export.{fmt}"
         logs.append(viktig(url, "export", "--campaign", code, "--format", fmt, "--out", str(out)).stderr)
         if fmt == "xlsx":
             sheet = load_workbook(out, read_only=True).active
+            assert sheet is not None
             texts[fmt] = "\n".join(
                 str(cell) for row in sheet.iter_rows(values_only=True) for cell in row if cell is not None
             )
@@ -218,7 +220,7 @@ async def through_web(url: str, code: str, answers: list[str]) -> str:
 
 
 @pytest.fixture
-def make_campaign_in():  # type: ignore[no-untyped-def]
+def make_campaign_in():
     from tests.bot.fixtures import campaign_in
 
     return campaign_in

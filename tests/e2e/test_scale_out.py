@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import os
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlmodel import col, select
@@ -34,14 +36,14 @@ def _answers(chat_id: int) -> list[str]:
 
 
 @pytest.fixture
-def fresh_postgres() -> str:  # type: ignore[misc]
+def fresh_postgres() -> Iterator[str]:
     admin_url = os.environ.get("TEST_DATABASE_URL")
     if not admin_url:
         pytest.skip("TEST_DATABASE_URL is not set (PostgreSQL tests run in CI)")
     url = create_postgres_database(admin_url)
     try:
         upgrade(url)
-        yield url  # type: ignore[misc]
+        yield url
     finally:
         drop_postgres_database(admin_url, url)
 
@@ -133,7 +135,7 @@ async def test_one_respondents_burst_split_over_two_processes_is_serialised(post
     engines = [ConversationEngine(session_factory(db), secret_key=TEST_SECRET) for db in (first, second)]
 
     async def person(number: int) -> None:
-        who = {"channel": "telegram", "user_ref": str(9_000_000 + number), "language_hint": "nb"}
+        who: dict[str, Any] = {"channel": "telegram", "user_ref": str(9_000_000 + number), "language_hint": "nb"}
         started = await engines[0].handle(Incoming(kind=IncomingKind.command, command="start", argument=code, **who))
         consent = next(b.payload for m in started.messages for b in m.flat_buttons if b.label == "Ja, jeg vil svare")
         await engines[1].handle(Incoming(kind=IncomingKind.choice, payload=consent, **who))

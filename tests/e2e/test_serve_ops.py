@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-async def served(sqlite_url: str):  # type: ignore[no-untyped-def]
+async def served(sqlite_url: str):
     """An aiohttp app with the observability parts and two routes of its own, on a free port."""
     ctx = AppContext.create(Settings(database_url=sqlite_url, secret_key=TEST_SECRET))
     app = web.Application()
@@ -45,7 +45,7 @@ async def served(sqlite_url: str):  # type: ignore[no-untyped-def]
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    port = runner.addresses[0][1]
     yield f"http://127.0.0.1:{port}"
     await runner.cleanup()
     await ctx.close()
@@ -140,8 +140,14 @@ def test_processes_share_one_port_a_killed_one_is_restarted_and_sigterm_stops_al
     )
     lines: queue.Queue[str] = queue.Queue()
     seen: list[str] = []
-    assert parent.stderr is not None
-    reader = threading.Thread(target=lambda: [lines.put(line) for line in parent.stderr], daemon=True)  # type: ignore[union-attr]
+    stderr = parent.stderr
+    assert stderr is not None
+
+    def read_lines() -> None:
+        for line in stderr:
+            lines.put(line)
+
+    reader = threading.Thread(target=read_lines, daemon=True)
     reader.start()
 
     def wait_for_serving(count: int, timeout: float = 30) -> None:

@@ -39,9 +39,9 @@ def _env(database_url: str, secret: str = TEST_SECRET, **extra: str) -> dict[str
 def _viktig(
     env: dict[str, str], *args: str, without_root_override: bool = False, timeout: float = 60
 ) -> subprocess.CompletedProcess[str]:
-    prefix = [SETPRIV, "--bounding-set=-dac_override,-dac_read_search"] if without_root_override else []
+    prefix = [str(SETPRIV), "--bounding-set=-dac_override,-dac_read_search"] if without_root_override else []
     return subprocess.run(
-        [*prefix, sys.executable, "-m", "viktig", *args],  # type: ignore[list-item]
+        [*prefix, sys.executable, "-m", "viktig", *args],
         env=env,
         cwd=ROOT,
         capture_output=True,

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlmodel import col, select
@@ -39,7 +40,7 @@ async def person(fake: FakeBotApi, chat_id: int, code: str) -> list[str]:
     written: list[str] = []
     seen = 0
 
-    async def act(update: dict) -> None:
+    async def act(update: dict[str, Any]) -> None:
         nonlocal seen
         await fake.push(update)
         try:

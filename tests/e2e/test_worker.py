@@ -11,6 +11,7 @@ import sys
 import time
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -45,7 +46,7 @@ class SlowJob:
 
 
 @pytest.fixture
-async def contexts(database_url: str):  # type: ignore[no-untyped-def]
+async def contexts(database_url: str):
     """Two application contexts (two engines, two pools) on one database, as two worker processes would have."""
     settings = Settings(database_url=database_url, secret_key=TEST_SECRET)
     first, second = AppContext.create(settings), AppContext.create(settings)
@@ -54,7 +55,7 @@ async def contexts(database_url: str):  # type: ignore[no-untyped-def]
     await second.close()
 
 
-async def test_two_schedulers_never_run_the_same_job_at_once(contexts) -> None:  # type: ignore[no-untyped-def]
+async def test_two_schedulers_never_run_the_same_job_at_once(contexts) -> None:
     first, second = contexts
     payload = SlowJob()
     job = Job("slow", timedelta(hours=1), payload)
@@ -70,7 +71,7 @@ async def test_two_schedulers_never_run_the_same_job_at_once(contexts) -> None: 
     )
 
 
-async def test_the_schedule_is_shared_so_a_second_worker_does_not_rerun_a_job(contexts) -> None:  # type: ignore[no-untyped-def]
+async def test_the_schedule_is_shared_so_a_second_worker_does_not_rerun_a_job(contexts) -> None:
     first, second = contexts
     payload = SlowJob(0.01)
     job = Job("hourly", timedelta(hours=1), payload)
@@ -81,7 +82,7 @@ async def test_the_schedule_is_shared_so_a_second_worker_does_not_rerun_a_job(co
     assert payload.runs == 2
 
 
-async def test_the_lock_is_released_after_a_failing_job_and_the_failure_recorded(contexts) -> None:  # type: ignore[no-untyped-def]
+async def test_the_lock_is_released_after_a_failing_job_and_the_failure_recorded(contexts) -> None:
     first, second = contexts
 
     async def broken(_ctx: AppContext) -> dict[str, int]:
@@ -96,7 +97,7 @@ async def test_the_lock_is_released_after_a_failing_job_and_the_failure_recorded
     assert record is not None and record.failures == 1 and record.last_outcome == "error"
 
 
-async def test_a_stop_request_lets_the_running_job_finish_and_starts_no_other(contexts) -> None:  # type: ignore[no-untyped-def]
+async def test_a_stop_request_lets_the_running_job_finish_and_starts_no_other(contexts) -> None:
     first, _second = contexts
     slow, other = SlowJob(0.4), SlowJob(0.01)
     scheduler = Scheduler(first, [Job("a", timedelta(0), slow), Job("b", timedelta(0), other)])
@@ -111,7 +112,7 @@ async def test_a_stop_request_lets_the_running_job_finish_and_starts_no_other(co
 
 async def test_only_live_campaigns_with_answers_newer_than_their_last_analysis_are_picked(
     contexts, make_campaign
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     ctx, _second = contexts
     fresh = await make_campaign(name="Fersk")
     analysed = await make_campaign(name="Analysert")
@@ -199,7 +200,12 @@ async def _conversations_with_due_reminders(url: str, chats: list[int]) -> None:
         ).code
     conversations = ConversationEngine(sessions, secret_key=TEST_SECRET)
     for chat in chats:
-        person = {"channel": "telegram", "user_ref": str(chat), "address": str(chat), "language_hint": "nb"}
+        person: dict[str, Any] = {
+            "channel": "telegram",
+            "user_ref": str(chat),
+            "address": str(chat),
+            "language_hint": "nb",
+        }
         started = await conversations.handle(
             Incoming(kind=IncomingKind.command, command="start", argument=code, **person)
         )

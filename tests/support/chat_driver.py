@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
+from typing import Any
 
 from surveys.engine import ConversationEngine
 from surveys.messages import Button, Incoming, IncomingKind, Reply
@@ -22,7 +23,7 @@ class ChatDriver:
     last: Reply = field(default_factory=Reply)
     transcript: list[str] = field(default_factory=list)
 
-    async def send(self, kind: IncomingKind, **values: object) -> Reply:
+    async def send(self, kind: IncomingKind, **values: Any) -> Reply:
         values.setdefault("update_key", f"{self.channel}:{next(_update_ids)}")
         incoming = Incoming(
             channel=self.channel,
@@ -32,7 +33,7 @@ class ChatDriver:
             campaign_code=self.campaign_code,
             source=self.source,
             **values,
-        )  # type: ignore[arg-type]
+        )
         self.last = await self.engine.handle(incoming)
         self.transcript.extend(self.last.texts)
         return self.last

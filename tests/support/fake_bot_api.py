@@ -25,7 +25,7 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Self
 
 import aiohttp
 from aiohttp import web
@@ -192,7 +192,7 @@ class FakeBotApi(SimulatedUsers):
         """python-telegram-bot's base_url form; it appends the token and then '/<method>'."""
         return f"http://{self.host}:{self.port}/bot"
 
-    async def start(self) -> FakeBotApi:
+    async def start(self) -> Self:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle_http)
         app.router.add_post("/_fake/updates/{builder}", self._handle_control_push)
@@ -219,7 +219,7 @@ class FakeBotApi(SimulatedUsers):
         if self._runner is not None:
             await self._runner.cleanup()
 
-    async def __aenter__(self) -> FakeBotApi:
+    async def __aenter__(self) -> Self:
         return await self.start()
 
     async def __aexit__(self, *_exc: object) -> None:

@@ -45,12 +45,12 @@ def debug_log_capture(bot_token: str | None = None) -> Iterator[io.StringIO]:
         if isinstance(logger, logging.Logger)
     }
     if hasattr(root, "_viktig_configured"):
-        del root._viktig_configured  # type: ignore[attr-defined]
+        del root._viktig_configured
     setup_logging(Settings(secret_key="x" * 16, telegram_bot_token=bot_token, log_level="DEBUG"))
     buffer = io.StringIO()
     for handler in root.handlers:
         if handler not in saved_handlers and isinstance(handler, logging.StreamHandler):
-            handler.setStream(buffer)  # type: ignore[arg-type]
+            handler.setStream(buffer)
     for name in LIBRARY_LOGGERS:
         logging.getLogger(name).setLevel(logging.DEBUG)
     try:
@@ -64,4 +64,4 @@ def debug_log_capture(bot_token: str | None = None) -> Iterator[io.StringIO]:
         for name, level in levels.items():
             logging.getLogger(name).setLevel(level)
         if saved_flag is None and hasattr(root, "_viktig_configured"):
-            del root._viktig_configured  # type: ignore[attr-defined]
+            del root._viktig_configured

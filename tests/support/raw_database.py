@@ -31,8 +31,9 @@ def query(url: str, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, .
         return rows
     import psycopg
 
-    with psycopg.connect("postgresql://" + url.split("://", 1)[1], autocommit=True) as connection:
-        cursor = connection.execute(sql.replace("?", "%s") if params else sql, params or None)  # type: ignore[arg-type]
+    with psycopg.connect("postgresql://" + url.split("://", 1)[1], autocommit=True) as pg:
+        statement = sql.replace("?", "%s") if params else sql
+        cursor = pg.execute(statement, params or None)
         return cursor.fetchall() if cursor.description else []
 
 

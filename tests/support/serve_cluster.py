@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
@@ -136,7 +137,7 @@ class ServeCluster:
         for server in self.processes:
             if server.process.poll() is None:
                 server.process.send_signal(signal.SIGTERM)
-        codes = []
+        codes: list[int | None] = []
         for server in self.processes:
             try:
                 codes.append(await asyncio.to_thread(server.process.wait, 40))
@@ -151,8 +152,8 @@ class ServeCluster:
 
 async def wait_until_ready(
     base_url: str,
-    process: subprocess.Popen,
-    deadline: float,  # type: ignore[type-arg]
+    process: subprocess.Popen[Any],
+    deadline: float,
     log_tail: Callable[[], str] = lambda: "",
 ) -> None:
     """Until the server process answers /readyz (its database reachable); fails early if the process exits."""
@@ -192,7 +193,7 @@ async def answer_survey(
     """
     run = RespondentRun(chat_id)
 
-    async def send(update: dict) -> None:  # type: ignore[type-arg]
+    async def send(update: dict[str, Any]) -> None:
         seen = len(fake.sent_messages(chat_id))
         started = time.perf_counter()
         await fake.push(update)
@@ -210,7 +211,7 @@ async def answer_survey(
     return run
 
 
-async def _press_when_shown(fake: FakeBotApi, chat_id: int, label: str, timeout: float) -> dict:  # type: ignore[type-arg]
+async def _press_when_shown(fake: FakeBotApi, chat_id: int, label: str, timeout: float) -> dict[str, Any]:
     """The button may come in the second message of a reply; wait for it like a person would."""
     deadline = time.monotonic() + timeout
     while True:

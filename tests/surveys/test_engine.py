@@ -33,7 +33,7 @@ ANSWERS = {
 }
 
 
-async def count(sessions, model, *where) -> int:  # type: ignore[no-untyped-def]
+async def count(sessions, model, *where) -> int:
     async with sessions() as session:
         query = select(func.count()).select_from(model)
         for condition in where:
@@ -41,7 +41,7 @@ async def count(sessions, model, *where) -> int:  # type: ignore[no-untyped-def]
         return int(await session.scalar(query))
 
 
-async def answer_texts(sessions, campaign_id: int) -> list[str]:  # type: ignore[no-untyped-def]
+async def answer_texts(sessions, campaign_id: int) -> list[str]:
     async with sessions() as session:
         rows = await session.exec(select(Answer).where(Answer.campaign_id == campaign_id).order_by(col(Answer.id)))
         return [answer.text for answer in rows]
@@ -177,6 +177,7 @@ async def test_delete_my_data_removes_everything(conversation_engine, sessions, 
     await chat.say("Hunden min")
     assert await count(sessions, ChannelContact) == 1
     await chat.say("/mine_data")
+    assert chat.last.respondent_reference is not None
     assert "Hunden min" in chat.text and chat.last.respondent_reference in chat.text
     await chat.say("/slett")
     assert t("nb", "delete.confirm") in chat.text

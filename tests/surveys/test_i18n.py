@@ -40,7 +40,7 @@ def test_help_mentions_that_languages_own_command_names(language: str) -> None:
         ("/", None),
     ],
 )
-def test_parse_command(text: str, expected) -> None:  # type: ignore[no-untyped-def]
+def test_parse_command(text: str, expected) -> None:
     assert parse_command(text) == expected
 
 
@@ -48,5 +48,5 @@ def test_parse_command(text: str, expected) -> None:  # type: ignore[no-untyped-
     ("given", "expected"),
     [("nb-NO", "nb"), ("no", "nb"), ("nn_NO", "nn"), ("sv-SE", "sv"), ("en-GB", "en"), ("de", None), (None, None)],
 )
-def test_normalise_language(given, expected) -> None:  # type: ignore[no-untyped-def]
+def test_normalise_language(given, expected) -> None:
     assert normalise_language(given) == expected

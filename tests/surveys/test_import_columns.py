@@ -11,12 +11,12 @@ from surveys.importer import AnswerImportError, import_answers
 from surveys.models import Answer, Question
 
 
-async def run_import(sessions, campaign, raw: bytes):  # type: ignore[no-untyped-def]
+async def run_import(sessions, campaign, raw: bytes):
     async with sessions() as session, session.begin():
         return await import_answers(session, campaign, raw, filename="kort.csv")
 
 
-async def stored(sessions) -> list[tuple[Answer, str]]:  # type: ignore[no-untyped-def]
+async def stored(sessions) -> list[tuple[Answer, str]]:
     async with sessions() as session:
         query = select(Answer, Question.key).join(Question, col(Question.id) == Answer.question_id)
         return list((await session.exec(query.order_by(col(Answer.id)))).all())

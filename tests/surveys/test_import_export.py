@@ -16,12 +16,12 @@ from surveys.importer import AnswerImportError, import_answers
 from surveys.models import Answer, AnswerSource
 
 
-async def run_import(sessions, campaign, raw: bytes, filename: str = "kort.csv"):  # type: ignore[no-untyped-def]
+async def run_import(sessions, campaign, raw: bytes, filename: str = "kort.csv"):
     async with sessions() as session, session.begin():
         return await import_answers(session, campaign, raw, filename=filename)
 
 
-async def stored(sessions) -> list[Answer]:  # type: ignore[no-untyped-def]
+async def stored(sessions) -> list[Answer]:
     async with sessions() as session:
         return list((await session.exec(select(Answer).order_by(col(Answer.id)))).all())
 
@@ -99,7 +99,7 @@ TRICKY = [
 ]
 
 
-async def _campaign_with_tricky_answers(sessions, make_campaign):  # type: ignore[no-untyped-def]
+async def _campaign_with_tricky_answers(sessions, make_campaign):
     campaign = await make_campaign()
     lines = [json.dumps({"text": text}, ensure_ascii=False) for text in TRICKY]
     await run_import(sessions, campaign, "\n".join(lines).encode(), "tricky.jsonl")
@@ -160,6 +160,7 @@ async def test_export_xlsx_round_trip(sessions, make_campaign, tmp_path) -> None
     path = tmp_path / "answers.xlsx"
     write_xlsx(rows, path)
     sheet = load_workbook(path).active
+    assert sheet is not None
     values = list(sheet.iter_rows(values_only=True))
     assert values[0][:5] == ("Svar-nr", "Kampanje", "Enhet", "Spørsmål", "Svar")
     assert [row[4] for row in values[1:]] == TRICKY  # XLSX cells are text, never formulas: no apostrophe

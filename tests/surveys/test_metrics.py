@@ -9,7 +9,7 @@ def sample(name: str, **labels: str) -> float:
     return REGISTRY.get_sample_value(name, labels) or 0.0
 
 
-async def test_the_engine_counts_answers_duplicates_and_queue_delay(conversation_engine, make_campaign) -> None:  # type: ignore[no-untyped-def]
+async def test_the_engine_counts_answers_duplicates_and_queue_delay(conversation_engine, make_campaign) -> None:
     from surveys.messages import Incoming, IncomingKind
     from tests.support.chat_driver import ChatDriver
 

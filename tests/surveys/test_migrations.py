@@ -19,7 +19,7 @@ def test_downgrade_to_base_and_up_again(database_url: str) -> None:
     assert schema_drift(database_url) == []
 
 
-def test_sqlite_runs_in_wal_mode(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_sqlite_runs_in_wal_mode(tmp_path) -> None:
     import asyncio
 
     from surveys.db import create_engine, ping

@@ -16,6 +16,7 @@ from sqlmodel import col, select
 
 from surveys.access_log import record_access
 from surveys.i18n import t
+from surveys.ids import pk
 from surveys.messages import IncomingKind
 from surveys.models import (
     Answer,
@@ -62,12 +63,12 @@ async def answer(chat: ChatDriver, code: str, text: str, *, complete: bool = Tru
         await finish(chat)
 
 
-async def set_values(sessions, model, row_id, **values) -> None:  # type: ignore[no-untyped-def]
+async def set_values(sessions, model, row_id, **values) -> None:
     async with sessions() as session, session.begin():
         await session.execute(update(model).where(col(model.id) == row_id).values(**values))
 
 
-async def add_themes(sessions, campaign_id: int) -> None:  # type: ignore[no-untyped-def]
+async def add_themes(sessions, campaign_id: int) -> None:
     """What the analysis leaves behind for a campaign: a run, two themes (one merged), an assignment."""
     async with sessions() as session, session.begin():
         run = ThemeRun(campaign_id=campaign_id, n_answers=1)
@@ -81,10 +82,10 @@ async def add_themes(sessions, campaign_id: int) -> None:  # type: ignore[no-unt
             await session.exec(select(Answer).where(Answer.campaign_id == campaign_id).order_by(col(Answer.id)))
         ).first()
         assert first is not None
-        session.add(AnswerTheme(answer_id=first.id, theme_id=target.id, run_id=run.id))
+        session.add(AnswerTheme(answer_id=pk(first), theme_id=pk(target), run_id=pk(run)))
 
 
-async def build(conversation_engine, sessions, make_campaign) -> Scenario:  # type: ignore[no-untyped-def]
+async def build(conversation_engine, sessions, make_campaign) -> Scenario:
     due_staff = await make_campaign(name="Due, closed by staff", reminder_after_hours=24)
     due_date = await make_campaign(name="Due, closing date passed")
     due_anon = await make_campaign(name="Due, anonymous, one month", anonymous=True, retention_months=1)
@@ -135,7 +136,7 @@ async def build(conversation_engine, sessions, make_campaign) -> Scenario:  # ty
     )
 
 
-def in_list(ids) -> str:  # type: ignore[no-untyped-def]
+def in_list(ids) -> str:
     return "(" + ",".join(str(int(i)) for i in ids) + ")"
 
 

@@ -30,7 +30,7 @@ sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 async def answered(
     engine, user_ref: str, code: str, texts: list[str], *, address: str | None = None, complete: bool = False
-) -> ChatDriver:  # type: ignore[no-untyped-def]
+) -> ChatDriver:
     chat = ChatDriver(engine, user_ref)
     await chat.send(IncomingKind.command, command="start", argument=code, address=address)
     await chat.press(t("nb", "consent.yes"))
@@ -138,6 +138,7 @@ async def test_erase_by_reference_on_both_databases(database_url, sessions, conv
         assert await erase_by_reference(session, "R-0000-0000", actor="staff@kommune.no") is None
     assert snapshot(database_url) == before  # an unknown reference changes nothing, not even the log
 
+    assert chat.last.respondent_reference is not None
     async with sessions() as session, session.begin():
         counts = await erase_by_reference(session, chat.last.respondent_reference, actor="staff@kommune.no")
     assert counts is not None and (counts.answers, counts.conversations, counts.contacts, counts.respondents) == (
@@ -176,6 +177,7 @@ async def test_anonymous_campaign_keeps_nothing_that_links_back(
     chat = await answered(conversation_engine, "anonymous-person", campaign.code, FORGET, address=ADDRESS)
     key = conversation_engine.pseudonym_for("telegram", "anonymous-person")
     reference = chat.last.respondent_reference
+    assert reference is not None
     assert row_count(database_url, "channel_contact") == 1  # while the conversation is going, a reminder may be due
     await finish(chat)
     assert reference not in chat.text  # an anonymous campaign shows no reference: there is nothing to refer to

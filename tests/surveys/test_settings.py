@@ -9,7 +9,7 @@ from surveys.settings import Settings, SettingsError
 KEY = "k" * 32
 
 
-def test_defaults(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_defaults(tmp_path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     settings = Settings.from_env({})
     assert settings.database_url == "sqlite:///viktig.db"
@@ -45,7 +45,7 @@ def test_database_url_forms(given: str, expected: str) -> None:
         ({"DATABASE_URL": "postgresql://u@h/db"}, "VIKTIG_SECRET_KEY"),
     ],
 )
-def test_malformed_values_name_the_variable(environ: dict[str, str], names: str, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_malformed_values_name_the_variable(environ: dict[str, str], names: str, tmp_path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     env = {"VIKTIG_SECRET_KEY": KEY} | environ if names != "VIKTIG_SECRET_KEY" else environ
     with pytest.raises(SettingsError, match=names):

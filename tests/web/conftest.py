@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import aiohttp
 import pytest
@@ -57,7 +58,7 @@ class Server:
             user, _ = await save_user(session, email=email, role=role, unit=unit_row, password=PASSWORD)
             return user
 
-    async def campaign(self, unit: str, name: str = "Hva er viktig for deg-dagen", **options) -> Campaign:  # type: ignore[no-untyped-def]
+    async def campaign(self, unit: str, name: str = "Hva er viktig for deg-dagen", **options) -> Campaign:
         async with self.ctx.sessions() as session, session.begin():
             unit_row = await get_unit_by_name(session, unit) or await add_unit(session, unit)
             return await create_campaign(session, name=name, unit=unit_row, **options)
@@ -96,7 +97,7 @@ class Client:
         self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
         self.last_html = ""
 
-    async def get(self, path: str, **kwargs) -> aiohttp.ClientResponse:  # type: ignore[no-untyped-def]
+    async def get(self, path: str, **kwargs) -> aiohttp.ClientResponse:
         response = await self.http.get(self.base + path, **kwargs)
         if response.content_type == "text/html":
             self.last_html = await response.text()
@@ -107,7 +108,9 @@ class Client:
         assert match, "no CSRF token on the last page"
         return match.group(1)
 
-    async def post(self, path: str, data: dict | None = None, *, csrf: bool = True, **kwargs) -> aiohttp.ClientResponse:  # type: ignore[type-arg,no-untyped-def]
+    async def post(
+        self, path: str, data: dict[str, Any] | None = None, *, csrf: bool = True, **kwargs: Any
+    ) -> aiohttp.ClientResponse:
         form = dict(data or {})
         if csrf:
             form.setdefault("csrf_token", self.csrf())
@@ -116,7 +119,7 @@ class Client:
             self.last_html = await response.text()
         return response
 
-    async def login(self, email: str, password: str = PASSWORD, **kwargs) -> aiohttp.ClientResponse:  # type: ignore[no-untyped-def]
+    async def login(self, email: str, password: str = PASSWORD, **kwargs) -> aiohttp.ClientResponse:
         """Log in like a person: with the password, then (admins) enrol or give a code from the authenticator."""
         await self.get("/login", **kwargs)
         response = await self.post("/login", {"email": email, "password": password}, **kwargs)
@@ -141,7 +144,7 @@ async def client(server: Server) -> AsyncIterator[Client]:
 
 
 @pytest.fixture
-async def make_client(server: Server) -> AsyncIterator:  # type: ignore[type-arg]
+async def make_client(server: Server) -> AsyncIterator[Callable[[], Client]]:
     made: list[Client] = []
 
     def factory() -> Client:

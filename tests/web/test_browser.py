@@ -41,7 +41,7 @@ AXE_RUN = """async () => {
 
 
 @pytest.fixture
-async def browser():  # type: ignore[no-untyped-def]
+async def browser():
     playwright_api = pytest.importorskip("playwright.async_api")
     async with playwright_api.async_playwright() as playwright:
         launched = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
@@ -49,13 +49,13 @@ async def browser():  # type: ignore[no-untyped-def]
         await launched.close()
 
 
-async def assert_accessible(page, name: str) -> None:  # type: ignore[no-untyped-def]
+async def assert_accessible(page, name: str) -> None:
     violations = await page.evaluate(AXE_RUN)
     serious = [v for v in violations if v["impact"] in ("serious", "critical")]
     assert not serious, f"{name}: {json.dumps(serious, ensure_ascii=False, indent=1)}"
 
 
-async def test_staff_and_citizen_flow_with_accessibility(server: Server, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+async def test_staff_and_citizen_flow_with_accessibility(server: Server, browser, tmp_path: Path) -> None:
     await server.user("leder@kommune.no", "manager", "Hjemmetjenesten Øst")
     staff = await browser.new_context(locale="nb-NO", accept_downloads=True)
     await staff.add_init_script(
@@ -133,7 +133,9 @@ async def test_staff_and_citizen_flow_with_accessibility(server: Server, browser
     download = await download_info.value
     target = tmp_path / "export.xlsx"
     await download.save_as(target)
-    rows = list(load_workbook(target).active.iter_rows(values_only=True))
+    sheet = load_workbook(target).active
+    assert sheet is not None
+    rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][:5] == ("Svar-nr", "Kampanje", "Enhet", "Spørsmål", "Svar")
     texts = [row[4] for row in rows[1:]]
     assert answer in texts and len(texts) == 61
@@ -143,7 +145,7 @@ async def test_staff_and_citizen_flow_with_accessibility(server: Server, browser
     await staff.close()
 
 
-async def test_web_chat_works_without_javascript(server: Server, browser) -> None:  # type: ignore[no-untyped-def]
+async def test_web_chat_works_without_javascript(server: Server, browser) -> None:
     campaign = await server.campaign("Hjemmetjenesten Øst")
     context = await browser.new_context(locale="nb-NO", java_script_enabled=False)
     page = await context.new_page()
@@ -156,7 +158,7 @@ async def test_web_chat_works_without_javascript(server: Server, browser) -> Non
     await context.close()
 
 
-async def test_admin_and_entry_pages_are_accessible(server: Server, browser) -> None:  # type: ignore[no-untyped-def]
+async def test_admin_and_entry_pages_are_accessible(server: Server, browser) -> None:
     campaign = await server.campaign("Hjemmetjenesten Øst")
     await server.user("admin@kommune.no", "admin", None)
     context = await browser.new_context(locale="nb-NO")

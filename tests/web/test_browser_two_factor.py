@@ -21,17 +21,17 @@ pytestmark = [
 ]
 
 
-async def scan_qr(page) -> str:  # type: ignore[no-untyped-def]
+async def scan_qr(page) -> str:
     """What a phone camera would read from the QR code on the page."""
     zxingcpp = pytest.importorskip("zxingcpp")
     image_module = pytest.importorskip("PIL.Image")
     shot = await page.locator("#totp-qr svg").screenshot()
     found = zxingcpp.read_barcodes(image_module.open(io.BytesIO(shot)))
     assert found, "no QR code could be read from the page"
-    return found[0].text
+    return str(found[0].text)
 
 
-async def unused_code(totp, used_steps: list[int]) -> tuple[str, int]:  # type: ignore[no-untyped-def]
+async def unused_code(totp, used_steps: list[int]) -> tuple[str, int]:
     """A code for a step after every step used so far that the server still accepts (one step ahead at most)."""
     while True:
         current = totp.timecode(datetime.now(UTC))
@@ -42,21 +42,21 @@ async def unused_code(totp, used_steps: list[int]) -> tuple[str, int]:  # type: 
         await asyncio.sleep(1)
 
 
-async def log_in_with_password(page, server: Server, email: str) -> None:  # type: ignore[no-untyped-def]
+async def log_in_with_password(page, server: Server, email: str) -> None:
     await page.goto(server.url + "/login")
     await page.get_by_label("E-post").fill(email)
     await page.get_by_label("Passord").fill(PASSWORD)
     await page.get_by_role("button", name="Logg inn").click()
 
 
-async def enrol_in_browser(page, server: Server, email: str):  # type: ignore[no-untyped-def]
+async def enrol_in_browser(page, server: Server, email: str):
     """Password, then the forced enrolment (see complete_enrolment)."""
     await log_in_with_password(page, server, email)
     await page.wait_for_url("**/account/two-factor")
     return await complete_enrolment(page, email)
 
 
-async def complete_enrolment(page, email: str):  # type: ignore[no-untyped-def]
+async def complete_enrolment(page, email: str):
     """On the enrolment page: scan, type a code, keep the recovery codes. Returns (TOTP, codes)."""
     import pyotp
 
@@ -74,7 +74,7 @@ async def complete_enrolment(page, email: str):  # type: ignore[no-untyped-def]
     return totp, codes
 
 
-async def test_admin_enrols_totp_logs_in_with_a_code_and_a_recovery_code_once(server: Server, browser) -> None:  # type: ignore[no-untyped-def]  # noqa: F811 (the imported pytest fixture)
+async def test_admin_enrols_totp_logs_in_with_a_code_and_a_recovery_code_once(server: Server, browser) -> None:  # noqa: F811 (the imported pytest fixture)
     await server.user("admin@kommune.no", "admin", None)
     context = await browser.new_context(locale="nb-NO")
     await context.add_init_script(path=str(AXE))

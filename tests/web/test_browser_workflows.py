@@ -12,9 +12,11 @@ from pathlib import Path
 import pytest
 from sqlmodel import col, select
 
+from surveys.ids import pk
 from surveys.models import Answer, Question
 from tests.web import test_browser as shared
 from tests.web.conftest import PASSWORD, Server, serve
+from tests.web.theme_data import themes_with_sizes
 
 CHROMIUM = shared.CHROMIUM
 browser = shared.browser  # the same headless Chromium fixture
@@ -32,7 +34,7 @@ async def any_server(database_url: str) -> AsyncIterator[Server]:
         yield running
 
 
-async def logged_in(browser, server: Server, email: str):  # type: ignore[no-untyped-def]
+async def logged_in(browser, server: Server, email: str):
     context = await browser.new_context(locale="nb-NO", accept_downloads=True)
     page = await context.new_page()
     page.set_default_timeout(20_000)
@@ -50,7 +52,7 @@ async def logged_in(browser, server: Server, email: str):  # type: ignore[no-unt
     return context, page
 
 
-async def upload(page, server: Server, campaign_id: int, path: Path) -> None:  # type: ignore[no-untyped-def]
+async def upload(page, server: Server, campaign_id: int, path: Path) -> None:
     await page.goto(f"{server.url}/campaigns/{campaign_id}/entry")
     await page.get_by_label("CSV-fil", exact=False).set_input_files(str(path))
     await page.get_by_role("button", name="Importer fila").click()
@@ -61,17 +63,19 @@ async def stored(server: Server) -> list[tuple[str, str, str]]:
         query = select(Answer.text, Answer.language, Question.key).join(
             Question, col(Question.id) == Answer.question_id
         )
-        return [tuple(row) for row in (await session.exec(query.order_by(col(Answer.id)))).all()]  # type: ignore[misc]
+        return [
+            (text, language, key) for text, language, key in (await session.exec(query.order_by(col(Answer.id)))).all()
+        ]
 
 
-async def test_one_column_cp1252_card_file_with_commas(server: Server, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+async def test_one_column_cp1252_card_file_with_commas(server: Server, browser, tmp_path: Path) -> None:
     campaign = await server.campaign("Hjemmetjenesten Øst")
     await server.user("ansatt@kommune.no", "staff", "Hjemmetjenesten Øst")
     context, page = await logged_in(browser, server, "ansatt@kommune.no")
     lines = ["Tekst"] + [f"Svar nummer {n}, med komma" for n in range(1, 17)] + ["Kaffe, prat og selskap, ærlig talt"]
     card = tmp_path / "kort.csv"
     card.write_bytes(("\r\n".join(lines) + "\r\n").encode("cp1252"))
-    await upload(page, server, campaign.id, card)  # type: ignore[arg-type]
+    await upload(page, server, pk(campaign), card)
     await page.get_by_text("17 svar er lagret").wait_for()
     assert [text for text, _, _ in await stored(server)] == lines[1:]
     await context.close()
@@ -79,13 +83,13 @@ async def test_one_column_cp1252_card_file_with_commas(server: Server, browser, 
 
 async def test_norwegian_headers_are_mapped_and_bad_values_named_in_bokmal(
     server: Server, browser, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     campaign = await server.campaign("Hjemmetjenesten Øst")
     await server.user("ansatt@kommune.no", "staff", "Hjemmetjenesten Øst")
     context, page = await logged_in(browser, server, "ansatt@kommune.no")
     bad = tmp_path / "feil.csv"
     bad.write_bytes("Tekst;Spørsmål;Språk\r\nÅ få vere heime;1;nynorsk\r\nTurer;3;bokmål\r\n".encode("cp1252"))
-    await upload(page, server, campaign.id, bad)  # type: ignore[arg-type]
+    await upload(page, server, pk(campaign), bad)
     await page.get_by_text("Ingenting ble lagret").wait_for()
     assert await page.get_by_text("linje 3: ukjent spørsmål «3»", exact=False).count() == 1
     assert await stored(server) == []
@@ -93,14 +97,14 @@ async def test_norwegian_headers_are_mapped_and_bad_values_named_in_bokmal(
     good.write_bytes(
         "Tekst;Spørsmål;Språk;Merknad\r\nÅ få vere heime;1;nynorsk;\r\nMer tid, takk;2;Bokmål;x\r\n".encode("cp1252")
     )
-    await upload(page, server, campaign.id, good)  # type: ignore[arg-type]
+    await upload(page, server, pk(campaign), good)
     await page.get_by_text("2 svar er lagret").wait_for()
     assert await page.get_by_text("kolonnen «Merknad» brukes ikke", exact=False).count() == 1
     assert await stored(server) == [("Å få vere heime", "nn", "matters"), ("Mer tid, takk", "nb", "more_of_it")]
     await context.close()
 
 
-async def test_search_with_lower_case_nordic_letters(any_server: Server, browser) -> None:  # type: ignore[no-untyped-def]
+async def test_search_with_lower_case_nordic_letters(any_server: Server, browser) -> None:
     server = any_server
     campaign = await server.campaign("Østensjø sykehjem")
     await server.user("leder@kommune.no", "manager", "Østensjø sykehjem")
@@ -136,12 +140,12 @@ async def _import_demo_answers(server: Server, campaign_id: int) -> None:
     from viktig.commands.demo import DEMO_ANSWERS
 
     async with server.ctx.sessions() as session, session.begin():
-        campaign = await session.get(Campaign, campaign_id)
+        campaign = await session.get_one(Campaign, campaign_id)
         raw = "\n".join(json.dumps({"text": text, "language": lang}) for lang, _s, _c, text in DEMO_ANSWERS).encode()
-        await import_answers(session, campaign, raw, filename="cards.jsonl")  # type: ignore[arg-type]
+        await import_answers(session, campaign, raw, filename="cards.jsonl")
 
 
-async def run_analysis(page) -> None:  # type: ignore[no-untyped-def]
+async def run_analysis(page) -> None:
     """Press the button and wait as long as the clustering takes on a busy machine."""
     async with page.expect_navigation(url="**/themes?ran=*", timeout=300_000):
         await page.get_by_role("button", name="Kjør temaanalyse").click(timeout=300_000)
@@ -156,11 +160,11 @@ async def _theme_of(server: Server, answer_id: int) -> tuple[int, bool]:
         return row.theme_id, row.manual
 
 
-async def test_theme_to_all_its_answers_move_one_and_rerun_keeps_it(server: Server, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+async def test_theme_to_all_its_answers_move_one_and_rerun_keeps_it(server: Server, browser, tmp_path: Path) -> None:
     from openpyxl import load_workbook
 
     campaign = await server.campaign("Hjemmetjenesten Øst")
-    await _import_demo_answers(server, campaign.id)  # type: ignore[arg-type]
+    await _import_demo_answers(server, pk(campaign))
     await server.user("leder@kommune.no", "manager", "Hjemmetjenesten Øst")
     context, page = await logged_in(browser, server, "leder@kommune.no")
     await page.goto(f"{server.url}/campaigns/{campaign.id}/themes")
@@ -182,7 +186,9 @@ async def test_theme_to_all_its_answers_move_one_and_rerun_keeps_it(server: Serv
         await page.get_by_role("link", name="Eksporter Excel (XLSX)").click()
     target = tmp_path / "tema.xlsx"
     await (await download_info.value).save_as(target)
-    rows = list(load_workbook(target).active.iter_rows(values_only=True))
+    sheet = load_workbook(target).active
+    assert sheet is not None
+    rows = list(sheet.iter_rows(values_only=True))
     assert len(rows) == count + 1 and {row[10] for row in rows[1:]} == {label}
 
     # Move one answer to another theme.
@@ -206,7 +212,7 @@ async def test_theme_to_all_its_answers_move_one_and_rerun_keeps_it(server: Serv
     await context.close()
 
 
-async def test_excel_friendly_csv_and_xlsx(server: Server, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+async def test_excel_friendly_csv_and_xlsx(server: Server, browser, tmp_path: Path) -> None:
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
@@ -245,6 +251,7 @@ async def test_excel_friendly_csv_and_xlsx(server: Server, browser, tmp_path: Pa
     target = tmp_path / "svar.xlsx"
     await (await download_info.value).save_as(target)
     sheet = load_workbook(target).active
+    assert sheet is not None
     assert sheet.freeze_panes == "A2"
     assert sheet.auto_filter.ref == "A1:K4"
     assert sheet.column_dimensions["E"].width >= 20 and sheet.column_dimensions["A"].width >= 8
@@ -259,47 +266,9 @@ async def test_excel_friendly_csv_and_xlsx(server: Server, browser, tmp_path: Pa
     await context.close()
 
 
-async def _themes(server: Server, campaign_id: int, groups: dict[str, int]) -> dict[str, int]:
-    """Answers from distinct people (paper cards) placed in themes of the given sizes; returns theme ids."""
-    from surveys.importer import import_answers
-    from surveys.models import AnswerTheme, Campaign, Theme, ThemeRun
-    from surveys.themes import recount
-
-    async with server.ctx.sessions() as session, session.begin():
-        campaign = await session.get(Campaign, campaign_id)
-        total = sum(groups.values())
-        raw = "Tekst\n" + "\n".join(f"Kort nummer {n}" for n in range(total)) + "\n"
-        await import_answers(session, campaign, raw.encode(), filename="kort.csv")  # type: ignore[arg-type]
-        answers = (
-            await session.exec(select(Answer).where(Answer.campaign_id == campaign_id).order_by(col(Answer.id)))
-        ).all()
-        run = ThemeRun(campaign_id=campaign_id, n_answers=total)
-        session.add(run)
-        await session.flush()
-        ids, start = {}, 0
-        for key, size in groups.items():
-            members = answers[start : start + size]
-            start += size
-            theme = Theme(
-                campaign_id=campaign_id,
-                key=key,
-                label=key.title(),
-                taxonomy_key=key,
-                keywords=[key],
-                quotes=[a.id for a in members[:2]],
-                run_id=run.id,
-            )
-            session.add(theme)
-            await session.flush()
-            session.add_all([AnswerTheme(answer_id=a.id, theme_id=theme.id, run_id=run.id) for a in members])
-            ids[key] = theme.id
-        await recount(session, campaign_id)
-        return ids  # type: ignore[return-value]
-
-
-async def test_small_groups_are_hidden_from_managers_and_explained_to_admins(server: Server, browser) -> None:  # type: ignore[no-untyped-def]
+async def test_small_groups_are_hidden_from_managers_and_explained_to_admins(server: Server, browser) -> None:
     campaign = await server.campaign("Sykehjemmet avdeling 2")
-    ids = await _themes(server, campaign.id, {"kaffe": 9, "hagen": 3})  # type: ignore[arg-type]
+    ids = await themes_with_sizes(server, pk(campaign), {"kaffe": 9, "hagen": 3})
     await server.user("leder@kommune.no", "manager", "Sykehjemmet avdeling 2")
     await server.user("admin@kommune.no", "admin", None)
     context, page = await logged_in(browser, server, "leder@kommune.no")
@@ -326,14 +295,14 @@ async def test_small_groups_are_hidden_from_managers_and_explained_to_admins(ser
 
 async def test_quotes_never_come_from_a_campaign_with_fewer_respondents_than_the_smallest_group(
     server: Server, browser
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     from surveys.models import Unit
 
     campaign = await server.campaign("Bofellesskapet")
     async with server.ctx.sessions() as session, session.begin():
-        unit = await session.get(Unit, campaign.unit_id)
-        unit.min_group = 3  # type: ignore[union-attr]
-    await _themes(server, campaign.id, {"musikk": 2})  # type: ignore[arg-type]
+        unit = await session.get_one(Unit, campaign.unit_id)
+        unit.min_group = 3
+    await themes_with_sizes(server, pk(campaign), {"musikk": 2})
     await server.user("leder@kommune.no", "manager", "Bofellesskapet")
     context, page = await logged_in(browser, server, "leder@kommune.no")
     await page.goto(f"{server.url}/campaigns/{campaign.id}/themes")
@@ -342,11 +311,11 @@ async def test_quotes_never_come_from_a_campaign_with_fewer_respondents_than_the
     await context.close()
 
 
-async def test_comparison_lists_themes_that_fell_to_zero(server: Server, browser) -> None:  # type: ignore[no-untyped-def]
+async def test_comparison_lists_themes_that_fell_to_zero(server: Server, browser) -> None:
     before = await server.campaign("Hjemmetjenesten Øst", name="Våren 2025")
-    await _themes(server, before.id, {"mat": 10, "selskap": 10})  # type: ignore[arg-type]
+    await themes_with_sizes(server, pk(before), {"mat": 10, "selskap": 10})
     latest = await server.campaign("Hjemmetjenesten Øst", name="Våren 2026")
-    await _themes(server, latest.id, {"selskap": 12, "trygghet": 8})  # type: ignore[arg-type]
+    await themes_with_sizes(server, pk(latest), {"selskap": 12, "trygghet": 8})
     await server.user("leder@kommune.no", "manager", "Hjemmetjenesten Øst")
     context, page = await logged_in(browser, server, "leder@kommune.no")
     await page.goto(f"{server.url}/campaigns/{latest.id}/themes")
@@ -360,4 +329,49 @@ async def test_comparison_lists_themes_that_fell_to_zero(server: Server, browser
         "-50 prosentpoeng",
     ]
     assert await table.locator("tbody tr").count() == 3  # selskap, trygghet (new), mat (gone)
+    await context.close()
+
+
+async def test_erasure_from_the_dashboard_by_reference(server: Server, browser) -> None:
+    from surveys.models import AccessLogEntry, Respondent
+
+    campaign = await server.campaign("Hjemmetjenesten Øst")
+    citizen_context = await browser.new_context(locale="nb-NO")
+    citizen = await citizen_context.new_page()
+    await citizen.goto(f"{server.url}/s/{campaign.code}")
+    await citizen.get_by_role("button", name="Ja, jeg vil svare").click()
+    await citizen.get_by_label("Ditt svar").fill("Å få besøk av barnebarna")
+    await citizen.get_by_role("button", name="Send").click()
+    await citizen.locator("#log li.me", has_text="Å få besøk av barnebarna").wait_for()
+    await citizen_context.close()
+    async with server.ctx.sessions() as session:
+        reference = (await session.exec(select(Respondent.reference))).one()
+    typed = reference.lower().replace("-", " ")  # as read out on the phone
+
+    # Staff of another unit cannot find the person.
+    await server.user("annen@kommune.no", "staff", "Sykehjemmet")
+    context, page = await logged_in(browser, server, "annen@kommune.no")
+    await page.get_by_role("link", name="Slett en persons svar").click()
+    await page.get_by_label("Referanse").fill(typed)
+    await page.get_by_role("button", name="Finn").click()
+    await page.get_by_text("Fant ingen svar med denne referansen").wait_for()
+    await context.close()
+
+    await server.user("ansatt@kommune.no", "staff", "Hjemmetjenesten Øst")
+    context, page = await logged_in(browser, server, "ansatt@kommune.no")
+    await page.get_by_role("link", name="Slett en persons svar").click()
+    await page.get_by_label("Referanse").fill(typed)
+    await page.get_by_role("button", name="Finn").click()
+    await page.get_by_role("heading", name=f"Dette slettes for {reference}").wait_for()
+    scope = await page.locator("#erasure-scope").inner_text()
+    assert "1 svar" in scope and "1 samtaler" in scope and campaign.name in scope
+    assert "barnebarna" not in await page.content()  # what is deleted is counted, not shown
+    await page.get_by_role("button", name="Slett alt om personen").click()
+    await page.get_by_text("Alt om personen er slettet.").wait_for()
+    async with server.ctx.sessions() as session:
+        assert (await session.exec(select(Answer))).all() == []
+        assert (await session.exec(select(Respondent))).all() == []
+        log = (await session.exec(select(AccessLogEntry).where(AccessLogEntry.action == "erasure"))).all()
+    assert [(e.actor, e.campaign_id) for e in log] == [("ansatt@kommune.no", campaign.id)]
+    assert all(reference not in e.detail for e in log)
     await context.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from sqlmodel import select
 
@@ -103,7 +104,7 @@ async def test_campaign_without_web_channel_refuses_politely(server: Server, cli
     assert await answers_of(server, campaign) == []
 
 
-async def test_post_without_visitor_cookie_or_token_is_refused(server: Server, make_client) -> None:  # type: ignore[no-untyped-def]
+async def test_post_without_visitor_cookie_or_token_is_refused(server: Server, make_client) -> None:
     campaign = await server.campaign("Hjemmetjenesten Øst")
     stranger: Client = make_client()
     response = await stranger.post(f"/s/{campaign.code}", {"text": "hei", "nonce": "x"}, csrf=False)
@@ -122,11 +123,12 @@ async def test_empty_and_over_long_texts_get_a_clear_answer_and_long_ones_are_ke
     assert f'maxlength="{MAX_ANSWER_CHARS}"' in html  # the form allows what the engine accepts, no less
     await client.post(f"/s/{campaign.code}", {"payload": buttons(html)["Ja, jeg vil svare"], "nonce": nonce(html)})
 
-    async def send(text: str, number: int) -> list[dict]:
+    async def send(text: str, number: int) -> list[dict[str, Any]]:
         response = await client.post(
             f"/s/{campaign.code}", {"text": text, "nonce": f"long-{number}"}, headers={"Accept": "application/json"}
         )
-        return (await response.json())["lines"]
+        lines: list[dict[str, Any]] = (await response.json())["lines"]
+        return lines
 
     empty = await send("   \n ", 1)
     assert [line["who"] for line in empty][:1] == ["bot"]  # no empty bubble of the person's

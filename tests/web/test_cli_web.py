@@ -51,7 +51,9 @@ def test_user_add_with_piped_and_generated_passwords(tmp_path: Path) -> None:
         and stored[1] == "manager"
     )
     generated = viktig(["user", "add", "admin@kommune.no", "--role", "admin"], db, stdin="")
-    password = re.search(r"password \(shown only now\): (\S+)", generated.stdout).group(1)  # type: ignore[union-attr]
+    shown = re.search(r"password \(shown only now\): (\S+)", generated.stdout)
+    assert shown is not None, generated.stdout
+    password = shown.group(1)
     assert verify_password(users(db)["admin@kommune.no"][0], password)
     again = viktig(["user", "add", "admin@kommune.no", "--role", "admin"], db, stdin="")
     assert again.returncode == 1 and "--reset" in again.stderr

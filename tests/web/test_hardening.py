@@ -206,7 +206,7 @@ async def test_session_lifetimes_are_settings(sqlite_url: str) -> None:
             await client.close()
 
 
-async def test_reactivating_a_user_does_not_revive_old_cookies(server: Server, client: Client, make_client) -> None:  # type: ignore[no-untyped-def]
+async def test_reactivating_a_user_does_not_revive_old_cookies(server: Server, client: Client, make_client) -> None:
     await server.user("admin@kommune.no", "admin", None)
     staff = await server.user("ansatt@kommune.no", "staff", "Hjemmetjenesten Øst")
     person: Client = make_client()
@@ -220,7 +220,7 @@ async def test_reactivating_a_user_does_not_revive_old_cookies(server: Server, c
     assert await status_with_cookie(server, copied, "/campaigns") == 303
 
 
-async def test_an_admin_logs_a_user_out_everywhere(server: Server, client: Client, make_client) -> None:  # type: ignore[no-untyped-def]
+async def test_an_admin_logs_a_user_out_everywhere(server: Server, client: Client, make_client) -> None:
     await server.user("admin@kommune.no", "admin", None)
     staff = await server.user("ansatt@kommune.no", "staff", "Hjemmetjenesten Øst")
     laptop, tablet = make_client(), make_client()
@@ -234,7 +234,7 @@ async def test_an_admin_logs_a_user_out_everywhere(server: Server, client: Clien
         assert (await device.get("/campaigns", allow_redirects=False)).status == 303
 
 
-async def test_password_change_ends_the_other_sessions(server: Server, client: Client, make_client) -> None:  # type: ignore[no-untyped-def]
+async def test_password_change_ends_the_other_sessions(server: Server, client: Client, make_client) -> None:
     await server.user("ansatt@kommune.no", "staff", "Hjemmetjenesten Øst")
     other: Client = make_client()
     await other.login("ansatt@kommune.no")
@@ -247,7 +247,7 @@ async def test_password_change_ends_the_other_sessions(server: Server, client: C
     assert await status_with_cookie(server, copied, "/campaigns") == 303
 
 
-async def test_the_account_page_lists_and_ends_sessions(server: Server, client: Client, make_client) -> None:  # type: ignore[no-untyped-def]
+async def test_the_account_page_lists_and_ends_sessions(server: Server, client: Client, make_client) -> None:
     await server.user("ansatt@kommune.no", "staff", "Hjemmetjenesten Øst")
     tablet: Client = make_client()
     await tablet.login("ansatt@kommune.no", headers={"User-Agent": "Nettbrett på vaktrommet"})

@@ -16,6 +16,12 @@ BUTTON = re.compile(r'name="payload" value="([^"]+)">Ja, jeg vil svare<')
 NONCE = re.compile(r'name="nonce" value="([^"]+)"')
 
 
+def _first(pattern: re.Pattern[str], html: str) -> str:
+    found = pattern.search(html)
+    assert found is not None, pattern.pattern
+    return found.group(1)
+
+
 async def test_post_without_csrf_token_is_refused(server: Server, client: Client) -> None:
     await server.user("admin@kommune.no", "admin", None)
     await client.login("admin@kommune.no")
@@ -63,13 +69,13 @@ async def test_manager_of_unit_a_cannot_reach_unit_b(server: Server, client: Cli
     ):
         assert (await client.post(f"/campaigns/{other.id}{suffix}", form)).status == 404, suffix
     async with server.ctx.sessions() as session:
-        assert (await session.get(Campaign, other.id)).status == "live"
+        assert (await session.get_one(Campaign, other.id)).status == "live"
         assert (await session.exec(select(Answer))).all() == []
 
 
 async def test_ten_wrong_passwords_are_throttled_even_from_a_new_session(
     server: Server, client: Client, make_client
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     await server.user("leder@kommune.no", "manager", "Hjemmetjenesten Øst")
     statuses = [(await client.login("leder@kommune.no", f"feil passord {n}")).status for n in range(10)]
     assert statuses[:5] == [401] * 5 and set(statuses[5:]) == {429}
@@ -111,10 +117,8 @@ async def test_no_answer_text_in_the_server_log(
         caplog.set_level(logging.DEBUG, logger=name)
     await client.get(f"/s/{campaign.code}", headers={"Accept-Language": "nb"})
     html = client.last_html
-    await client.post(
-        f"/s/{campaign.code}", {"payload": BUTTON.search(html).group(1), "nonce": NONCE.search(html).group(1)}
-    )
-    await client.post(f"/s/{campaign.code}", {"text": secret_answer, "nonce": NONCE.search(client.last_html).group(1)})
+    await client.post(f"/s/{campaign.code}", {"payload": _first(BUTTON, html), "nonce": _first(NONCE, html)})
+    await client.post(f"/s/{campaign.code}", {"text": secret_answer, "nonce": _first(NONCE, client.last_html)})
     await server.user("leder@kommune.no", "manager", "Hjemmetjenesten Øst")
     await client.login("leder@kommune.no")
     await client.get(f"/campaigns/{campaign.id}/answers?q=diagnosen")

@@ -54,7 +54,7 @@ async def test_two_clicks_reuse_one_analysis_process_that_stops_with_the_server(
     assert pool_processes() - before == set()  # closed at cleanup
 
 
-async def test_a_warmed_pool_starts_its_process_before_the_first_click(sessions, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+async def test_a_warmed_pool_starts_its_process_before_the_first_click(sessions, monkeypatch) -> None:
     import asyncio
 
     from viktig import analysis_pool

@@ -11,12 +11,14 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from surveys.access_log import record_access
 from surveys.campaigns import CampaignError, require_campaign
+from surveys.ids import pk
 from surveys.models import Campaign, Theme, Unit
 from surveys.small_numbers import small_numbers, theme_people
 from viktig.cli import UserError
@@ -28,7 +30,7 @@ if TYPE_CHECKING:
 JSON_FIELDS = ("id", "label", "size", "share", "keywords", "quotes")
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     analyse = subparsers.add_parser(
         "analyse",
         help="find the themes in a campaign's answers",
@@ -54,7 +56,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 class ProgressBar:
     """A plain text bar on stderr; drawn only when stderr is a terminal or forced, so pipes stay clean."""
 
-    def __init__(self, stream=sys.stderr, width: int = 30) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, stream: TextIO = sys.stderr, width: int = 30) -> None:
         self.stream, self.width = stream, width
 
     def __call__(self, step: str, fraction: float) -> None:
@@ -143,11 +145,11 @@ async def _report(args: argparse.Namespace, ctx: AppContext) -> int:
                 ).all()
                 shares = {row.key: (row.label, row.share) for row in rows}
             protection = await small_numbers(session, campaign, reveal=False)
-            people = await theme_people(session, campaign.id)  # type: ignore[arg-type]
+            people = await theme_people(session, pk(campaign))
             previous_people = None
             if previous is not None:
-                counted = await theme_people(session, previous.id)  # type: ignore[arg-type]
-                previous_people = {row.key: counted.get(row.id, row.size) for row in rows}  # type: ignore[arg-type]
+                counted = await theme_people(session, pk(previous))
+                previous_people = {row.key: counted.get(pk(row), row.size) for row in rows}
     except CampaignError as error:
         raise UserError(str(error)) from error
     html = render_report(
@@ -170,7 +172,7 @@ async def _report(args: argparse.Namespace, ctx: AppContext) -> int:
     return 0
 
 
-async def previous_campaign(session, campaign: Campaign) -> Campaign | None:  # type: ignore[no-untyped-def]
+async def previous_campaign(session: AsyncSession, campaign: Campaign) -> Campaign | None:
     """The latest other campaign of the same unit, created before this one, that has themes."""
     query = (
         select(Campaign)

@@ -17,7 +17,7 @@ from viktig.cli import UserError
 from viktig.context import AppContext
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     answers = subparsers.add_parser("answers", help="answers", description="Answers typed in from paper cards.")
     commands = answers.add_subparsers(dest="answers_command", metavar="ACTION")
     commands.required = True

@@ -18,13 +18,14 @@ from surveys.campaigns import (
     require_campaign,
     set_status,
 )
+from surveys.ids import pk
 from surveys.models import Campaign, CampaignStatus, Survey, Unit
 from surveys.settings import Settings
 from viktig.cli import UserError
 from viktig.context import AppContext
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     unit = subparsers.add_parser(
         "unit", help="organisational units", description="Organisational units (e.g. 'Hjemmetjenesten Øst')."
     )
@@ -174,8 +175,8 @@ async def _list(args: argparse.Namespace, ctx: AppContext) -> int:
                 .order_by(col(Campaign.created_at).desc())
             )
         ).all()
-        stats = await answer_stats(session, [campaign.id for campaign, _, _ in rows])
-    items = [campaign_json(c, u, s.key, ctx.settings, stats.get(c.id, (0, None))) for c, u, s in rows]
+        stats = await answer_stats(session, [pk(campaign) for campaign, _, _ in rows])
+    items = [campaign_json(c, u, s.key, ctx.settings, stats.get(pk(c), (0, None))) for c, u, s in rows]
     if args.json:
         print(json.dumps(items, ensure_ascii=False))
     else:
@@ -206,10 +207,11 @@ async def _show(args: argparse.Namespace, ctx: AppContext) -> int:
             raise UserError(str(error)) from error
         unit = await session.get(Unit, campaign.unit_id)
         survey = await session.get(Survey, campaign.survey_id)
-        stats = await answer_stats(session, [campaign.id])
+        assert unit is not None and survey is not None  # foreign keys
+        stats = await answer_stats(session, [pk(campaign)])
     print(
         json.dumps(
-            campaign_json(campaign, unit, survey.key, ctx.settings, stats.get(campaign.id, (0, None))),
+            campaign_json(campaign, unit, survey.key, ctx.settings, stats.get(pk(campaign), (0, None))),
             ensure_ascii=False,
             indent=2,
         )

@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 import uuid
+from typing import TextIO
 
 from surveys.messages import Incoming, IncomingKind, OutgoingMessage
 from viktig.context import AppContext
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     chat = subparsers.add_parser(
         "chat",
         help="answer a campaign in the terminal (staff typing on behalf of a person)",
@@ -23,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     chat.set_defaults(handler=_chat)
 
 
-def render(message: OutgoingMessage, out=sys.stdout) -> list[str]:  # type: ignore[no-untyped-def]
+def render(message: OutgoingMessage, out: TextIO = sys.stdout) -> list[str]:
     """Print a message and its buttons as numbered choices; returns the payloads by number."""
     print(message.text, file=out)
     payloads = []

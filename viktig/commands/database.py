@@ -9,7 +9,7 @@ from viktig import migrate
 from viktig.commands.dbcopy import add_copy_action
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     db = subparsers.add_parser("db", help="database schema", description="Database schema management (Alembic).")
     commands = db.add_subparsers(dest="db_command", metavar="ACTION")
     commands.required = True

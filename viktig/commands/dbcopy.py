@@ -40,7 +40,7 @@ class TableCount:
         return self.source == self.target
 
 
-def add_copy_action(actions: argparse._SubParsersAction) -> None:
+def add_copy_action(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Called by viktig/commands/database.py to add `viktig db copy`."""
     copy = actions.add_parser(
         "copy",

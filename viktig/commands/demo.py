@@ -14,6 +14,7 @@ import json
 from sqlmodel import col, select
 
 from surveys.campaigns import add_unit, create_campaign, get_unit_by_name
+from surveys.ids import pk
 from surveys.importer import import_answers
 from surveys.models import Answer, AnswerSource, Campaign, ThemeRun
 from surveys.settings import Settings
@@ -95,7 +96,7 @@ DEMO_ANSWERS: tuple[tuple[str, str, str, str], ...] = (
 )
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     demo = subparsers.add_parser(
         "demo",
         help="seed a demo (unit, admin user, campaign with answers) and serve the dashboard",
@@ -181,7 +182,7 @@ async def seed(ctx: AppContext) -> tuple[str, int, str | None, int]:
                     session, campaign, raw, filename="demo.jsonl", source=AnswerSource(source), channel=channel
                 )
                 added += result.imported
-        return campaign.code, campaign.id, password, added  # type: ignore[return-value]
+        return campaign.code, pk(campaign), password, added
 
 
 def _grouped() -> dict[tuple[str, str], list[tuple[str, str]]]:

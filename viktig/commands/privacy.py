@@ -12,7 +12,7 @@ from viktig.cli import UserError
 from viktig.context import AppContext
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     purge = subparsers.add_parser(
         "purge",
         help="delete what the retention rules say is due (the worker does this daily)",

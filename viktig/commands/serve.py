@@ -14,7 +14,7 @@ SQLITE_ONE_PROCESS = (
 )
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     serve = subparsers.add_parser(
         "serve",
         help="run the web server (dashboard, web chat, Telegram webhook or polling)",

@@ -13,7 +13,7 @@ from viktig.cli import UserError
 from viktig.context import AppContext
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     survey = subparsers.add_parser("survey", help="survey definitions", description="Survey definitions (TOML files).")
     commands = survey.add_subparsers(dest="survey_command", metavar="ACTION")
     commands.required = True

@@ -14,7 +14,7 @@ from viktig.cli import UserError
 from viktig.context import AppContext
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     user = subparsers.add_parser("user", help="dashboard users", description="Staff accounts for the web dashboard.")
     commands = user.add_subparsers(dest="user_command", metavar="ACTION")
     commands.required = True

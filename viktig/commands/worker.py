@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 JOB_NAMES = ("reminders", "analysis", "retention")
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     worker = subparsers.add_parser(
         "worker",
         help="run the periodic jobs: reminders, scheduled analysis, retention purge",

@@ -6,13 +6,17 @@ log itself is written to the access log, so admins are accountable too.
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from surveys.access_log import record_access
 from surveys.campaigns import CampaignError, add_unit
 from surveys.models import AccessLogEntry, Campaign, StaffUser, Unit
 from web.access import ROLES, require_user, sessions_of
+from web.access_log_text import action_text, detail_text
 from web.accounts import AccountError, save_user
 from web.passwords import generate_password
 from web.render import page
@@ -22,7 +26,7 @@ from web.two_factor import reset_two_factor
 ACCESS_LOG_ROWS = 300
 
 
-async def _users_context(session) -> dict:  # type: ignore[no-untyped-def,type-arg]
+async def _users_context(session: AsyncSession) -> dict[str, Any]:
     users = (await session.exec(select(StaffUser).order_by(col(StaffUser.email)))).all()
     units = (await session.exec(select(Unit).order_by(col(Unit.name)))).all()
     return {"users": users, "units": units, "unit_names": {u.id: u.name for u in units}, "roles": ROLES}
@@ -176,7 +180,8 @@ async def access_log(request: web.Request) -> web.Response:
             if ids
             else {}
         )
-    return page(request, "access_log.html", {"entries": entries, "names": names})
+    context = {"entries": entries, "names": names, "action_text": action_text, "detail_text": detail_text}
+    return page(request, "access_log.html", context)
 
 
 def add_routes(app: web.Application) -> None:

@@ -12,24 +12,27 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from surveys.access_log import record_access
+from surveys.answer_filter import AnswerFilter
 from surveys.campaigns import accepts_answers
 from surveys.completion import CompletionState
 from surveys.exporter import DELIMITERS, ExportOptions, collect_rows, write_csv, write_xlsx
+from surveys.ids import pk
 from surveys.importer import AnswerImportError, import_answers
-from surveys.models import AnswerSource, Question, Theme
+from surveys.models import AnswerSource, Campaign, Question, Theme
 from surveys.settings import LANGUAGES
 from surveys.small_numbers import small_numbers, theme_people
 from surveys.staff_text import staff_text
 from surveys.themes import ThemeError, move_answer, visible_themes
 from web.access import load_campaign, require_user, sessions_of
-from web.answer_query import AnswerFilter, answer_count, answer_page
+from web.answer_query import answer_count, answer_page
 from web.i18n import dashboard_text
 from web.render import language_of, page
 
 
-async def _questions(session, campaign) -> list[Question]:  # type: ignore[no-untyped-def]
+async def _questions(session: AsyncSession, campaign: Campaign) -> list[Question]:
     return list(
         (
             await session.exec(
@@ -46,9 +49,9 @@ async def answers_list(request: web.Request) -> web.Response:
         campaign = await load_campaign(session, user, request.match_info["id"])
         assert campaign.id is not None
         questions = await _questions(session, campaign)
-        themes = await visible_themes(session, campaign.id)
-        rows, next_cursor = await answer_page(session, campaign.id, filters, request.query.get("after", ""))
-        total = await answer_count(session, campaign.id, filters)
+        themes = await visible_themes(session, pk(campaign))
+        rows, next_cursor = await answer_page(session, pk(campaign), filters, request.query.get("after", ""))
+        total = await answer_count(session, pk(campaign), filters)
         await record_access(
             session, actor=user.email, action="view_answers", campaign_id=campaign.id, detail=f"rows={len(rows)}"
         )
@@ -89,7 +92,7 @@ async def export(request: web.Request) -> web.Response:
         protection = await small_numbers(session, campaign, reveal=user.role == "admin")
         hidden: frozenset[int] = frozenset()
         if not protection.reveal:
-            people = await theme_people(session, campaign.id)  # type: ignore[arg-type]
+            people = await theme_people(session, pk(campaign))
             hidden = frozenset(theme_id for theme_id, count in people.items() if protection.hides(count))
             if filters.theme_id is not None and filters.theme_id in hidden:
                 raise web.HTTPForbidden(
@@ -184,7 +187,7 @@ async def entry_post(request: web.Request) -> web.Response:
         return page(request, "entry.html", {**context, "problems": [], "error": "entry.channel_off"}, status=400)
     if accepts_answers(campaign) == "campaign.closed":  # a draft may take transcribed cards; a closed one not
         return page(request, "entry.html", {**context, "problems": [], "error": "entry.closed"}, status=409)
-    if upload is not None and hasattr(upload, "file"):
+    if isinstance(upload, web.FileField):
         raw, filename, source = upload.file.read(), upload.filename or "upload.csv", AnswerSource.paper
     else:
         lines = [line.strip() for line in str(form.get("lines", "")).splitlines() if line.strip()]

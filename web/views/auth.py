@@ -142,7 +142,9 @@ async def change_password(request: web.Request) -> web.Response:
         return page(request, "password.html", {"error": error, "done": False}, status=400)
     async with sessions_of(request)() as session, session.begin():
         row = await session.get(StaffUser, user.id)
-        row.password_hash = hash_password(new)  # type: ignore[union-attr]
+        if row is None:  # deleted meanwhile
+            raise web.HTTPSeeOther("/login")
+        row.password_hash = hash_password(new)
         session.add(row)
         await end_all_sessions(session, user.id)  # type: ignore[arg-type]
     await complete_login(request, user)
@@ -158,8 +160,9 @@ async def set_language(request: web.Request) -> web.Response:
     if user is not None:
         async with sessions_of(request)() as session, session.begin():
             row = await session.get(StaffUser, user.id)
-            row.language = lang  # type: ignore[union-attr]
-            session.add(row)
+            if row is not None:
+                row.language = lang
+                session.add(row)
     session_of(request)["lang"] = lang
     mark_session_changed(request)
     raise web.HTTPSeeOther(safe_next(str(form.get("next", ""))))

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from surveys.campaigns import CampaignError, answer_stats, create_campaign, links_for, set_status
-from surveys.models import Campaign, CampaignStatus, Unit
+from surveys.campaigns import CampaignError, CampaignLinks, answer_stats, create_campaign, links_for, set_status
+from surveys.ids import pk
+from surveys.models import Campaign, CampaignStatus, StaffUser, Unit
 from surveys.settings import LANGUAGES
 from web.access import load_campaign, require_user, role_at_least, sessions_of
 from web.client_info import public_base_url
@@ -17,7 +21,7 @@ from web.qr import qr_png, qr_svg
 from web.render import language_of, page
 
 
-def campaign_links(request: web.Request, campaign: Campaign):  # type: ignore[no-untyped-def]
+def campaign_links(request: web.Request, campaign: Campaign) -> CampaignLinks:
     settings = request.app[SETTINGS]
     return links_for(campaign, web_base_url=public_base_url(request), bot_username=settings.telegram_bot_username)
 
@@ -31,22 +35,24 @@ async def campaign_list(request: web.Request) -> web.Response:
         if user.role != "admin":
             query = query.where(Campaign.unit_id == user.unit_id)
         rows = (await session.exec(query)).all()
-        stats = await answer_stats(session, [campaign.id for campaign, _ in rows])  # type: ignore[misc]
+        stats = await answer_stats(session, [pk(campaign) for campaign, _ in rows])
     items = [
-        {"campaign": c, "unit": unit, "count": stats.get(c.id, (0, None))[0], "last": stats.get(c.id, (0, None))[1]}
+        {"campaign": c, "unit": unit, "count": stats.get(pk(c), (0, None))[0], "last": stats.get(pk(c), (0, None))[1]}
         for c, unit in rows
     ]
     return page(request, "campaigns.html", {"items": items})
 
 
-async def _units_for(session, user) -> list[Unit]:  # type: ignore[no-untyped-def]
+async def _units_for(session: AsyncSession, user: StaffUser) -> list[Unit]:
     query = select(Unit).order_by(col(Unit.name))
     if user.role != "admin":
         query = query.where(Unit.id == user.unit_id)
     return list((await session.exec(query)).all())
 
 
-def _form_context(campaign: Campaign | None, units: list[Unit], errors: list[str], values: dict | None = None) -> dict:  # type: ignore[type-arg]
+def _form_context(
+    campaign: Campaign | None, units: list[Unit], errors: list[str], values: dict[str, Any] | None = None
+) -> dict[str, Any]:
     return {"campaign": campaign, "units": units, "errors": errors, "languages": LANGUAGES, "v": values or {}}
 
 
@@ -68,12 +74,12 @@ async def create(request: web.Request) -> web.Response:
         )
         if unit is None:
             parsed.errors.append("campaign.need_unit")
-        if parsed.errors:
+        if parsed.errors or unit is None:
             return page(
                 request, "campaign_form.html", _form_context(None, units, parsed.errors, parsed.values), status=400
             )
         try:
-            campaign = await create_campaign(session, unit=unit, **parsed.values)  # type: ignore[arg-type]
+            campaign = await create_campaign(session, unit=unit, **parsed.values)
         except CampaignError:
             return page(
                 request,
@@ -106,7 +112,7 @@ async def update(request: web.Request) -> web.Response:
             )
         unit = next((u for u in units if str(u.id) == str(form.get("unit_id", ""))), None)
         if unit is not None:
-            campaign.unit_id = unit.id  # type: ignore[assignment]
+            campaign.unit_id = pk(unit)
         if parsed.values["privacy_text"] != (campaign.privacy_text or {}):
             campaign.privacy_version += 1  # consent records name the version the person saw
         for name, value in parsed.values.items():
@@ -133,7 +139,7 @@ async def campaign_page(request: web.Request) -> web.Response:
     async with sessions_of(request)() as session:
         campaign = await load_campaign(session, user, request.match_info["id"])
         unit = await session.get(Unit, campaign.unit_id)
-        count, last = (await answer_stats(session, [campaign.id])).get(campaign.id, (0, None))  # type: ignore[list-item]
+        count, last = (await answer_stats(session, [pk(campaign)])).get(pk(campaign), (0, None))
     links = campaign_links(request, campaign)
     return page(
         request,
@@ -154,7 +160,7 @@ async def answer_count(request: web.Request) -> web.Response:
     user = await require_user(request)
     async with sessions_of(request)() as session:
         campaign = await load_campaign(session, user, request.match_info["id"])
-        count, last = (await answer_stats(session, [campaign.id])).get(campaign.id, (0, None))  # type: ignore[list-item]
+        count, last = (await answer_stats(session, [pk(campaign)])).get(pk(campaign), (0, None))
     return web.json_response({"count": count, "last": last.isoformat() if last else None})
 
 

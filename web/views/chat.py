@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from typing import Any
 
 from aiohttp import web
 
@@ -51,7 +52,9 @@ def _set_visitor(request: web.Request, response: web.StreamResponse, visitor: st
     )
 
 
-def _page(request: web.Request, template: str, language: str, context: dict, status: int = 200) -> web.Response:  # type: ignore[type-arg]
+def _page(
+    request: web.Request, template: str, language: str, context: dict[str, Any], status: int = 200
+) -> web.Response:
     import aiohttp_jinja2
 
     values = {"c": lambda key, **kw: chat_text(language, key, **kw), "lang": language, "max_chars": MAX_ANSWER_CHARS}

@@ -9,9 +9,11 @@ from __future__ import annotations
 import logging
 
 from aiohttp import web
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from surveys.access_log import record_access
-from surveys.models import Theme
+from surveys.ids import pk
+from surveys.models import Campaign, StaffUser, Theme
 from surveys.theme_overview import theme_overview
 from surveys.themes import latest_run, merge_theme, rename_theme
 from web.access import load_campaign, require_user, sessions_of
@@ -28,7 +30,7 @@ async def themes_page(request: web.Request) -> web.Response:
     async with sessions_of(request)() as session, session.begin():
         campaign = await load_campaign(session, user, request.match_info["id"])
         overview = await theme_overview(session, campaign, reveal=user.role == "admin")
-        run = await latest_run(session, campaign.id)  # type: ignore[arg-type]
+        run = await latest_run(session, pk(campaign))
         await record_access(session, actor=user.email, action="view_themes", campaign_id=campaign.id)
     title = dashboard_text(language_of(request), "themes.chart")
     cards = overview.themes
@@ -71,7 +73,7 @@ async def run_analysis(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(f"/campaigns/{campaign.id}/themes?ran={themes}")
 
 
-async def _theme(session, user, request: web.Request) -> tuple:  # type: ignore[no-untyped-def,type-arg]
+async def _theme(session: AsyncSession, user: StaffUser, request: web.Request) -> tuple[Campaign, Theme]:
     campaign = await load_campaign(session, user, request.match_info["id"])
     theme_id = request.match_info["theme"]
     theme = await session.get(Theme, int(theme_id))

@@ -1,6 +1,6 @@
 """answer.search_text (case- and accent-folded text, the same on SQLite and PostgreSQL) and unit.min_group
 
-Revision ID: 0011w
+Revision ID: 0011w (fifth in the chain; the id stays, databases record it in alembic_version)
 Revises: 0021
 """
 

@@ -1,6 +1,6 @@
 """scrub Telegram chat ids from answer.message_key: keep only the message id ("<chat id>:<message id>" -> "m<id>")
 
-Revision ID: 0021
+Revision ID: 0021 (fourth in the chain; the id stays, databases record it in alembic_version)
 Revises: 0003
 
 In a private chat the chat id is the person's Telegram user id; answers stored before this revision carried it in

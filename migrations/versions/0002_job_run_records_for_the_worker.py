@@ -1,6 +1,6 @@
 """job run records for the worker: when each periodic job last ran, shared by every worker process
 
-Revision ID: 0005
+Revision ID: 0005 (second in the chain; the id stays, databases record it in alembic_version)
 Revises: 0001
 """
 from typing import Sequence, Union

@@ -1,6 +1,6 @@
 """key_fingerprint (which VIKTIG_SECRET_KEY this database belongs to) and processed_update.replied_at
 
-Revision ID: 0017r
+Revision ID: 0017r (sixth in the chain; the id stays, databases record it in alembic_version)
 Revises: 0011w
 """
 

@@ -1,0 +1,198 @@
+"""Every dashboard page, as each role, in bokmål: `<html lang="nb">`, no internal key and no English on the page.
+
+The crawler follows every same-site link from the start page, so a new page is checked as soon as it is linked;
+the test also fails if a page a role should reach was not reached.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from html.parser import HTMLParser
+from urllib.parse import urljoin, urlsplit
+
+import pytest
+from sqlmodel import select
+
+from surveys.ids import pk
+from surveys.models import Answer, Campaign, Conversation, ConversationStatus, Question, Respondent, utcnow
+from surveys.rights import erase_by_reference
+from tests.web.conftest import Client, Server
+from tests.web.theme_data import themes_with_sizes
+
+# Values the code uses internally; a bokmål page must show their names instead.
+INTERNAL_KEYS = {
+    "matters",
+    "more_of_it",
+    "view_answers",
+    "view_themes",
+    "export",
+    "erasure",
+    "purge",
+    "report",
+    "self",
+    "paper",
+    "staff",
+    "manager",
+    "admin",
+    "completed",
+    "abandoned",
+    "in_progress",
+    "draft",
+    "live",
+    "closed",
+    "web",
+    "telegram",
+    "nb",
+    "nn",
+    "sv",
+    "rows",
+    "format=csv",
+    "filtered",
+}
+ENGLISH = {"the", "and", "answers", "answer", "themes", "theme", "export", "search", "language", "source"}
+ENGLISH |= {"campaign", "campaigns", "users", "password", "deleted", "question", "none", "fewer", "than", "hidden"}
+SKIP = re.compile(r"^/(static/|metrics|healthz|readyz)|/export\.|/qr\.|/count$")
+WORD = re.compile(r"[\w=]+", re.UNICODE)
+
+
+class PageText(HTMLParser):
+    """What a reader sees or hears: text nodes and the labelling attributes, not option values or URLs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self.links: list[str] = []
+        self.lang: str | None = None
+        self._hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "html":
+            self.lang = values.get("lang")
+        if tag in ("script", "style"):
+            self._hidden += 1
+        if tag == "a" and values.get("href"):
+            self.links.append(values["href"] or "")
+        for name in ("title", "aria-label", "placeholder", "alt"):
+            if values.get(name):
+                self.parts.append(values[name] or "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style"):
+            self._hidden -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden:
+            self.parts.append(data)
+
+
+def problems_on(path: str, html: str) -> tuple[list[str], list[str]]:
+    parser = PageText()
+    parser.feed(html)
+    found = []
+    if parser.lang != "nb":
+        found.append(f"{path}: <html lang={parser.lang!r}>")
+    # The chat's language picker asks in all four languages on purpose ("Velg språk · … · Choose language").
+    text = " ".join(parser.parts).replace("Choose language", "")
+    for word in WORD.findall(text):
+        if word in INTERNAL_KEYS:
+            found.append(f"{path}: internal key {word!r}")
+        elif word.lower() in ENGLISH and word != "Tema":
+            found.append(f"{path}: English word {word!r}")
+    return found, parser.links
+
+
+async def crawl(client: Client, start: str) -> tuple[set[str], list[str]]:
+    seen: set[str] = set()
+    queue, problems = [start], []
+    while queue:
+        path = queue.pop(0)
+        if path in seen:
+            continue
+        seen.add(path)
+        response = await client.get(path)
+        if response.content_type != "text/html":
+            continue
+        assert response.status == 200, (path, response.status)
+        found, links = problems_on(path, client.last_html)
+        problems += found
+        for link in links:
+            parts = urlsplit(urljoin(client.base + path, link))
+            target = parts.path + (f"?{parts.query}" if parts.query else "")
+            if parts.netloc == urlsplit(client.base).netloc and not SKIP.search(parts.path) and target not in seen:
+                queue.append(target)
+    return seen, problems
+
+
+def templates_of(paths: set[str], campaign_id: int) -> set[str]:
+    return {urlsplit(p).path.replace(f"/{campaign_id}", "/{id}") for p in paths}
+
+
+async def _data(server: Server) -> Campaign:
+    await server.campaign("Hjemmetjenesten Øst", name="Våren 2025")
+    earlier = pk(await server.campaign("Hjemmetjenesten Øst", name="Høsten 2025"))
+    await themes_with_sizes(server, earlier, {"mat": 10, "selskap": 6})
+    campaign = await server.campaign("Hjemmetjenesten Øst", name="Våren 2026")
+    await themes_with_sizes(server, pk(campaign), {"selskap": 8, "trygghet": 6, "hagen": 2})
+    async with server.ctx.sessions() as session, session.begin():
+        question = (await session.exec(select(Question).where(Question.key == "more_of_it"))).one()
+        for n, status in enumerate((ConversationStatus.active, ConversationStatus.cancelled)):
+            person = Respondent(pseudonym=f"p{n}", reference=f"R-AAAA-000{n}", channel="web")
+            session.add(person)
+            await session.flush()
+            talk = Conversation(respondent_id=pk(person), campaign_id=pk(campaign), channel="web", status=status.value)
+            talk.updated_at = utcnow() - timedelta(minutes=5)
+            session.add(talk)
+            await session.flush()
+            session.add(
+                Answer(
+                    campaign_id=pk(campaign),
+                    question_id=pk(question),
+                    conversation_id=talk.id,
+                    respondent_id=person.id,
+                    position=1,
+                    text=f"Svar fra nettchatten {n}",
+                    channel="web",
+                )
+            )
+    async with server.ctx.sessions() as session, session.begin():
+        await erase_by_reference(session, "R-AAAA-0001", actor="leder@kommune.no")
+    return campaign
+
+
+EXPECTED = {
+    "staff": {"/campaigns", "/campaigns/new", "/campaigns/{id}", "/campaigns/{id}/edit", "/campaigns/{id}/entry"},
+    "manager": {"/campaigns/{id}/answers", "/campaigns/{id}/themes"},
+    "admin": {"/admin/users", "/admin/access-log"},
+}
+EXPECTED_ALL = {"/campaigns/{id}/poster", "/account/password", "/erasure"}
+
+
+@pytest.mark.parametrize("role", ["staff", "manager", "admin"])
+async def test_every_page_is_bokmal_without_internal_keys(server: Server, make_client, role: str) -> None:
+    campaign = await _data(server)
+    email = {"staff": "ansatt@kommune.no", "manager": "leder@kommune.no", "admin": "sjef@kommune.no"}[role]
+    await server.user(email, role, None if role == "admin" else "Hjemmetjenesten Øst")
+    # Something in the access log, so its page shows translated actions and details.
+    manager = make_client()
+    if role != "manager":
+        await server.user("leder@kommune.no", "manager", "Hjemmetjenesten Øst")
+    await manager.login("leder@kommune.no")
+    await manager.get(f"/campaigns/{campaign.id}/answers?state=completed")
+    await manager.get(f"/campaigns/{campaign.id}/export.csv?q=kort")
+    await manager.get(f"/campaigns/{campaign.id}/themes")
+
+    client = make_client()
+    await client.get("/login")
+    found, _ = problems_on("/login", client.last_html)
+    await client.login(email)
+    seen, problems = await crawl(client, "/campaigns")
+    await client.get(f"/s/{campaign.code}")  # the web chat a citizen opens from the poster
+    chat, _ = problems_on(f"/s/{campaign.code}", client.last_html)
+    assert found + problems + chat == [], "\n".join(found + problems + chat)
+    reached = templates_of(seen, pk(campaign))
+    expected = set(EXPECTED_ALL)
+    for level in ("staff", "manager", "admin")[: ("staff", "manager", "admin").index(role) + 1]:
+        expected |= EXPECTED[level]
+    assert expected <= reached, sorted(expected - reached)

@@ -18,10 +18,11 @@ from surveys.engine import MAX_ANSWER_CHARS
 from surveys.i18n import normalise_language, t
 from surveys.messages import Incoming, IncomingKind, Reply
 from web.access import sessions_of
+from web.chat_limits import CHAT_LIMITS, ChatLimits, refuse_if_flooding
 from web.client_info import client_of
 from web.cookies import VISITOR_COOKIE, VISITOR_MAX_AGE
 from web.i18n import chat_text
-from web.keys import CONVERSATIONS
+from web.keys import CONVERSATIONS, SETTINGS
 from web.security import SECURE, SESSION, chat_csrf
 from web.transcript import Line, Transcript, TranscriptStore
 
@@ -134,6 +135,8 @@ async def chat_post(request: web.Request) -> web.StreamResponse:
     visitor, fresh = _visitor(request)
     if fresh:
         raise web.HTTPSeeOther(f"/s/{code}")
+    if (refusal := refuse_if_flooding(request, visitor)) is not None:
+        return refusal
     form = await request.post()
     # Never cut here: an over-long text goes to the engine, which says so clearly (aiohttp's body limit still holds).
     text = str(form.get("text", ""))
@@ -194,5 +197,6 @@ def _respond(
 
 def add_routes(app: web.Application) -> None:
     app[TRANSCRIPTS] = TranscriptStore()
+    app[CHAT_LIMITS] = ChatLimits.from_settings(app[SETTINGS])
     app.router.add_get(r"/s/{code:[A-Za-z0-9]{4,40}}", chat_page)
     app.router.add_post(r"/s/{code:[A-Za-z0-9]{4,40}}", chat_post)

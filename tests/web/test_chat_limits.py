@@ -26,7 +26,7 @@ async def _consented_visitor(client: Client, code: str, language: str) -> None:
     )
 
 
-async def answers(server) -> int:  # type: ignore[no-untyped-def]
+async def answers(server) -> int:
     async with server.ctx.sessions() as session:
         return int(await session.scalar(select(func.count()).select_from(Answer)) or 0)
 

@@ -123,6 +123,7 @@ class Campaign(SQLModel, table=True):
     code: str = Field(sa_column=Column(Text, nullable=False, unique=True))
     status: str = Field(default=CampaignStatus.live.value, index=True)
     anonymous: bool = False
+    kiosk: bool = False  # a shared tablet on a stand: every finished web-chat conversation resets after a pause
     languages: str = "nb,nn,sv,en"  # first is the campaign's main language
     channels: str = "telegram,web,staff"
     # Optional per-language purpose and privacy texts written by staff; the catalogue supplies defaults.
@@ -185,6 +186,8 @@ class Conversation(SQLModel, table=True):
     question_index: int = 0
     turn: int = 0  # increases with every prompt; buttons carry it so stale taps are recognised
     editing_answer_id: int | None = None
+    # An answer typed before consent: held only until the person says yes (then stored as an answer) or no (gone).
+    pending_text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     consent_version: int | None = None
     consent_at: datetime | None = _ts(nullable=True)
     started_at: datetime = _created()

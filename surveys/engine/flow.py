@@ -10,7 +10,7 @@ from surveys.engine.payloads import Payload
 from surveys.engine.turn import Turn
 from surveys.engine.words import NO, YES, language_from_words, norm
 from surveys.i18n import normalise_language, t
-from surveys.models import Campaign, Conversation, ConversationStatus, Question
+from surveys.models import Campaign, Conversation, ConversationStatus, Question, QuestionKind
 from surveys.rights import erase_respondent
 from surveys.settings import DEFAULT_LANGUAGE, LANGUAGES
 
@@ -147,7 +147,31 @@ async def on_consent(turn: Turn, given: bool) -> None:
         return
     conversation.consent_at = turn.now
     conversation.consent_version = turn.campaign.privacy_version
+    pending, conversation.pending_text = conversation.pending_text, None
+    if pending:
+        # What they typed before saying yes is their first answer; go on from there, not from the question.
+        conversation.step, conversation.question_index = Step.question, 0
+        conversation.turn += 1
+        question = await turn.current_question()
+        if await turn.store_answer(question, pending):
+            await after_answer(turn, question)
+            return
     await turn.advance_to(Step.question, 0)
+
+
+async def hold_before_consent(turn: Turn, text: str) -> bool:
+    """Keep an answer typed before consent until yes or no; False when it cannot be an answer to the first question."""
+    conversation = turn.conversation
+    assert conversation is not None
+    questions = await turn.questions()
+    if not questions or questions[0].kind != QuestionKind.text.value:
+        return False
+    held = f"{conversation.pending_text}\n{text}" if conversation.pending_text else text
+    if len(held) > turn.engine.max_answer_chars:
+        return False
+    conversation.pending_text = held
+    turn.touch()
+    return True
 
 
 # ----------------------------------------------------------- questions

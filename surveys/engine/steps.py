@@ -112,6 +112,9 @@ async def on_consent(turn: Turn, said: Said) -> None:
         await flow.on_consent(turn, True)
     elif _means(turn, said, NO, "consent.no"):
         await flow.on_consent(turn, False)
+    elif said.text.strip() and await flow.hold_before_consent(turn, said.text):
+        actions = [("yes", t(turn.language, "consent.yes_short")), ("no", t(turn.language, "consent.no_short"))]
+        turn.say(t(turn.language, "consent.keep_ask"), turn.buttons(actions))
     else:
         turn.say_key("consent.needed")
         await turn.prompt()

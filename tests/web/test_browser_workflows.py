@@ -375,3 +375,44 @@ async def test_erasure_from_the_dashboard_by_reference(server: Server, browser) 
     assert [(e.actor, e.campaign_id) for e in log] == [("ansatt@kommune.no", campaign.id)]
     assert all(reference not in e.detail for e in log)
     await context.close()
+
+
+async def test_text_typed_before_consent_is_kept_after_yes(server: Server, browser) -> None:  # type: ignore[no-untyped-def]
+    from surveys.models import Conversation
+
+    campaign = await server.campaign("Hjemmetjenesten Øst")
+    context = await browser.new_context(locale="nb-NO")
+    page = await context.new_page()
+    page.set_default_timeout(20_000)
+    await page.goto(f"{server.url}/s/{campaign.code}")
+    welcome = await page.locator("#log li").count()
+    await page.get_by_label("Ditt svar").fill("Å få gå tur med hunden hver dag")
+    await page.get_by_role("button", name="Send").click()
+    await page.get_by_text("Vil du at vi lagrer svaret ditt?").wait_for()
+    assert await page.locator("#log li").count() == welcome + 2  # the answer and one short line, no long welcome
+    assert await stored(server) == []  # nothing is an answer before yes
+    await page.get_by_role("button", name="Ja", exact=True).click()
+    await page.get_by_text("Er det noe mer", exact=False).last.wait_for()
+    assert await stored(server) == [("Å få gå tur med hunden hver dag", "nb", "matters")]
+    async with server.ctx.sessions() as session:
+        conversation = (await session.exec(select(Conversation))).one()
+    assert conversation.consent_at is not None and conversation.pending_text is None
+    await context.close()
+
+
+async def test_text_typed_before_consent_is_gone_after_no(server: Server, browser) -> None:  # type: ignore[no-untyped-def]
+    from surveys.models import Conversation
+
+    campaign = await server.campaign("Hjemmetjenesten Øst")
+    context = await browser.new_context(locale="nb-NO")
+    page = await context.new_page()
+    page.set_default_timeout(20_000)
+    await page.goto(f"{server.url}/s/{campaign.code}")
+    await page.get_by_label("Ditt svar").fill("Familien min")
+    await page.get_by_role("button", name="Send").click()
+    await page.get_by_role("button", name="Nei", exact=True).click()
+    await page.get_by_text("Ingenting er lagret").wait_for()
+    async with server.ctx.sessions() as session:
+        assert (await session.exec(select(Conversation))).all() == []
+    assert await stored(server) == []
+    await context.close()

@@ -54,6 +54,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     create.add_argument("--channels", default="telegram,web,staff", help="where answers are taken: telegram,web,staff")
     create.add_argument("--anonymous", action="store_true", help="answers can never be linked back to a person")
     create.add_argument(
+        "--kiosk",
+        action="store_true",
+        help="a shared tablet on a stand: every finished web-chat conversation resets after a short pause",
+    )
+    create.add_argument(
         "--draft", action="store_true", help="create it closed for answers until `viktig campaign open`"
     )
     create.add_argument("--opens", type=_datetime, help="ISO date/time when answers open")
@@ -99,6 +104,7 @@ def campaign_json(
         "survey": survey_key,
         "status": campaign.status,
         "anonymous": campaign.anonymous,
+        "kiosk": campaign.kiosk,
         "languages": campaign.language_list,
         "channels": campaign.channel_list,
         "deep_link": links.deep_link,
@@ -145,6 +151,7 @@ async def _create(args: argparse.Namespace, ctx: AppContext) -> int:
                 survey_key=args.survey,
                 languages=args.languages,
                 anonymous=args.anonymous,
+                kiosk=args.kiosk,
                 draft=args.draft,
                 channels=args.channels,
                 opens_at=args.opens,

@@ -22,6 +22,7 @@ from surveys.exporter import DELIMITERS, ExportOptions, collect_rows, write_csv,
 from surveys.ids import pk
 from surveys.importer import AnswerImportError, import_answers
 from surveys.models import AnswerSource, Campaign, Question, Theme
+from surveys.names import mentions_a_name
 from surveys.settings import LANGUAGES
 from surveys.small_numbers import small_numbers, theme_people
 from surveys.staff_text import staff_text
@@ -30,6 +31,7 @@ from web.access import load_campaign, require_user, sessions_of
 from web.answer_query import answer_count, answer_page
 from web.i18n import dashboard_text
 from web.render import language_of, page
+from web.views.answer_names import redact_answer_names
 
 
 async def _questions(session: AsyncSession, campaign: Campaign) -> list[Question]:
@@ -76,6 +78,7 @@ async def answers_list(request: web.Request) -> web.Response:
             "first_page": "after" not in request.query,
             "back": f"{request.path}?{urlencode(query)}",
             "moved": request.query.get("moved") == "1",
+            "may_name": mentions_a_name,
         },
     )
 
@@ -216,5 +219,6 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get(r"/campaigns/{id:\d+}/answers", answers_list)
     app.router.add_get(r"/campaigns/{id:\d+}/export.{kind:csv|xlsx}", export)
     app.router.add_post(r"/campaigns/{id:\d+}/answers/{answer:\d+}/theme", move_to_theme)
+    app.router.add_post(r"/campaigns/{id:\d+}/answers/{answer:\d+}/redact-names", redact_answer_names)
     app.router.add_get(r"/campaigns/{id:\d+}/entry", entry_form)
     app.router.add_post(r"/campaigns/{id:\d+}/entry", entry_post)

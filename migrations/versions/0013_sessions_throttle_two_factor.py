@@ -1,7 +1,7 @@
 """staff sessions, login throttle with back-off, two-factor login
 
 Revision ID: 0013
-Revises: 0022
+Revises: 0032w
 The old login_attempt rows (one per failure) give way to one login_throttle row per key; counts restart at zero.
 """
 
@@ -12,7 +12,7 @@ import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision: str = "0013"
-down_revision: str | None = "0022"
+down_revision: str | None = "0032w"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -16,7 +16,7 @@ from tests.web.test_browser import AXE, assert_accessible, browser, pytestmark  
 FNR = fodselsnummer("020347", 123)
 
 
-async def send(page, text: str) -> None:  # type: ignore[no-untyped-def]
+async def send(page, text: str) -> None:
     await page.get_by_label("Ditt svar").fill(text)
     await page.get_by_role("button", name="Send").click()
     await page.locator("#log li.me").last.wait_for()

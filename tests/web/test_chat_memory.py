@@ -92,7 +92,7 @@ async def _post(visit: ChatVisit, text: str) -> None:
 
 
 @pytest.mark.slow
-async def test_a_flood_of_large_messages_keeps_the_transcripts_bounded(bounded_server) -> None:  # type: ignore[no-untyped-def]
+async def test_a_flood_of_large_messages_keeps_the_transcripts_bounded(bounded_server) -> None:
     base, app, ctx = bounded_server
     store = app[TRANSCRIPTS]
     async with ctx.sessions() as session, session.begin():

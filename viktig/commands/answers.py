@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import IO
 
 from surveys.access_log import record_access
-from surveys.campaigns import CampaignError, accepts_answers, require_campaign
+from surveys.campaigns import accepts_answers, require_campaign
 from surveys.exporter import DELIMITERS, FORMATS, collect_rows, write_csv, write_jsonl, write_xlsx
 from surveys.importer import AnswerImportError, import_answers, read_import_file
 from surveys.staff_text import STAFF_LANGUAGES
@@ -61,8 +61,6 @@ async def _import(args: argparse.Namespace, ctx: AppContext) -> int:
                     f"(`viktig campaign open {campaign.code}`) if these answers belong to it"
                 )
             result = await import_answers(session, campaign, raw, filename=args.file.name)
-    except CampaignError as error:
-        raise UserError(str(error)) from error
     except AnswerImportError as error:
         reasons = "\n".join(f"  - {problem}" for problem in error.problems)
         raise UserError(f"nothing was imported from {args.file}:\n{reasons}") from error
@@ -76,10 +74,7 @@ async def _export(args: argparse.Namespace, ctx: AppContext) -> int:
     if args.format == "xlsx" and args.out is None:
         raise UserError("--format xlsx needs --out FILE.xlsx")
     async with ctx.sessions() as session, session.begin():
-        try:
-            campaign = await require_campaign(session, args.campaign)
-        except CampaignError as error:
-            raise UserError(str(error)) from error
+        campaign = await require_campaign(session, args.campaign)
         rows = await collect_rows(session, campaign)
         await record_access(
             session,

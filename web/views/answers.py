@@ -21,7 +21,7 @@ from surveys.completion import CompletionState
 from surveys.exporter import DELIMITERS, ExportOptions, collect_rows, write_csv, write_xlsx
 from surveys.ids import pk
 from surveys.importer import AnswerImportError, import_answers
-from surveys.models import AnswerSource, Campaign, Question, Theme
+from surveys.models import AnswerSource, Campaign, Channel, Question, Theme
 from surveys.names import mentions_a_name
 from surveys.settings import LANGUAGES
 from surveys.small_numbers import small_numbers, theme_people
@@ -205,7 +205,9 @@ async def entry_post(request: web.Request) -> web.Response:
     try:
         async with sessions_of(request)() as session, session.begin():
             campaign = await load_campaign(session, user, request.match_info["id"])
-            result = await import_answers(session, campaign, raw, filename=filename, source=source, channel="staff")
+            result = await import_answers(
+                session, campaign, raw, filename=filename, source=source, channel=Channel.staff
+            )
     except AnswerImportError as error:
         problems = error.messages(language_of(request))
         return page(request, "entry.html", {**context, "problems": problems, "error": "entry.failed"}, status=400)

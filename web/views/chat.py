@@ -18,7 +18,7 @@ from surveys.deidentify import redact
 from surveys.engine import MAX_ANSWER_CHARS
 from surveys.i18n import normalise_language, t
 from surveys.messages import Incoming, IncomingKind, Reply
-from surveys.models import Campaign
+from surveys.models import Campaign, Channel
 from surveys.text import clean_answer_text
 from web.access import sessions_of
 from web.chat_limits import CHAT_LIMITS, ChatLimits, refuse_if_flooding
@@ -127,7 +127,7 @@ async def chat_page(request: web.Request) -> web.Response:
 async def _start(request: web.Request, visitor: str, code: str) -> Reply:
     return await request.app[CONVERSATIONS].handle(
         Incoming(
-            channel="web",
+            channel=Channel.web,
             user_ref=visitor,
             kind=IncomingKind.command,
             command="start",
@@ -188,7 +188,7 @@ async def chat_post(request: web.Request) -> web.StreamResponse:
     transcript = store.get(visitor, code)
     visit = hashlib.sha256(visitor.encode()).hexdigest()[:20]
     incoming = Incoming(
-        channel="web",
+        channel=Channel.web,
         user_ref=visitor,
         kind=IncomingKind.choice if payload else IncomingKind.text,
         text="" if payload else text,

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from sqlmodel import col, select
 
 from surveys.i18n import t
+from surveys.models import Answer
 from tests.support.chat_driver import ChatDriver
 
 FNR = "01018012371"  # control digits worked out by hand in test_deidentify.py
@@ -25,10 +27,6 @@ async def test_hidden_numbers_are_explained_once(
     assert len(reply.texts) == 1  # no extra message: the channels' flows stay as they were
     reply = await chat.say("Og 912 34 567 er nummeret hennes")
     assert not any(t(language, "privacy.numbers_hidden") in text for text in reply.texts)  # once per conversation
-    from sqlmodel import col, select
-
-    from surveys.models import Answer
-
     async with sessions() as session:
         texts = (await session.exec(select(Answer.text).order_by(col(Answer.id)))).all()
     assert len(texts) == 2

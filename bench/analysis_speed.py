@@ -22,6 +22,7 @@ import resource
 import subprocess
 import sys
 import time
+from collections.abc import Hashable
 from pathlib import Path
 
 import numpy as np
@@ -45,7 +46,7 @@ def base_texts() -> list[str]:
 
 def base_vectors(texts: list[str]) -> np.ndarray:
     if CACHE.exists():
-        vectors = np.load(CACHE)
+        vectors: np.ndarray = np.load(CACHE)
         if len(vectors) == len(texts):
             return vectors
     from analysis.embedding import default_embedder
@@ -81,7 +82,7 @@ def run_one(n: int) -> dict[str, float]:
 
     texts, vectors = generate(n)
     answers = [AnswerText(i, text) for i, text in enumerate(texts)]
-    cached = dict(enumerate(vectors))
+    cached: dict[Hashable, np.ndarray] = dict(enumerate(vectors))
     del vectors
     started = time.perf_counter()
     result = ThemePipeline(languages=["nb", "nn", "sv", "en"]).fit_transform(answers, vectors=cached)

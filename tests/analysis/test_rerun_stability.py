@@ -20,21 +20,21 @@ def realistic_texts() -> list[str]:
     return [json.loads(line)["text"] for line in lines if line.strip()]
 
 
-async def placements(sessions, campaign) -> dict[int, int]:  # type: ignore[no-untyped-def]
+async def placements(sessions, campaign) -> dict[int, int]:
     """answer id -> id of the theme it counts under (merges followed)."""
     async with sessions() as session:
         themes = themes_by_id(list((await session.exec(select(Theme).where(Theme.campaign_id == campaign.id))).all()))
         rows = (
             await session.exec(
-                select(AnswerTheme).join(Answer, col(Answer.id) == AnswerTheme.answer_id).where(
-                    Answer.campaign_id == campaign.id
-                )
+                select(AnswerTheme)
+                .join(Answer, col(Answer.id) == AnswerTheme.answer_id)
+                .where(Answer.campaign_id == campaign.id)
             )
         ).all()
     return {row.answer_id: final_theme(themes[row.theme_id], themes).id or 0 for row in rows}
 
 
-async def test_a_rerun_with_more_answers_keeps_placements_renames_and_merges(sessions, make_campaign) -> None:  # type: ignore[no-untyped-def]
+async def test_a_rerun_with_more_answers_keeps_placements_renames_and_merges(sessions, make_campaign) -> None:
     campaign = await make_campaign()
     texts = realistic_texts()
     first_part = texts[: int(len(texts) / 1.2)]

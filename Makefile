@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test check install browser serve clean
+.PHONY: demo test test-fast check install browser serve clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ browser:
 
 test: install browser
 	$(BIN)/python -m pytest
+
+# The inner loop while changing code: everything but the browser, slow and PostgreSQL tests (`make test` runs all).
+test-fast: $(BIN)/python
+	TEST_DATABASE_URL= $(BIN)/python -m pytest -q -m "not browser and not slow and not postgres"
 
 # Quality gates: lint, formatting and strict types (configured in pyproject.toml). CI runs this before the tests.
 check: install

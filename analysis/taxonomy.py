@@ -7,14 +7,22 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from surveys.errors import ViktigError
+
 DEFAULT_TAXONOMY = Path(__file__).with_name("taxonomy") / "default.toml"
 LABEL_LANGUAGES = ("nb", "nn", "sv", "en")  # required; "da" is optional and falls back to nb
 SEED_LANGUAGES = ("nb", "nn", "sv", "da", "en")
 _KEY = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
-class TaxonomyError(ValueError):
-    """A taxonomy file staff can fix: the message names the file, the theme and, where known, the line."""
+class TaxonomyError(ViktigError):
+    """A taxonomy file staff can fix: the detail names the file, the theme and, where known, the line.
+
+    The detail stays in English (it quotes the file's own keys); the catalogue frames it in the reader's language.
+    """
+
+    def __init__(self, detail: str) -> None:
+        super().__init__("taxonomy.invalid", detail=detail)
 
 
 @dataclass(frozen=True)

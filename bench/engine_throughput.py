@@ -23,11 +23,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from surveys.campaigns import add_unit, create_campaign  # noqa: E402
 from surveys.db import create_engine, session_factory  # noqa: E402
 from surveys.engine import ConversationEngine  # noqa: E402
 from surveys.i18n import t  # noqa: E402
 from surveys.messages import Incoming, IncomingKind  # noqa: E402
+from tests.support.factories import make_campaign  # noqa: E402
 from viktig.migrate import upgrade  # noqa: E402
 
 SECRET = "bench-secret-key-0123456789abcdef"
@@ -36,8 +36,7 @@ SECRET = "bench-secret-key-0123456789abcdef"
 async def measure(database_url: str, respondents: int, answers: int) -> dict[str, float]:
     engine = create_engine(database_url)
     sessions = session_factory(engine)
-    async with sessions() as session, session.begin():
-        code = (await create_campaign(session, name="Benk", unit=await add_unit(session, "Benk"))).code
+    code = (await make_campaign(sessions, "Benk", "Benk")).code
     conversations = ConversationEngine(sessions, secret_key=SECRET)
     updates = 0
 
@@ -84,7 +83,7 @@ def main() -> None:
             targets.append(("sqlite", f"sqlite:///{Path(workdir) / 'bench.db'}", None))
             admin = os.environ.get("TEST_DATABASE_URL")
             if admin:
-                from tests.conftest import create_postgres_database, drop_postgres_database
+                from tests.support.databases import create_postgres_database, drop_postgres_database
 
                 url = create_postgres_database(admin)
                 targets.append(("postgresql", url, lambda url=url: drop_postgres_database(admin, url)))

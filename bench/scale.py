@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.bot.fixtures import campaign_in
-from tests.conftest import TEST_SECRET, create_postgres_database, drop_postgres_database
+from tests.support.databases import TEST_SECRET, create_postgres_database, drop_postgres_database
+from tests.support.factories import campaign_in
 from tests.support.fake_bot_api import FakeBotApi
 from tests.support.serve_cluster import ServeCluster, answer_survey, postgres_cpu_seconds
 from viktig.migrate import upgrade

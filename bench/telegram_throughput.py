@@ -126,14 +126,9 @@ def free_port() -> int:
 
 
 async def run(database_url: str, respondents: int, answers: int, profile: str | None) -> dict[str, float]:
-    from surveys.campaigns import add_unit, create_campaign
-    from surveys.db import create_engine, session_factory
+    from tests.support.factories import campaign_in
 
-    engine = create_engine(database_url)
-    async with session_factory(engine)() as session, session.begin():
-        unit = await add_unit(session, "Benk")
-        code = (await create_campaign(session, name="Benk", unit=unit)).code
-    await engine.dispose()
+    code = (await campaign_in(database_url, "Benk", "Benk")).code
 
     port = free_port()
     async with TimedFake(retry_delay=0.05, max_retry_delay=0.5) as fake:
@@ -185,7 +180,7 @@ def databases(arguments: argparse.Namespace, workdir: Path) -> list[tuple[str, s
     chosen: list[tuple[str, str, Any]] = [("sqlite", sqlite_url, None)]
     admin = os.environ.get("TEST_DATABASE_URL")
     if admin:
-        from tests.conftest import create_postgres_database, drop_postgres_database
+        from tests.support.databases import create_postgres_database, drop_postgres_database
 
         url = create_postgres_database(admin)
         upgrade(url)

@@ -9,18 +9,19 @@ from datetime import datetime
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from surveys.errors import ViktigError
 from surveys.ids import pk
-from surveys.models import Answer, Campaign, CampaignStatus, Survey, Unit, as_utc, utcnow
+from surveys.models import Answer, Campaign, CampaignStatus, Channel, Survey, Unit, as_utc, utcnow
 from surveys.settings import LANGUAGES
 from surveys.survey_files import DEFAULT_SURVEY_KEY, ensure_default_survey
 
 CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: codes are read off posters
 CODE_LENGTH = 10
-CHANNELS = ("telegram", "web", "staff")
+CHANNELS = (Channel.telegram, Channel.web, Channel.staff)  # the ones a campaign can offer
 
 
-class CampaignError(ValueError):
-    """Something about a campaign request a member of staff can correct; the message says what."""
+class CampaignError(ViktigError):
+    """Something about a campaign or unit request a member of staff can correct; the code says what."""
 
 
 def new_code() -> str:
@@ -35,7 +36,7 @@ def parse_languages(text: str) -> str:
     languages = [part.strip().lower() for part in text.split(",") if part.strip()]
     unknown = [lang for lang in languages if lang not in LANGUAGES]
     if unknown or not languages:
-        raise CampaignError(f"languages must be a comma-separated list of {', '.join(LANGUAGES)} (got {text!r})")
+        raise CampaignError("campaign.bad_languages", allowed=", ".join(LANGUAGES), value=text)
     return ",".join(dict.fromkeys(languages))
 
 
@@ -43,7 +44,7 @@ def parse_channels(text: str) -> str:
     channels = [part.strip().lower() for part in text.split(",") if part.strip()]
     unknown = [name for name in channels if name not in CHANNELS]
     if unknown or not channels:
-        raise CampaignError(f"channels must be a comma-separated list of {', '.join(CHANNELS)} (got {text!r})")
+        raise CampaignError("campaign.bad_channels", allowed=", ".join(CHANNELS), value=text)
     return ",".join(dict.fromkeys(channels))
 
 
@@ -54,9 +55,9 @@ async def get_unit_by_name(session: AsyncSession, name: str) -> Unit | None:
 async def add_unit(session: AsyncSession, name: str) -> Unit:
     name = name.strip()
     if not name:
-        raise CampaignError("a unit needs a name")
+        raise CampaignError("unit.need_name")
     if await get_unit_by_name(session, name) is not None:
-        raise CampaignError(f"a unit called {name!r} already exists")
+        raise CampaignError("unit.exists", name=name)
     unit = Unit(name=name)
     session.add(unit)
     await session.flush()
@@ -68,7 +69,7 @@ async def find_unit(session: AsyncSession, name_or_id: str) -> Unit:
     if unit is None and name_or_id.strip().isdigit():
         unit = await session.get(Unit, int(name_or_id))
     if unit is None:
-        raise CampaignError(f"no unit called {name_or_id!r} (add it with `viktig unit add NAME`)")
+        raise CampaignError("unit.unknown", name=name_or_id)
     return unit
 
 
@@ -80,6 +81,8 @@ async def create_campaign(
     survey_key: str = DEFAULT_SURVEY_KEY,
     languages: str = "nb,nn,sv,en",
     anonymous: bool = False,
+    count_completed_only: bool = False,
+    kiosk: bool = False,
     draft: bool = False,
     channels: str = "telegram,web,staff",
     opens_at: datetime | None = None,
@@ -90,20 +93,20 @@ async def create_campaign(
     privacy_text: dict[str, str] | None = None,
 ) -> Campaign:
     if not name.strip():
-        raise CampaignError("a campaign needs a name")
+        raise CampaignError("campaign.need_name")
     survey: Survey | None
     if survey_key == DEFAULT_SURVEY_KEY:
         survey = await ensure_default_survey(session)
     else:
         survey = (await session.exec(select(Survey).where(Survey.key == survey_key))).first()
         if survey is None:
-            raise CampaignError(f"no survey with key {survey_key!r} (import it with `viktig survey import FILE`)")
+            raise CampaignError("campaign.unknown_survey", key=survey_key)
     if reminder_after_hours is not None and reminder_after_hours < 1:
-        raise CampaignError("a reminder must come at least 1 hour after the last message")
+        raise CampaignError("campaign.bad_reminder")
     if retention_months < 1:
-        raise CampaignError("the retention period must be at least 1 month")
+        raise CampaignError("campaign.bad_retention")
     if opens_at and closes_at and closes_at <= opens_at:
-        raise CampaignError("the campaign must close after it opens")
+        raise CampaignError("campaign.close_before_open")
     campaign = Campaign(
         name=name.strip(),
         unit_id=pk(unit),
@@ -111,6 +114,8 @@ async def create_campaign(
         code=new_code(),
         status=(CampaignStatus.draft if draft else CampaignStatus.live).value,
         anonymous=anonymous,
+        count_completed_only=count_completed_only,
+        kiosk=kiosk,
         languages=parse_languages(languages),
         channels=parse_channels(channels),
         opens_at=opens_at,
@@ -132,7 +137,7 @@ async def find_campaign(session: AsyncSession, code: str) -> Campaign | None:
 async def require_campaign(session: AsyncSession, code: str) -> Campaign:
     campaign = await find_campaign(session, code)
     if campaign is None:
-        raise CampaignError(f"no campaign with code {code!r} (see `viktig campaign list`)")
+        raise CampaignError("campaign.unknown_code", code=code)
     return campaign
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     ForeignKey,
@@ -22,6 +23,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    false,
 )
 from sqlmodel import Field, SQLModel
 
@@ -56,6 +58,15 @@ class CampaignStatus(StrEnum):
     draft = "draft"
     live = "live"
     closed = "closed"
+
+
+class Channel(StrEnum):
+    """Where a message came from; stored as its value in `channel` columns and in a campaign's `channels`."""
+
+    telegram = "telegram"
+    web = "web"
+    staff = "staff"  # typed in by staff: the dashboard's entry form and paper-card imports
+    terminal = "terminal"  # `viktig chat`
 
 
 class QuestionKind(StrEnum):
@@ -122,6 +133,9 @@ class Campaign(SQLModel, table=True):
     code: str = Field(sa_column=Column(Text, nullable=False, unique=True))
     status: str = Field(default=CampaignStatus.live.value, index=True)
     anonymous: bool = False
+    # True: only answers from conversations the person confirmed ("Ja, send inn") count in themes; the chat says so.
+    count_completed_only: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
+    kiosk: bool = False  # a shared tablet on a stand: every finished web-chat conversation resets after a pause
     languages: str = "nb,nn,sv,en"  # first is the campaign's main language
     channels: str = "telegram,web,staff"
     # Optional per-language purpose and privacy texts written by staff; the catalogue supplies defaults.

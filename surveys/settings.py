@@ -32,6 +32,9 @@ class Settings:
     taxonomy_file: Path | None = None
     log_level: str = "INFO"
     telegram_send_rate: float = 30.0
+    # What the web chat keeps in memory to show a visit again (redacted lines only): per visit and in total.
+    chat_transcript_visit_bytes: int = 64 * 1024
+    chat_transcript_total_bytes: int = 32 * 1024 * 1024
     secret_key_is_generated: bool = field(default=False, compare=False)
 
     @classmethod
@@ -78,6 +81,8 @@ class Settings:
             raise SettingsError(
                 f"TELEGRAM_SEND_RATE must be a positive number of messages per second, not {send_rate_text!r}."
             )
+        visit_bytes = _byte_count(env, "VIKTIG_CHAT_TRANSCRIPT_VISIT_BYTES", 64 * 1024, minimum=4096)
+        total_bytes = _byte_count(env, "VIKTIG_CHAT_TRANSCRIPT_TOTAL_BYTES", 32 * 1024 * 1024, minimum=visit_bytes)
         return cls(
             database_url=database_url,
             secret_key=secret_key,
@@ -90,6 +95,8 @@ class Settings:
             taxonomy_file=Path(taxonomy) if taxonomy else None,
             log_level=log_level,
             telegram_send_rate=send_rate,
+            chat_transcript_visit_bytes=visit_bytes,
+            chat_transcript_total_bytes=total_bytes,
             secret_key_is_generated=generated,
         )
 
@@ -125,6 +132,15 @@ def normalise_database_url(url: str) -> str:
     raise SettingsError(
         f"DATABASE_URL must start with sqlite:///, postgresql:// or postgres:// (got {url.split('://', 1)[0]!r})."
     )
+
+
+def _byte_count(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> int:
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    if not text.isdigit() or int(text) < minimum:
+        raise SettingsError(f"{name} must be a whole number of bytes, at least {minimum}, not {text!r}.")
+    return int(text)
 
 
 def _require_http_url(name: str, value: str, *, example: str) -> None:

@@ -14,12 +14,13 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from surveys.errors import ViktigError
 from surveys.models import Answer, AnswerTheme, Campaign, Theme, ThemeRun, utcnow
 
 QUOTES_SHOWN = 3
 
 
-class ThemeError(ValueError):
+class ThemeError(ViktigError):
     """A theme change that cannot be made (answer or theme of another campaign, a merged-away target)."""
 
 
@@ -169,7 +170,7 @@ async def move_answer(session: AsyncSession, answer_id: int, target: Theme) -> A
     """
     answer = await session.get(Answer, answer_id)
     if answer is None or answer.campaign_id != target.campaign_id:
-        raise ThemeError(f"answer {answer_id} does not belong to the campaign of theme {target.id}")
+        raise ThemeError("theme.other_campaign", answer_id=answer_id, theme_id=target.id)
     by_id = themes_by_id(await campaign_themes(session, target.campaign_id))
     destination = final_theme(target, by_id)
     assert destination.id is not None

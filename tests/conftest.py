@@ -1,70 +1,85 @@
-"""Shared fixtures: real databases (a SQLite file, a fresh PostgreSQL database) built by production code."""
+"""Shared fixtures: real databases (a SQLite file, a fresh PostgreSQL database) built by production code.
+
+Every test gets its own database, migrated to head by the real migrations, but the migrations run once per test
+session: into a template SQLite file that each test copies (a file copy takes well under a millisecond), and into a
+template PostgreSQL database that each test's database is created from (`CREATE DATABASE ... TEMPLATE`).
+"""
 
 from __future__ import annotations
 
 import os
-import uuid
+import shutil
+import sqlite3
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from surveys.campaigns import add_unit, create_campaign
 from surveys.db import create_engine, session_factory
 from surveys.engine import ConversationEngine
-from surveys.models import Campaign
 from surveys.settings import Settings
+from tests.support.databases import TEST_SECRET as TEST_SECRET  # re-exported: tests import these from here
+from tests.support.databases import create_postgres_database as create_postgres_database
+from tests.support.databases import drop_postgres_database as drop_postgres_database
+from tests.support.factories import CampaignFactory, campaign_factory
 from viktig.migrate import upgrade
-
-TEST_SECRET = "test-secret-key-0123456789abcdef"
 
 
 def _postgres_admin_url() -> str | None:
     return os.environ.get("TEST_DATABASE_URL") or None
 
 
-@pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'viktig.db'}"
-    upgrade(url)
-    return url
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to head once per session, checkpointed so that the one file holds everything."""
+    path = tmp_path_factory.mktemp("template") / "viktig.db"
+    upgrade(f"sqlite:///{path}")
+    with sqlite3.connect(path) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return path
 
 
 @pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A brand-new PostgreSQL database for one test, migrated to head, dropped afterwards."""
+def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
+    target = tmp_path / "viktig.db"
+    shutil.copyfile(sqlite_template, target)
+    return f"sqlite:///{target}"
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[str]:
+    """A PostgreSQL database migrated to head once per session; tests' databases are created from it."""
     admin_url = _postgres_admin_url()
     if admin_url is None:
         pytest.skip("TEST_DATABASE_URL is not set (PostgreSQL tests run in CI)")
     url = create_postgres_database(admin_url)
     try:
-        upgrade(url)
+        upgrade(url)  # its engine is disposed afterwards: a template must have no open connections
         yield url
     finally:
         drop_postgres_database(admin_url, url)
 
 
-def create_postgres_database(admin_url: str) -> str:
-    import psycopg
-
-    name = f"viktig_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(_psycopg_url(admin_url), autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    return admin_url.rsplit("/", 1)[0] + "/" + name
+@pytest.fixture(scope="session")
+def database_dropper() -> Iterator[ThreadPoolExecutor]:
+    """Drops test databases in the background (a DROP takes up to a second); the session waits for all at its end."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="drop-database") as dropper:
+        yield dropper
 
 
-def drop_postgres_database(admin_url: str, url: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    with psycopg.connect(_psycopg_url(admin_url), autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def _psycopg_url(url: str) -> str:
-    return "postgresql://" + url.split("://", 1)[1]
+@pytest.fixture
+def postgres_url(postgres_template: str, database_dropper: ThreadPoolExecutor) -> Iterator[str]:
+    """A brand-new PostgreSQL database for one test, migrated to head (a copy of the template), dropped afterwards."""
+    admin_url = _postgres_admin_url()
+    assert admin_url is not None
+    url = create_postgres_database(admin_url, template=postgres_template)
+    try:
+        yield url
+    finally:
+        database_dropper.submit(drop_postgres_database, admin_url, url)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -98,16 +113,6 @@ def conversation_engine(sessions: async_sessionmaker[AsyncSession]) -> Conversat
 
 
 @pytest.fixture
-def make_campaign(sessions: async_sessionmaker[AsyncSession]):
+def make_campaign(sessions: async_sessionmaker[AsyncSession]) -> CampaignFactory:
     """Create a unit (once) and a campaign through the same functions the CLI uses."""
-
-    async def factory(
-        name: str = "Hva er viktig for deg-dagen 2026", unit: str = "Hjemmetjenesten Øst", **options
-    ) -> Campaign:
-        async with sessions() as session, session.begin():
-            from surveys.campaigns import get_unit_by_name
-
-            unit_row = await get_unit_by_name(session, unit) or await add_unit(session, unit)
-            return await create_campaign(session, name=name, unit=unit_row, **options)
-
-    return factory
+    return campaign_factory(sessions)

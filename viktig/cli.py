@@ -14,6 +14,7 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 
 import viktig.commands
+from surveys.errors import ViktigError
 from surveys.settings import Settings, SettingsError
 from viktig.context import AppContext
 
@@ -56,15 +57,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if handler is None:
         parser.print_help()
         return 2
-    if getattr(args, "no_context", False):
-        try:
-            return int(asyncio.run(handler(args, settings)) or 0)
-        except UserError as error:
-            print(f"viktig: {error}", file=sys.stderr)
-            return 1
+    run = handler(args, settings) if getattr(args, "no_context", False) else _run(handler, args, settings)
     try:
-        return int(asyncio.run(_run(handler, args, settings)) or 0)
-    except UserError as error:
+        return int(asyncio.run(run) or 0)
+    except (UserError, ViktigError) as error:  # the one place a command's problem becomes a message
         print(f"viktig: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -82,13 +82,15 @@ async def run_server(ctx: AppContext, app: web.Application | None = None, *, reu
     app = app or create_app(ctx, warm_analysis=True)
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=30)
     await runner.setup()
-    site = web.TCPSite(runner, ctx.settings.host, ctx.settings.port, reuse_port=reuse_port or None)
-    await site.start()
-    log.info("serving on http://%s:%s", ctx.settings.host, ctx.settings.port)
+    # The handlers go in before the port opens: a SIGTERM that comes as soon as "serving on" is logged must still
+    # shut down gracefully, not kill the process with the default action.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    site = web.TCPSite(runner, ctx.settings.host, ctx.settings.port, reuse_port=reuse_port or None)
+    await site.start()
+    log.info("serving on http://%s:%s", ctx.settings.host, ctx.settings.port)
     try:
         await stop.wait()
     finally:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from surveys.errors import ViktigError
 from surveys.models import StaffUser, Unit
 from web.access import ROLES
 from web.passwords import hash_password
@@ -14,12 +16,12 @@ from web.passwords import hash_password
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-class AccountError(ValueError):
-    """The request cannot be carried out; `key` is the dashboard catalogue key, the message is for the CLI."""
+class AccountError(ViktigError):
+    """The request cannot be carried out; `key` is the dashboard's catalogue key for the same problem."""
 
-    def __init__(self, key: str, message: str) -> None:
+    def __init__(self, key: str, code: str, /, **params: Any) -> None:
         self.key = key
-        super().__init__(message)
+        super().__init__(code, **params)
 
 
 async def find_user(session: AsyncSession, email: str) -> StaffUser | None:
@@ -35,14 +37,14 @@ async def save_user(
     """
     email = email.strip().lower()
     if not EMAIL.match(email):
-        raise AccountError("users.bad_email", f"{email!r} is not an e-mail address")
+        raise AccountError("users.bad_email", "account.bad_email", email=email)
     if role not in ROLES:
-        raise AccountError("users.bad_role", f"role must be one of {', '.join(ROLES)}")
+        raise AccountError("users.bad_role", "account.bad_role", roles=", ".join(ROLES))
     if role != "admin" and unit is None:
-        raise AccountError("users.need_unit", "managers and staff need --unit")
+        raise AccountError("users.need_unit", "account.need_unit")
     user = await find_user(session, email)
     if user is not None and not reset:
-        raise AccountError("users.exists", f"a user {email} exists already (use --reset to set a new password)")
+        raise AccountError("users.exists", "account.exists", email=email)
     created = user is None
     user = user or StaffUser(email=email, password_hash="", role=role)
     user.password_hash = hash_password(password)

@@ -139,9 +139,10 @@ class ConversationEngine:
                         turn.say_key("done.reference", reference=turn.respondent.reference)
                 else:
                     await turn.prompt()
-            await session.rollback()
+            step = conversation.step if conversation is not None else None
+        # Nothing was changed, and closing the session ends its transaction without a commit.
         reply = turn.reply
-        reply.duplicate, reply.language, reply.step = True, turn.language, conversation.step if conversation else None
+        reply.duplicate, reply.language, reply.step = True, turn.language, step
         if reply.messages:
             log.info("rebuilt the reply of a stored %s update whose reply was not delivered", incoming.channel)
         return reply
@@ -212,6 +213,7 @@ async def route(turn: Turn) -> Reply:
         await flow.on_edit(turn)
     else:
         await on_message(turn, kind)
+    turn.flush_preface()
     turn.reply.language = turn.language
     respondent = turn.respondent
     turn.reply.respondent_reference = respondent.reference if respondent and respondent.id else None

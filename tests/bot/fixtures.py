@@ -16,11 +16,9 @@ from aiohttp import web
 
 from bot.limits import SendLimits
 from bot.telegram import TELEGRAM
-from surveys.campaigns import add_unit, create_campaign, get_unit_by_name
-from surveys.db import create_engine, session_factory
-from surveys.models import Campaign
 from surveys.settings import Settings
-from tests.conftest import TEST_SECRET
+from tests.support.databases import TEST_SECRET
+from tests.support.factories import campaign_in as campaign_in  # re-exported: tests import it from here
 from tests.support.fake_bot_api import FakeBotApi
 from viktig.context import AppContext
 from viktig.server import CONTEXT, add_telegram, create_app
@@ -131,16 +129,3 @@ class Person:
         last = self.fake.sent_messages(self.chat_id)[-1]
         markup = last.get("reply_markup") or {}
         return [button["text"] for row in markup.get("inline_keyboard", []) for button in row]
-
-
-async def campaign_in(database_url: str, name: str = "Hva er viktig for deg-dagen 2026", **options: Any) -> Campaign:
-    """A campaign created through the same functions the CLI uses, in the given database."""
-    engine = create_engine(database_url)
-    try:
-        async with session_factory(engine)() as session, session.begin():
-            unit = await get_unit_by_name(session, "Hjemmetjenesten Øst") or await add_unit(
-                session, "Hjemmetjenesten Øst"
-            )
-            return await create_campaign(session, name=name, unit=unit, **options)
-    finally:
-        await engine.dispose()

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from sqlalchemy import func
 from sqlmodel import col, select
 
 from bot.webhook_auth import SECRET_HEADER, webhook_secret
@@ -17,17 +16,10 @@ from surveys.i18n import t
 from surveys.models import Answer, ChannelContact, Conversation, ProcessedUpdate, Respondent
 from tests.bot.fixtures import Person, campaign_in, running_server
 from tests.conftest import TEST_SECRET
+from tests.support.factories import count
 from tests.support.fake_bot_api import FakeBotApi
 
 CHAT = 7_200_001
-
-
-async def count(sessions, model, *where) -> int:
-    async with sessions() as session:
-        query = select(func.count()).select_from(model)
-        for condition in where:
-            query = query.where(condition)
-        return int(await session.scalar(query))
 
 
 async def answers(sessions) -> list[str]:

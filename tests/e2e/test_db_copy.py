@@ -83,11 +83,9 @@ async def test_copy_sqlite_to_postgresql_keeps_every_row_and_id(
     sessions = session_factory(create_engine(sqlite_url))
 
     async def make_campaign(**options):
-        from surveys.campaigns import add_unit, create_campaign
+        from tests.support.factories import make_campaign as campaign
 
-        async with sessions() as session, session.begin():
-            unit = await add_unit(session, "Hjemmetjenesten Øst")
-            return await create_campaign(session, name="Dagen 2026", unit=unit, **options)
+        return await campaign(sessions, "Dagen 2026", **options)
 
     await _fill(sqlite_url, make_campaign)
     copied = _viktig("db", "copy", "--from", sqlite_url, "--to", postgres_url, "--batch-size", "1")

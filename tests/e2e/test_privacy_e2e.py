@@ -221,7 +221,7 @@ async def through_web(url: str, code: str, answers: list[str]) -> str:
 
 @pytest.fixture
 def make_campaign_in():
-    from tests.bot.fixtures import campaign_in
+    from tests.support.factories import campaign_in
 
     return campaign_in
 

@@ -111,7 +111,7 @@ CASES: list[tuple[str, str, str]] = [
     ("fnr second control digit wrong", f"nummer {broken(FNR_1)}", f"nummer {broken(FNR_1)}"),
     ("11 digits impossible date", "32138012345", "32138012345"),
     ("12 digits", f"{HAND_FNR}9", f"{HAND_FNR}9"),
-    ("fnr split elsewhere", f"{HAND_FNR[:4]} {HAND_FNR[4:]}", f"{HAND_FNR[:4]} {HAND_FNR[4:]}"),
+    ("fnr in any grouping", f"{HAND_FNR[:4]} {HAND_FNR[4:]}", "[fødselsnummer]"),
     ("fnr in nynorsk", f"Eg har fødselsnummer {FNR_2}", "Eg har fødselsnummer [fødselsnummer]"),
     # Swedish personnummer and samordningsnummer
     ("pnr textbook", f"Personnummer {SE_TEXTBOOK}", "Personnummer [fødselsnummer]"),
@@ -236,7 +236,7 @@ def test_placeholders_speak_the_respondents_language(language: str, expected: st
 
 
 def test_placeholders_come_from_the_catalogue() -> None:
-    assert set(placeholders("nb")) == {"national_id", "phone", "email", "street_address"}
+    assert set(placeholders("nb")) == {"national_id", "bank_account", "phone", "email", "street_address"}
     for language in ("nn", "sv", "en"):
         assert set(placeholders(language)) == set(placeholders("nb"))
 
@@ -295,7 +295,8 @@ def fnr_texts(draw: st.DrawFn) -> tuple[str, str]:
 @example((HAND_FNR, f"🧓{HAND_FNR}\n"))
 @example((HAND_FNR, f"abc{HAND_FNR[:6]}.{HAND_FNR[6:]}def"))
 @example((HAND_FNR, f"+47 {HAND_FNR}"))
-@settings(max_examples=400, suppress_health_check=[HealthCheck.filter_too_much])
+# deadline=None: phonenumbers loads a country's metadata on first use, so one example may be slow on a busy machine.
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
 def test_any_valid_fodselsnummer_in_any_text_is_removed(case: tuple[str, str]) -> None:
     number, text = case
     out = redact(text, "nb")
@@ -319,7 +320,7 @@ def personnummer_texts(draw: st.DrawFn) -> tuple[str, str]:
 
 
 @given(personnummer_texts())
-@settings(max_examples=300, suppress_health_check=[HealthCheck.filter_too_much])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
 def test_any_valid_personnummer_in_any_text_is_removed(case: tuple[str, str]) -> None:
     written, text = case
     out = redact(text, "sv")
@@ -363,21 +364,25 @@ FRAGMENTS = st.sampled_from(
 
 
 @given(st.lists(st.one_of(FRAGMENTS, st.text(max_size=5)), max_size=12).map("".join))
-@settings(max_examples=500)
+@settings(max_examples=500, deadline=None)
 def test_redact_is_idempotent(text: str) -> None:
     once = redact(text, "nb")
     assert redact(once, "nb") == once
 
 
-@given(st.text().filter(lambda s: not any(c in s for c in "0123456789@")))
+OBFUSCATION = re.compile(r"\b(?:at|krøllalfa|snabel-?a|alfakrøll)\b|\((?:at|a|@)\)|\[(?:at|a|@)\]|\{at\}", re.I)
+
+
+@given(st.text().filter(lambda s: not any(c in s for c in "0123456789@") and not OBFUSCATION.search(s)))
 @example("Å gå tur med hunden, gate og vei, kaffe ☕ og prat\n")
 def test_text_without_digits_or_at_sign_is_unchanged(text: str) -> None:
+    """Without digits, '@' or a disguised '@' ("at", "(a)", "krøllalfa"...), there is nothing to remove."""
     assert redact(text, "nb") == text
     assert find_identifiers(text) == []
 
 
 @given(st.lists(FRAGMENTS, max_size=10).map(" ".join))
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 def test_findings_are_ordered_and_never_overlap(text: str) -> None:
     findings = find_identifiers(text)
     for first, second in pairwise(findings):

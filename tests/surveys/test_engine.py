@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import func
 from sqlmodel import col, select
 
 from surveys.campaigns import require_campaign, set_status
@@ -24,6 +23,7 @@ from surveys.models import (
 )
 from tests.conftest import TEST_SECRET
 from tests.support.chat_driver import ChatDriver
+from tests.support.factories import count
 
 ANSWERS = {
     "nb": ["Å være sammen med barnebarna", "Kaffe med de andre på huset", "At de ansatte har tid til en prat"],
@@ -31,14 +31,6 @@ ANSWERS = {
     "sv": ["Att träffa mina barnbarn", "Fika med de andra", "Att få gå ut varje dag"],
     "en": ["Seeing my grandchildren", "Coffee with the others", "Getting out for a walk"],
 }
-
-
-async def count(sessions, model, *where) -> int:
-    async with sessions() as session:
-        query = select(func.count()).select_from(model)
-        for condition in where:
-            query = query.where(condition)
-        return int(await session.scalar(query))
 
 
 async def answer_texts(sessions, campaign_id: int) -> list[str]:

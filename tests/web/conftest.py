@@ -12,9 +12,10 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from surveys.campaigns import add_unit, create_campaign, get_unit_by_name
+from surveys.campaigns import add_unit, get_unit_by_name
 from surveys.models import Campaign, StaffUser
 from surveys.settings import Settings
+from tests.support.factories import make_campaign
 from viktig.context import AppContext
 from viktig.server import create_app
 from web.accounts import save_user
@@ -27,6 +28,7 @@ PASSWORD = "correct horse battery"
 class Server:
     url: str
     ctx: AppContext
+    app: web.Application | None = None
 
     async def user(self, email: str, role: str, unit: str | None) -> StaffUser:
         async with self.ctx.sessions() as session, session.begin():
@@ -37,9 +39,7 @@ class Server:
             return user
 
     async def campaign(self, unit: str, name: str = "Hva er viktig for deg-dagen", **options) -> Campaign:
-        async with self.ctx.sessions() as session, session.begin():
-            unit_row = await get_unit_by_name(session, unit) or await add_unit(session, unit)
-            return await create_campaign(session, name=name, unit=unit_row, **options)
+        return await make_campaign(self.ctx.sessions, name, unit, **options)
 
 
 @asynccontextmanager
@@ -49,13 +49,14 @@ async def serve(database_url: str) -> AsyncIterator[Server]:
         database_url=database_url, secret_key="web-test-secret-0123456789abcdef", host="127.0.0.1", port=0
     )
     ctx = AppContext.create(settings)
-    runner = web.AppRunner(create_app(ctx, with_telegram=False), access_log=None)
+    app = create_app(ctx, with_telegram=False)
+    runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = runner.addresses[0][1]
     try:
-        yield Server(f"http://127.0.0.1:{port}", ctx)
+        yield Server(f"http://127.0.0.1:{port}", ctx, app)
     finally:
         await runner.cleanup()
         await ctx.close()

@@ -17,11 +17,10 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from surveys.access_log import record_access
-from surveys.campaigns import CampaignError, require_campaign
+from surveys.campaigns import require_campaign
 from surveys.ids import pk
 from surveys.models import Campaign, Theme, Unit
 from surveys.small_numbers import small_numbers, theme_people
-from viktig.cli import UserError
 from viktig.context import AppContext
 
 if TYPE_CHECKING:
@@ -69,18 +68,14 @@ class ProgressBar:
 
 async def _analyse(args: argparse.Namespace, ctx: AppContext) -> int:
     from analysis.service import assign_new_answers, campaign_summary
-    from analysis.taxonomy import TaxonomyError
 
     taxonomy = getattr(ctx.settings, "taxonomy_file", None)
-    try:
-        if args.assign_new:
-            assigned = await assign_new_answers(ctx.sessions, args.campaign, taxonomy_path=taxonomy)
-            print(f"assigned {assigned} new answers to existing themes", file=sys.stderr)
-            themes = await campaign_summary(ctx.sessions, args.campaign)
-        else:
-            themes = await _full_run(ctx, args.campaign, taxonomy)
-    except (CampaignError, TaxonomyError) as error:
-        raise UserError(str(error)) from error
+    if args.assign_new:
+        assigned = await assign_new_answers(ctx.sessions, args.campaign, taxonomy_path=taxonomy)
+        print(f"assigned {assigned} new answers to existing themes", file=sys.stderr)
+        themes = await campaign_summary(ctx.sessions, args.campaign)
+    else:
+        themes = await _full_run(ctx, args.campaign, taxonomy)
     await _log_access(ctx, args.campaign, "view_themes", f"{len(themes)} themes")
     if args.json:
         print(json.dumps([_json_row(theme) for theme in themes], ensure_ascii=False, indent=2))
@@ -123,35 +118,32 @@ async def _report(args: argparse.Namespace, ctx: AppContext) -> int:
     from analysis.report import ReportInput, render_report
     from analysis.service import analyse_campaign, campaign_summary, main_language
 
-    try:
-        themes = await campaign_summary(ctx.sessions, args.campaign)
-        if not themes:
-            themes = await analyse_campaign(
-                ctx.sessions,
-                args.campaign,
-                taxonomy_path=getattr(ctx.settings, "taxonomy_file", None),
-                executor=ThreadPoolExecutor(max_workers=1),
-            )
-        async with ctx.sessions() as session:
-            campaign = await require_campaign(session, args.campaign)
-            unit = await session.get(Unit, campaign.unit_id)
-            previous = await previous_campaign(session, campaign)
-            shares = None
-            if previous is not None:
-                rows = (
-                    await session.exec(
-                        select(Theme).where(Theme.campaign_id == previous.id, col(Theme.merged_into_id).is_(None))
-                    )
-                ).all()
-                shares = {row.key: (row.label, row.share) for row in rows}
-            protection = await small_numbers(session, campaign, reveal=False)
-            people = await theme_people(session, pk(campaign))
-            previous_people = None
-            if previous is not None:
-                counted = await theme_people(session, pk(previous))
-                previous_people = {row.key: counted.get(pk(row), row.size) for row in rows}
-    except CampaignError as error:
-        raise UserError(str(error)) from error
+    themes = await campaign_summary(ctx.sessions, args.campaign)
+    if not themes:
+        themes = await analyse_campaign(
+            ctx.sessions,
+            args.campaign,
+            taxonomy_path=getattr(ctx.settings, "taxonomy_file", None),
+            executor=ThreadPoolExecutor(max_workers=1),
+        )
+    async with ctx.sessions() as session:
+        campaign = await require_campaign(session, args.campaign)
+        unit = await session.get(Unit, campaign.unit_id)
+        previous = await previous_campaign(session, campaign)
+        shares = None
+        if previous is not None:
+            rows = (
+                await session.exec(
+                    select(Theme).where(Theme.campaign_id == previous.id, col(Theme.merged_into_id).is_(None))
+                )
+            ).all()
+            shares = {row.key: (row.label, row.share) for row in rows}
+        protection = await small_numbers(session, campaign, reveal=False)
+        people = await theme_people(session, pk(campaign))
+        previous_people = None
+        if previous is not None:
+            counted = await theme_people(session, pk(previous))
+            previous_people = {row.key: counted.get(pk(row), row.size) for row in rows}
     html = render_report(
         ReportInput(
             campaign.name,

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import IO
 
 from surveys.access_log import record_access
-from surveys.campaigns import CampaignError, require_campaign
+from surveys.campaigns import require_campaign
 from surveys.exporter import DELIMITERS, FORMATS, collect_rows, write_csv, write_jsonl, write_xlsx
 from surveys.importer import AnswerImportError, import_answers, read_import_file
 from surveys.staff_text import STAFF_LANGUAGES
@@ -56,8 +56,6 @@ async def _import(args: argparse.Namespace, ctx: AppContext) -> int:
         async with ctx.sessions() as session, session.begin():
             campaign = await require_campaign(session, args.campaign)
             result = await import_answers(session, campaign, raw, filename=args.file.name)
-    except CampaignError as error:
-        raise UserError(str(error)) from error
     except AnswerImportError as error:
         reasons = "\n".join(f"  - {problem}" for problem in error.problems)
         raise UserError(f"nothing was imported from {args.file}:\n{reasons}") from error
@@ -71,10 +69,7 @@ async def _export(args: argparse.Namespace, ctx: AppContext) -> int:
     if args.format == "xlsx" and args.out is None:
         raise UserError("--format xlsx needs --out FILE.xlsx")
     async with ctx.sessions() as session, session.begin():
-        try:
-            campaign = await require_campaign(session, args.campaign)
-        except CampaignError as error:
-            raise UserError(str(error)) from error
+        campaign = await require_campaign(session, args.campaign)
         rows = await collect_rows(session, campaign)
         await record_access(
             session,

@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from sqlmodel import col, select
 
 from surveys.campaigns import (
-    CampaignError,
     add_unit,
     answer_stats,
     create_campaign,
@@ -21,7 +20,6 @@ from surveys.campaigns import (
 from surveys.ids import pk
 from surveys.models import Campaign, CampaignStatus, Survey, Unit
 from surveys.settings import Settings
-from viktig.cli import UserError
 from viktig.context import AppContext
 
 
@@ -53,6 +51,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     create.add_argument("--channels", default="telegram,web,staff", help="where answers are taken: telegram,web,staff")
     create.add_argument("--anonymous", action="store_true", help="answers can never be linked back to a person")
+    create.add_argument(
+        "--kiosk",
+        action="store_true",
+        help="a shared tablet on a stand: every finished web-chat conversation resets after a short pause",
+    )
     create.add_argument(
         "--draft", action="store_true", help="create it closed for answers until `viktig campaign open`"
     )
@@ -99,6 +102,7 @@ def campaign_json(
         "survey": survey_key,
         "status": campaign.status,
         "anonymous": campaign.anonymous,
+        "kiosk": campaign.kiosk,
         "languages": campaign.language_list,
         "channels": campaign.channel_list,
         "deep_link": links.deep_link,
@@ -111,10 +115,7 @@ def campaign_json(
 
 async def _unit_add(args: argparse.Namespace, ctx: AppContext) -> int:
     async with ctx.sessions() as session, session.begin():
-        try:
-            unit = await add_unit(session, args.name)
-        except CampaignError as error:
-            raise UserError(str(error)) from error
+        unit = await add_unit(session, args.name)
     print(
         json.dumps({"id": unit.id, "name": unit.name}, ensure_ascii=False)
         if args.json
@@ -136,24 +137,22 @@ async def _unit_list(args: argparse.Namespace, ctx: AppContext) -> int:
 
 async def _create(args: argparse.Namespace, ctx: AppContext) -> int:
     async with ctx.sessions() as session, session.begin():
-        try:
-            unit = await find_unit(session, args.unit)
-            campaign = await create_campaign(
-                session,
-                name=args.name,
-                unit=unit,
-                survey_key=args.survey,
-                languages=args.languages,
-                anonymous=args.anonymous,
-                draft=args.draft,
-                channels=args.channels,
-                opens_at=args.opens,
-                closes_at=args.closes,
-                reminder_after_hours=args.reminder_hours,
-                retention_months=args.retention_months,
-            )
-        except CampaignError as error:
-            raise UserError(str(error)) from error
+        unit = await find_unit(session, args.unit)
+        campaign = await create_campaign(
+            session,
+            name=args.name,
+            unit=unit,
+            survey_key=args.survey,
+            languages=args.languages,
+            anonymous=args.anonymous,
+            kiosk=args.kiosk,
+            draft=args.draft,
+            channels=args.channels,
+            opens_at=args.opens,
+            closes_at=args.closes,
+            reminder_after_hours=args.reminder_hours,
+            retention_months=args.retention_months,
+        )
         data = campaign_json(campaign, unit, args.survey, ctx.settings)
     if args.json:
         print(json.dumps(data, ensure_ascii=False))
@@ -187,10 +186,7 @@ async def _list(args: argparse.Namespace, ctx: AppContext) -> int:
 
 async def _set_status(args: argparse.Namespace, ctx: AppContext) -> int:
     async with ctx.sessions() as session, session.begin():
-        try:
-            campaign = await require_campaign(session, args.code)
-        except CampaignError as error:
-            raise UserError(str(error)) from error
+        campaign = await require_campaign(session, args.code)
         await set_status(session, campaign, args.status)
     if args.json:
         print(json.dumps({"code": campaign.code, "status": campaign.status}))
@@ -201,10 +197,7 @@ async def _set_status(args: argparse.Namespace, ctx: AppContext) -> int:
 
 async def _show(args: argparse.Namespace, ctx: AppContext) -> int:
     async with ctx.sessions() as session:
-        try:
-            campaign = await require_campaign(session, args.code)
-        except CampaignError as error:
-            raise UserError(str(error)) from error
+        campaign = await require_campaign(session, args.code)
         unit = await session.get(Unit, campaign.unit_id)
         survey = await session.get(Survey, campaign.survey_id)
         assert unit is not None and survey is not None  # foreign keys

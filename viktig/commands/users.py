@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from surveys.campaigns import CampaignError, find_unit
+from surveys.campaigns import find_unit
 from viktig.cli import UserError
 from viktig.context import AppContext
 
@@ -38,7 +38,7 @@ def _password_from_stdin() -> str | None:
 
 
 async def _add(args: argparse.Namespace, ctx: AppContext) -> int:
-    from web.accounts import AccountError, save_user
+    from web.accounts import save_user
     from web.passwords import generate_password, password_problem
 
     piped = _password_from_stdin()
@@ -46,13 +46,10 @@ async def _add(args: argparse.Namespace, ctx: AppContext) -> int:
         raise UserError("the password from stdin is too short (at least 10 characters)")
     password = piped or generate_password()
     async with ctx.sessions() as session, session.begin():
-        try:
-            unit = await find_unit(session, args.unit) if args.unit else None
-            user, created = await save_user(
-                session, email=args.email, role=args.role, unit=unit, password=password, reset=args.reset
-            )
-        except (AccountError, CampaignError) as error:
-            raise UserError(str(error)) from error
+        unit = await find_unit(session, args.unit) if args.unit else None
+        user, created = await save_user(
+            session, email=args.email, role=args.role, unit=unit, password=password, reset=args.reset
+        )
     print(f"{'added' if created else 'updated'} {user.email} ({user.role}{', ' + unit.name if unit else ''})")
     if piped is None:
         print(f"password (shown only now): {password}")

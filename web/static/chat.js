@@ -71,6 +71,7 @@
       })
       .then(function (result) {
         setNonce(result.nonce);
+        showEndVisit(result);
         if (!result.lines.length) { return; }
         log.querySelectorAll("form.choices").forEach(function (old) { old.remove(); });
         var last = null;
@@ -86,6 +87,20 @@
         busy = false;
         document.querySelectorAll("#main button").forEach(function (b) { b.disabled = false; });
       });
+  }
+
+  /* "Ferdig – neste person": shown after the thanks and on the summary; a kiosk campaign presses it by itself. */
+  function showEndVisit(result) {
+    var end = document.getElementById("end-visit");
+    if (!end) { return; }
+    if (result.end_label) {
+      end.hidden = false;
+      end.querySelector("button").textContent = result.end_label;
+    }
+    if (result.reset_after && !end.dataset.timer) {
+      document.getElementById("end-reset").textContent = result.reset_note || "";
+      end.dataset.timer = String(window.setTimeout(function () { end.submit(); }, result.reset_after * 1000));
+    }
   }
 
   document.querySelectorAll("form.choices, #compose").forEach(function (form) {

@@ -14,7 +14,7 @@ from web.access import ROLES, require_user, sessions_of
 from web.access_log_text import action_text, detail_text
 from web.accounts import AccountError, save_user
 from web.passwords import generate_password
-from web.render import page
+from web.render import language_of, page
 
 ACCESS_LOG_ROWS = 300
 
@@ -72,10 +72,11 @@ async def create_unit(request: web.Request) -> web.Response:
     try:
         async with sessions_of(request)() as session, session.begin():
             await add_unit(session, str(form.get("name", "")))
-    except CampaignError:
+    except CampaignError as problem:  # the specific reason (empty name, name taken), in the reader's language
         async with sessions_of(request)() as session:
             context = await _users_context(session)
-        return page(request, "users.html", {**context, "error": "users.unit_exists", "created": None}, status=400)
+        reason = problem.message(language_of(request))
+        return page(request, "users.html", {**context, "reason": reason, "created": None}, status=400)
     raise web.HTTPSeeOther("/admin/users")
 
 

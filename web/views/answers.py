@@ -20,7 +20,8 @@ from surveys.completion import CompletionState
 from surveys.exporter import DELIMITERS, ExportOptions, collect_rows, write_csv, write_xlsx
 from surveys.ids import pk
 from surveys.importer import AnswerImportError, import_answers
-from surveys.models import AnswerSource, Campaign, Question, Theme
+from surveys.models import AnswerSource, Campaign, Channel, Question, Theme
+from surveys.names import mentions_a_name
 from surveys.settings import LANGUAGES
 from surveys.small_numbers import small_numbers, theme_people
 from surveys.staff_text import staff_text
@@ -29,6 +30,7 @@ from web.access import load_campaign, require_user, sessions_of
 from web.answer_query import answer_count, answer_page
 from web.i18n import dashboard_text
 from web.render import language_of, page
+from web.views.answer_names import redact_answer_names
 
 
 async def _questions(session: AsyncSession, campaign: Campaign) -> list[Question]:
@@ -75,6 +77,7 @@ async def answers_list(request: web.Request) -> web.Response:
             "first_page": "after" not in request.query,
             "back": f"{request.path}?{urlencode(query)}",
             "moved": request.query.get("moved") == "1",
+            "may_name": mentions_a_name,
         },
     )
 
@@ -199,7 +202,9 @@ async def entry_post(request: web.Request) -> web.Response:
     try:
         async with sessions_of(request)() as session, session.begin():
             campaign = await load_campaign(session, user, request.match_info["id"])
-            result = await import_answers(session, campaign, raw, filename=filename, source=source, channel="staff")
+            result = await import_answers(
+                session, campaign, raw, filename=filename, source=source, channel=Channel.staff
+            )
     except AnswerImportError as error:
         problems = error.messages(language_of(request))
         return page(request, "entry.html", {**context, "problems": problems, "error": "entry.failed"}, status=400)
@@ -213,5 +218,6 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get(r"/campaigns/{id:\d+}/answers", answers_list)
     app.router.add_get(r"/campaigns/{id:\d+}/export.{kind:csv|xlsx}", export)
     app.router.add_post(r"/campaigns/{id:\d+}/answers/{answer:\d+}/theme", move_to_theme)
+    app.router.add_post(r"/campaigns/{id:\d+}/answers/{answer:\d+}/redact-names", redact_answer_names)
     app.router.add_get(r"/campaigns/{id:\d+}/entry", entry_form)
     app.router.add_post(r"/campaigns/{id:\d+}/entry", entry_post)

@@ -80,13 +80,10 @@ async def create(request: web.Request) -> web.Response:
             )
         try:
             campaign = await create_campaign(session, unit=unit, **parsed.values)
-        except CampaignError:
-            return page(
-                request,
-                "campaign_form.html",
-                _form_context(None, units, ["campaign.invalid"], parsed.values),
-                status=400,
-            )
+        except CampaignError as error:  # the specific reason, in the reader's language
+            context = _form_context(None, units, [], parsed.values)
+            context["reasons"] = [error.message(language_of(request))]
+            return page(request, "campaign_form.html", context, status=400)
         campaign_id = campaign.id
     raise web.HTTPSeeOther(f"/campaigns/{campaign_id}")
 

@@ -14,17 +14,22 @@ from typing import Any
 from aiohttp import web
 
 from surveys.campaigns import accepts_answers, find_campaign
+from surveys.deidentify import redact
 from surveys.engine import MAX_ANSWER_CHARS
 from surveys.i18n import normalise_language, t
 from surveys.messages import Incoming, IncomingKind, Reply
+from surveys.models import Campaign, Channel
+from surveys.text import clean_answer_text
 from web.access import sessions_of
 from web.cookies import VISITOR_COOKIE, VISITOR_MAX_AGE
 from web.i18n import chat_text
-from web.keys import CONVERSATIONS
+from web.keys import CONVERSATIONS, SETTINGS
 from web.security import SECURE, SESSION, chat_csrf
 from web.transcript import Line, Transcript, TranscriptStore
 
 TRANSCRIPTS = web.AppKey("web_chat_transcripts", TranscriptStore)
+STEP_SUMMARY, STEP_DONE = "summary", "done"  # the engine's stored step names
+KIOSK_RESET_SECONDS = 20  # a kiosk tablet shows the thanks this long, then greets the next person
 
 
 def _accept_language(request: web.Request) -> str | None:
@@ -36,7 +41,11 @@ def _visitor(request: web.Request) -> tuple[str, bool]:
     visitor = request.cookies.get(VISITOR_COOKIE, "")
     if 20 <= len(visitor) <= 64 and visitor.replace("-", "").replace("_", "").isalnum():
         return visitor, False
-    return secrets.token_urlsafe(24), True
+    return _new_visitor(), True
+
+
+def _new_visitor() -> str:
+    return secrets.token_urlsafe(24)
 
 
 def _set_visitor(request: web.Request, response: web.StreamResponse, visitor: str) -> None:
@@ -61,19 +70,23 @@ def _page(
     return aiohttp_jinja2.render_template(template, request, values, status=status)
 
 
-async def _refusal_page(request: web.Request, code: str) -> web.Response | None:
+async def _refusal_page(request: web.Request, code: str) -> tuple[web.Response | None, Campaign | None]:
     """A clear page for an unknown, closed or not yet open campaign, before the engine is asked anything."""
     async with sessions_of(request)() as session:
         campaign = await find_campaign(session, code)
     hint = _accept_language(request)
     if campaign is None:
         language = normalise_language(hint) or "nb"
-        return _page(request, "chat/closed.html", language, {"message": t(language, "campaign.unknown_code")}, 404)
+        return (
+            _page(request, "chat/closed.html", language, {"message": t(language, "campaign.unknown_code")}, 404),
+            None,
+        )
     reason = accepts_answers(campaign)
     if reason is None:
-        return None
+        return None, campaign
     language = normalise_language(hint, campaign.language_list) or campaign.language_list[0]
-    return _page(request, "chat/closed.html", language, {"message": t(language, reason), "title": campaign.name}, 410)
+    title = campaign.name
+    return _page(request, "chat/closed.html", language, {"message": t(language, reason), "title": title}, 410), None
 
 
 async def chat_page(request: web.Request) -> web.Response:
@@ -81,28 +94,46 @@ async def chat_page(request: web.Request) -> web.Response:
     visitor, fresh = _visitor(request)
     store = request.app[TRANSCRIPTS]
     transcript = None if fresh else store.get(visitor, code)
+    if transcript is not None and transcript.finished:
+        if transcript.show_finished_once:
+            transcript.show_finished_once = False  # the redirect after the last answer shows the thanks, once
+        else:
+            store.drop(visitor, code)  # a later page load on a shared device: the next person starts fresh
+            visitor, fresh, transcript = _new_visitor(), True, None
     if transcript is None:
-        refusal = await _refusal_page(request, code)
-        if refusal is not None:
-            return refusal
-        reply = await request.app[CONVERSATIONS].handle(
-            Incoming(
-                channel="web",
-                user_ref=visitor,
-                kind=IncomingKind.command,
-                command="start",
-                argument=code,
-                campaign_code=code,
-                language_hint=_accept_language(request),
-            )
-        )
+        refusal, campaign = await _refusal_page(request, code)
+        if refusal is not None or campaign is None:
+            return refusal or web.Response(status=404)
+        reply = await _start(request, visitor, code)
+        if reply.step == STEP_DONE and not fresh:
+            # This browser's conversation was finished earlier (its transcript is gone: a restart, another
+            # process). Never greet the next person with "you have already answered": start a new visitor.
+            visitor, fresh = _new_visitor(), True
+            reply = await _start(request, visitor, code)
         transcript = store.create(visitor, code)
-        transcript.add_reply(reply)
+        transcript.reset_after = KIOSK_RESET_SECONDS if campaign.kiosk else None
+        store.add_reply(transcript, reply)
     store.touch(transcript)
     response = _render_chat(request, code, visitor, transcript)
+    if transcript.finished and transcript.reset_after:
+        response.headers["Refresh"] = f"{transcript.reset_after}; url=/s/{code}"  # kiosk reset without JavaScript
     if fresh:
         _set_visitor(request, response, visitor)
     return response
+
+
+async def _start(request: web.Request, visitor: str, code: str) -> Reply:
+    return await request.app[CONVERSATIONS].handle(
+        Incoming(
+            channel=Channel.web,
+            user_ref=visitor,
+            kind=IncomingKind.command,
+            command="start",
+            argument=code,
+            campaign_code=code,
+            language_hint=_accept_language(request),
+        )
+    )
 
 
 def _render_chat(request: web.Request, code: str, visitor: str, transcript: Transcript) -> web.Response:
@@ -115,8 +146,19 @@ def _render_chat(request: web.Request, code: str, visitor: str, transcript: Tran
             "lines": transcript.lines,
             "nonce": secrets.token_urlsafe(12),
             "csrf": chat_csrf(request.app[SESSION], visitor),
+            "end_label": _end_label(transcript.language, transcript.step, transcript.finished),
+            "reset_after": transcript.reset_after if transcript.finished else None,
         },
     )
+
+
+def _end_label(language: str, step: str | None, finished: bool) -> str | None:
+    """The control that ends this visit: "Ferdig – neste person" after the thanks, "Avslutt" on the summary."""
+    if finished or step == STEP_DONE:
+        return chat_text(language, "end.next_person")
+    if step == STEP_SUMMARY:
+        return chat_text(language, "end.quit")
+    return None
 
 
 def _button_label(transcript: Transcript | None, payload: str) -> str:
@@ -142,7 +184,7 @@ async def chat_post(request: web.Request) -> web.StreamResponse:
     transcript = store.get(visitor, code)
     visit = hashlib.sha256(visitor.encode()).hexdigest()[:20]
     incoming = Incoming(
-        channel="web",
+        channel=Channel.web,
         user_ref=visitor,
         kind=IncomingKind.choice if payload else IncomingKind.text,
         text="" if payload else text,
@@ -154,19 +196,52 @@ async def chat_post(request: web.Request) -> web.StreamResponse:
     reply = await request.app[CONVERSATIONS].handle(incoming)
     new: list[Line] = []
     if not reply.duplicate:
-        if transcript is None:
-            transcript = store.create(visitor, code)
-        said = _button_label(transcript, payload) if payload else text.strip()
+        said = _button_label(transcript, payload) if payload else _as_stored(text, reply.language)
         if said:  # an empty send still gets the engine's answer ("write a few words"), but no empty bubble
-            mine = Line("me", said)
-            transcript.lines.append(mine)
-            new = [mine]
+            new.append(Line("me", said))
         if reply.notice:
             new.append(Line("bot", reply.notice))
-            transcript.lines.append(new[-1])
-        new.extend(transcript.add_reply(reply))
-        store.touch(transcript)
+        if transcript is None:  # no visit in this process (a restart): answer, but keep nothing
+            new.extend(Line("bot", message.text, message.buttons) for message in reply.messages)
+        else:
+            if _erased(reply):
+                store.clear(transcript)  # nothing of what was erased may be shown again, not even after a reload
+            else:
+                new = [store.add_line(transcript, line) for line in new]
+            new.extend(store.add_reply(transcript, reply))
+            if transcript.finished and "application/json" not in request.headers.get("Accept", ""):
+                transcript.show_finished_once = True  # the redirect that follows shows the thanks
+            store.touch(transcript)
     return _respond(request, code, visitor, transcript, reply, new)
+
+
+def _as_stored(text: str, language: str) -> str | None:
+    """A person's words as the transcript may keep them: de-identified like the stored answer, never raw.
+
+    Text the engine refuses as too long is not kept at all (the engine's reply says why).
+    """
+    cleaned = clean_answer_text(text)
+    if not cleaned or len(cleaned) > MAX_ANSWER_CHARS:
+        return None
+    return redact(cleaned, language)
+
+
+def _erased(reply: Reply) -> bool:
+    """Whether this reply confirms that the person's data was erased (/slett, confirmed)."""
+    return t(reply.language, "delete.done") in reply.texts
+
+
+async def end_visit(request: web.Request) -> web.StreamResponse:
+    """ "Ferdig – neste person" / "Avslutt": forget this visit and its cookie; the next page load is a new person.
+
+    The answers already given stay stored as they are (the person can still erase them with their reference).
+    """
+    code = request.match_info["code"].strip().lower()
+    visitor = request.cookies.get(VISITOR_COOKIE, "")
+    request.app[TRANSCRIPTS].drop(visitor, code)
+    response = web.HTTPSeeOther(f"/s/{code}")
+    response.del_cookie(VISITOR_COOKIE, path="/s/")
+    raise response
 
 
 def _respond(
@@ -174,10 +249,16 @@ def _respond(
 ) -> web.StreamResponse:
     if "application/json" not in request.headers.get("Accept", ""):
         raise web.HTTPSeeOther(f"/s/{code}#latest")
+    reset_after = transcript.reset_after if transcript and transcript.finished else None
     return web.json_response(
         {
             "duplicate": bool(reply and reply.duplicate),
-            "language": transcript.language if transcript else "nb",
+            "language": transcript.language if transcript else reply.language if reply else "nb",
+            "end_label": _end_label(reply.language, reply.step, reply.finished) if reply else None,
+            "reset_after": reset_after,
+            "reset_note": chat_text(reply.language, "end.kiosk_reset", seconds=reset_after)
+            if reset_after and reply
+            else None,
             "nonce": secrets.token_urlsafe(12),
             "lines": [
                 {
@@ -192,6 +273,8 @@ def _respond(
 
 
 def add_routes(app: web.Application) -> None:
-    app[TRANSCRIPTS] = TranscriptStore()
+    settings = app[SETTINGS]
+    app[TRANSCRIPTS] = TranscriptStore(settings.chat_transcript_visit_bytes, settings.chat_transcript_total_bytes)
     app.router.add_get(r"/s/{code:[A-Za-z0-9]{4,40}}", chat_page)
     app.router.add_post(r"/s/{code:[A-Za-z0-9]{4,40}}", chat_post)
+    app.router.add_post(r"/s/{code:[A-Za-z0-9]{4,40}}/ferdig", end_visit)

@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from analysis.clustering import OTHER
 from analysis.pipeline import ThemeAnalysis
+from surveys.completion import counted_answers
 from surveys.ids import pk
 from surveys.models import Answer, AnswerTheme, Question, QuestionKind, Theme, ThemeRun, utcnow
 from surveys.themes import campaign_assignments, campaign_themes, final_theme, recount
@@ -40,6 +41,7 @@ async def text_answers(session: AsyncSession, campaign_id: int, *, unassigned_on
         select(Answer.id, Answer.text)
         .join(Question, col(Question.id) == Answer.question_id)
         .where(Answer.campaign_id == campaign_id, Question.kind == QuestionKind.text.value)
+        .where(counted_answers(campaign_id))
         .order_by(col(Answer.id))
     )
     if unassigned_only:

@@ -11,13 +11,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from surveys.errors import ViktigError
 from surveys.ids import pk
-from surveys.models import Answer, Campaign, CampaignStatus, Survey, Unit, as_utc, utcnow
+from surveys.models import Answer, Campaign, CampaignStatus, Channel, Survey, Unit, as_utc, utcnow
 from surveys.settings import LANGUAGES
 from surveys.survey_files import DEFAULT_SURVEY_KEY, ensure_default_survey
 
 CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: codes are read off posters
 CODE_LENGTH = 10
-CHANNELS = ("telegram", "web", "staff")
+CHANNELS = (Channel.telegram, Channel.web, Channel.staff)  # the ones a campaign can offer
 
 
 class CampaignError(ViktigError):
@@ -81,6 +81,7 @@ async def create_campaign(
     survey_key: str = DEFAULT_SURVEY_KEY,
     languages: str = "nb,nn,sv,en",
     anonymous: bool = False,
+    count_completed_only: bool = False,
     kiosk: bool = False,
     draft: bool = False,
     channels: str = "telegram,web,staff",
@@ -113,6 +114,7 @@ async def create_campaign(
         code=new_code(),
         status=(CampaignStatus.draft if draft else CampaignStatus.live).value,
         anonymous=anonymous,
+        count_completed_only=count_completed_only,
         kiosk=kiosk,
         languages=parse_languages(languages),
         channels=parse_channels(channels),

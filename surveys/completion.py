@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import and_, or_
 from sqlmodel import col, select
 
-from surveys.models import Answer, Conversation, ConversationStatus, as_utc
+from surveys.models import Answer, Campaign, Conversation, ConversationStatus, as_utc, utcnow
 
 ABANDONED_AFTER = timedelta(hours=24)
 
@@ -58,3 +58,12 @@ def parse_state(text: str) -> CompletionState | None:
         return CompletionState(text)
     except ValueError:
         return None
+
+
+def counted_answers(campaign_id: int, now: datetime | None = None) -> Any:
+    """The SQL condition for answers that count in the campaign's themes: all of them, or only completed ones when
+    the campaign is set to count completed conversations only (the chat's summary tells the person which)."""
+    counts_all = col(Answer.campaign_id).in_(
+        select(Campaign.id).where(Campaign.id == campaign_id, col(Campaign.count_completed_only).is_(False))
+    )
+    return or_(counts_all, completion_condition(CompletionState.completed, now or utcnow()))

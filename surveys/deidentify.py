@@ -40,7 +40,7 @@ from pathlib import Path
 from surveys.deidentify_addresses import STREET_ADDRESS, street_addresses
 from surveys.deidentify_numbers import BANK_ACCOUNT, NATIONAL_ID, PHONE, finnish_ids, ibans, numbers
 
-__all__ = ["Finding", "find_identifiers", "redact", "placeholders", "KINDS"]
+__all__ = ["Finding", "find_identifiers", "redact", "placeholders", "all_placeholders", "KINDS"]
 
 EMAIL = "email"
 KINDS = (NATIONAL_ID, BANK_ACCOUNT, EMAIL, PHONE, STREET_ADDRESS)  # most specific first: breaks ties
@@ -63,6 +63,12 @@ class Finding:
 def _catalogue() -> dict[str, dict[str, str]]:
     with CATALOGUE.open("rb") as handle:
         return tomllib.load(handle)
+
+
+@cache
+def all_placeholders() -> frozenset[str]:
+    """Every placeholder in every language: what a stored answer holds where something was removed."""
+    return frozenset(text for table in _catalogue().values() for text in table.values())
 
 
 def placeholders(language: str) -> dict[str, str]:

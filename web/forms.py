@@ -54,6 +54,7 @@ def read_campaign_form(form: MultiDictProxy[Any]) -> CampaignForm:
     except CampaignError:
         result.errors.append("campaign.need_channel")
     values["anonymous"] = bool(form.get("anonymous"))
+    values["count_completed_only"] = bool(form.get("count_completed_only"))
     values["kiosk"] = bool(form.get("kiosk"))
     values["reminder_after_hours"] = _int(str(form.get("reminder_after_hours", "")), default=None)
     if values["reminder_after_hours"] is not None and values["reminder_after_hours"] < 1:

@@ -213,6 +213,7 @@ async def route(turn: Turn) -> Reply:
         await flow.on_edit(turn)
     else:
         await on_message(turn, kind)
+    turn.flush_preface()
     turn.reply.language = turn.language
     respondent = turn.respondent
     turn.reply.respondent_reference = respondent.reference if respondent and respondent.id else None

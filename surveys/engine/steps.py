@@ -181,7 +181,10 @@ async def prompt_summary(turn: Turn) -> None:
     for number, answer in enumerate(answers, start=1):
         text = answer.text if len(answer.text) <= SUMMARY_ANSWER_CHARS else answer.text[:SUMMARY_ANSWER_CHARS] + "…"
         lines.append(f"{number}. {text}")
-    lines += ["", t(lang, "summary.ask")]
+    counts = (
+        "summary.counts_completed" if turn.campaign and turn.campaign.count_completed_only else "summary.counts_all"
+    )
+    lines += ["", t(lang, counts), t(lang, "summary.ask")]
     turn.say("\n".join(lines), turn.buttons([("send", t(lang, "summary.send")), ("change", t(lang, "summary.change"))]))
 
 

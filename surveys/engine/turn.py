@@ -15,6 +15,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from surveys.campaigns import find_campaign
+from surveys.deidentify import all_placeholders
 from surveys.engine.payloads import Payload
 from surveys.i18n import catalogue, normalise_language, t
 from surveys.ids import pk
@@ -63,10 +64,19 @@ class Turn:
         self.conversation: Conversation | None = None
         self.campaign: Campaign | None = None
         self.language = DEFAULT_LANGUAGE
+        self.preface: str | None = None  # said at the start of the next message (one message, not an extra one)
 
     # ------------------------------------------------------------- replying
     def say(self, text: str, buttons: Rows = ()) -> None:
+        if self.preface:
+            text, self.preface = f"{self.preface}\n\n{text}", None
         self.reply.messages.append(OutgoingMessage(text=text, buttons=buttons))
+
+    def flush_preface(self) -> None:
+        """A preface nothing followed becomes a message of its own."""
+        if self.preface:
+            text, self.preface = self.preface, None
+            self.reply.messages.append(OutgoingMessage(text=text))
 
     def say_key(self, key: str, **values: object) -> None:
         self.say(t(self.language, key, **values))
@@ -254,6 +264,10 @@ class Turn:
             .where(Answer.conversation_id == self.conversation.id)
             .scalar_subquery()
         )
+        stored = self.answer_text(text)
+        if stored != clean_answer_text(text) and not await self.told_about_hidden_numbers():
+            # Once per conversation, the first answer that lost something; it opens the next message.
+            self.preface = t(self.language, "privacy.numbers_hidden")
         self.session.add(
             Answer(
                 campaign_id=pk(self.campaign),
@@ -261,7 +275,7 @@ class Turn:
                 conversation_id=self.conversation.id,
                 respondent_id=self.conversation.respondent_id,
                 position=next_position,  # type: ignore[arg-type]  # a scalar subquery: the INSERT computes it
-                text=self.answer_text(text),
+                text=stored,
                 language=self.language,
                 channel=self.incoming.channel,
                 source=self.conversation.source,
@@ -272,6 +286,14 @@ class Turn:
         await self.session.flush()
         ANSWERS.labels(self.incoming.channel).inc()
         return True
+
+    async def told_about_hidden_numbers(self) -> bool:
+        """Whether an earlier answer in this conversation already holds a placeholder (so the person was told)."""
+        assert self.conversation is not None
+        texts = (
+            await self.session.exec(select(Answer.text).where(Answer.conversation_id == self.conversation.id))
+        ).all()
+        return any(placeholder in text for text in texts for placeholder in all_placeholders())
 
     async def replace_text(self, answer: Answer, text: str) -> None:
         answer.text = self.answer_text(text)

@@ -42,7 +42,13 @@ async def logged_in(browser, server: Server, email: str):
     await page.get_by_label("E-post").fill(email)
     await page.get_by_label("Passord").fill(PASSWORD)
     await page.get_by_role("button", name="Logg inn").click()
-    await page.wait_for_url("**/campaigns")
+    await page.wait_for_url(re.compile(r".*/(campaigns|account/two-factor)$"))
+    if page.url.endswith("/account/two-factor"):  # admins set up two-factor login at their first login
+        from tests.web.test_browser_two_factor import complete_enrolment
+
+        await complete_enrolment(page, email)
+        await page.get_by_role("link", name="Fortsett").click()
+        await page.wait_for_url("**/campaigns")
     return context, page
 
 
@@ -410,3 +416,74 @@ async def test_text_typed_before_consent_is_gone_after_no(server: Server, browse
         assert (await session.exec(select(Conversation))).all() == []
     assert await stored(server) == []
     await context.close()
+
+
+async def _answer_in_chat(browser, server: Server, code: str, text: str, *, send: bool):
+    context = await browser.new_context(locale="nb-NO")
+    page = await context.new_page()
+    page.set_default_timeout(20_000)
+    await page.goto(f"{server.url}/s/{code}")
+    await page.get_by_role("button", name="Ja, jeg vil svare").click()
+    await page.get_by_label("Ditt svar").fill(text)
+    await page.get_by_role("button", name="Send").click()
+    await page.get_by_text("Er det noe mer", exact=False).last.wait_for()
+    summary = ""
+    if send:
+        await page.get_by_role("button", name="Nei, det var alt").click()
+        await page.get_by_role("button", name="Hopp over").click()
+        await page.get_by_role("button", name="Ja, send inn").last.wait_for()
+        summary = await page.locator("#log li").last.inner_text()
+        await page.get_by_role("button", name="Ja, send inn").last.click()
+        await page.locator("#log li").last.wait_for()
+    await context.close()
+    return summary
+
+
+async def test_completed_and_abandoned_are_shown_filtered_and_counted_as_set(server: Server, browser) -> None:
+    from datetime import timedelta
+
+    from analysis.store import text_answers
+    from surveys.models import Campaign, Conversation, utcnow
+
+    campaign = await server.campaign("Hjemmetjenesten Øst", count_completed_only=True)
+    summary = await _answer_in_chat(browser, server, campaign.code, "Å bo hjemme så lenge som mulig", send=True)
+    assert "Svarene dine telles med først når du trykker «Ja, send inn»." in summary  # says what happens
+    await _answer_in_chat(browser, server, campaign.code, "Mer tid til en prat", send=False)
+    await _answer_in_chat(browser, server, campaign.code, "Middag sammen med andre", send=False)
+    async with server.ctx.sessions() as session, session.begin():
+        talks = (await session.exec(select(Conversation).order_by(col(Conversation.id)))).all()
+        talks[1].updated_at = utcnow() - timedelta(days=2)  # left without sending it in
+        session.add(talks[1])
+
+    await server.user("leder@kommune.no", "manager", "Hjemmetjenesten Øst")
+    context, page = await logged_in(browser, server, "leder@kommune.no")
+    await page.goto(f"{server.url}/campaigns/{campaign.id}/answers")
+    states = dict(
+        zip(
+            await page.locator("#answers td.answer-text").all_inner_texts(),
+            await page.locator("#answers td.answer-state").all_inner_texts(),
+            strict=True,
+        )
+    )
+    assert states == {
+        "Å bo hjemme så lenge som mulig": "Fullført",
+        "Mer tid til en prat": "Avbrutt",
+        "Middag sammen med andre": "Pågår",
+    }
+    for label, expected in [("Fullført", "Å bo hjemme"), ("Avbrutt", "Mer tid"), ("Pågår", "Middag")]:
+        await page.get_by_label("Samtale").select_option(label=label)
+        await page.get_by_role("button", name="Filtrer").click()
+        await page.locator("#answer-total").wait_for()
+        texts = await page.locator("#answers td.answer-text").all_inner_texts()
+        assert len(texts) == 1 and texts[0].startswith(expected), (label, texts)
+    await context.close()
+
+    async with server.ctx.sessions() as session:
+        counted = [a.text for a in await text_answers(session, campaign.id)]  # type: ignore[arg-type]
+        other = await session.get(Campaign, campaign.id)
+        other.count_completed_only = False  # type: ignore[union-attr]
+        session.add(other)
+        await session.commit()
+        everything = [a.text for a in await text_answers(session, campaign.id)]  # type: ignore[arg-type]
+    assert counted == ["Å bo hjemme så lenge som mulig"]
+    assert len(everything) == 3

@@ -42,7 +42,13 @@ async def logged_in(browser, server: Server, email: str):
     await page.get_by_label("E-post").fill(email)
     await page.get_by_label("Passord").fill(PASSWORD)
     await page.get_by_role("button", name="Logg inn").click()
-    await page.wait_for_url("**/campaigns")
+    await page.wait_for_url(re.compile(r".*/(campaigns|account/two-factor)$"))
+    if page.url.endswith("/account/two-factor"):  # admins set up two-factor login at their first login
+        from tests.web.test_browser_two_factor import complete_enrolment
+
+        await complete_enrolment(page, email)
+        await page.get_by_role("link", name="Fortsett").click()
+        await page.wait_for_url("**/campaigns")
     return context, page
 
 

@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from surveys.access_log import record_access
 from surveys.answer_filter import AnswerFilter
+from surveys.campaigns import accepts_answers
 from surveys.completion import CompletionState
 from surveys.exporter import DELIMITERS, ExportOptions, collect_rows, write_csv, write_xlsx
 from surveys.ids import pk
@@ -187,6 +188,8 @@ async def entry_post(request: web.Request) -> web.Response:
     }
     if "staff" not in campaign.channel_list:
         return page(request, "entry.html", {**context, "problems": [], "error": "entry.channel_off"}, status=400)
+    if accepts_answers(campaign) == "campaign.closed":  # a draft may take transcribed cards; a closed one not
+        return page(request, "entry.html", {**context, "problems": [], "error": "entry.closed"}, status=409)
     if isinstance(upload, web.FileField):
         raw, filename, source = upload.file.read(), upload.filename or "upload.csv", AnswerSource.paper
     else:

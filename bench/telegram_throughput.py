@@ -61,7 +61,7 @@ class TimedFake(FakeBotApi):
 
 
 def ceiling_child(database_url: str, port: int, base_url: str, token: str) -> None:
-    from ceiling_bot import serve  # bench/ is on sys.path: this script runs from it
+    from bench.ceiling_bot import serve
 
     async def main() -> None:
         stop = asyncio.Event()

@@ -61,7 +61,7 @@ def run_pipeline(
 ) -> ThemeAnalysis:
     """Top-level (picklable) so a process pool can run it."""
     pipeline = ThemePipeline(taxonomy_path, languages=languages or ["nb"], label_language=label_language)
-    return pipeline.fit_transform(answers, progress=progress, vectors=vectors)  # type: ignore[arg-type]
+    return pipeline.fit_transform(answers, progress=progress, vectors=vectors)  # type: ignore[arg-type]  # int ids are Hashable; Mapping keys are invariant
 
 
 def _default_executor() -> Executor:

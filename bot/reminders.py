@@ -25,11 +25,11 @@ from bot.outgoing import Delivery, Sender
 from surveys.campaigns import accepts_answers
 from surveys.engine import ConversationEngine
 from surveys.i18n import t
-from surveys.models import Campaign, ChannelContact, Conversation, ConversationStatus, Respondent, utcnow
+from surveys.models import Campaign, Channel, ChannelContact, Conversation, ConversationStatus, Respondent, utcnow
 from surveys.settings import DEFAULT_LANGUAGE
 
 log = logging.getLogger(__name__)
-CHANNEL = "telegram"
+CHANNEL = Channel.telegram
 
 
 class ReminderParts(Protocol):

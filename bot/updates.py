@@ -15,8 +15,9 @@ from telegram import Chat, Message, Update
 
 from surveys.commands import Command, parse_command
 from surveys.messages import Incoming, IncomingKind
+from surveys.models import Channel
 
-CHANNEL = "telegram"
+CHANNEL = Channel.telegram
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "channel_post"]
 
 # Message content a person can send that carries no words we could store as an answer.

@@ -20,6 +20,10 @@ from surveys.models import Answer, AnswerTheme, Theme, utcnow
 from surveys.text import search_key
 
 LOCAL = ZoneInfo("Europe/Oslo")
+# Crafted filters get no answers rather than a 500: outside these years the UTC conversion overflows, and ids
+# beyond INTEGER would make PostgreSQL refuse the query.
+EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(2999, 12, 31)
+MAX_ID = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -37,13 +41,14 @@ class AnswerFilter:
     def from_query(cls, query: Mapping[str, str]) -> AnswerFilter:
         def day(name: str) -> date | None:
             try:
-                return date.fromisoformat(query.get(name, "").strip()) if query.get(name, "").strip() else None
+                found = date.fromisoformat(query.get(name, "").strip()) if query.get(name, "").strip() else None
             except ValueError:
                 return None
+            return found if found is None or EARLIEST_DAY <= found <= LATEST_DAY else None
 
         def number(name: str) -> int | None:
             value = query.get(name, "").strip()
-            return int(value) if value.isdigit() else None
+            return int(value) if value.isdigit() and int(value) <= MAX_ID else None
 
         return cls(
             search=query.get("q", "").strip()[:200],

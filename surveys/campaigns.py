@@ -11,13 +11,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from surveys.errors import ViktigError
 from surveys.ids import pk
-from surveys.models import Answer, Campaign, CampaignStatus, Survey, Unit, as_utc, utcnow
+from surveys.models import Answer, Campaign, CampaignStatus, Channel, Survey, Unit, as_utc, utcnow
 from surveys.settings import LANGUAGES
 from surveys.survey_files import DEFAULT_SURVEY_KEY, ensure_default_survey
 
 CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: codes are read off posters
 CODE_LENGTH = 10
-CHANNELS = ("telegram", "web", "staff")
+CHANNELS = (Channel.telegram, Channel.web, Channel.staff)  # the ones a campaign can offer
 
 
 class CampaignError(ViktigError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 from typing import Any, cast
 
@@ -36,7 +37,7 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
     if url.startswith("sqlite"):
         path = url.split(":///", 1)[1]
         if path and path != ":memory:" and not path.startswith("file:"):  # file: URIs name existing files
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            private_sqlite_file(path)
         # Every transaction takes SQLite's single write lock (BEGIN IMMEDIATE below). Several pooled connections
         # would wait for it in SQLite's busy handler, which sleeps in growing steps of up to 100 ms while the lock
         # is already free: at 50 concurrent respondents that was most of the latency. One connection makes the
@@ -52,6 +53,19 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
     kwargs.setdefault("max_overflow", 10)
     kwargs.setdefault("pool_pre_ping", True)
     return create_async_engine(url, **kwargs)
+
+
+def private_sqlite_file(path: str) -> None:
+    """Create the database file readable by its owner only (0600) before SQLite opens it, and tighten an old one.
+
+    SQLite gives its -wal and -shm files the database file's permissions, so they follow.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(target, os.O_CREAT | os.O_WRONLY | os.O_APPEND, 0o600))
+    for companion in (target, target.with_name(target.name + "-wal"), target.with_name(target.name + "-shm")):
+        if companion.exists() and companion.stat().st_mode & 0o077:
+            companion.chmod(0o600)
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

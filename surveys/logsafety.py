@@ -7,6 +7,8 @@ easy to undo while debugging, so every record is also scrubbed before any handle
 
 - the given secrets (and the token's secret half, and their URL-encoded forms) become ``[secret]``;
 - `surveys.deidentify.redact` replaces identity numbers, phone numbers, e-mails and addresses;
+- IP addresses (v4 and v6) become ``[address]`` unless VIKTIG_LOG_CLIENT_IP asks to keep them (aiohttp logs
+  "Error handling request from <client>");
 - runs of 7 or more digits (Telegram chat and user ids) become ``[number]``; counts that large are rare in our
   logs, ids are not;
 - in DEBUG records from libraries (not from our own packages), quoted string values become ``'…'``: at DEBUG,
@@ -28,6 +30,13 @@ __all__ = ["RedactingFilter", "install_log_redaction", "quiet_noisy_loggers"]
 
 SECRET_PLACEHOLDER = "[secret]"
 NUMBER_PLACEHOLDER = "[number]"
+ADDRESS_PLACEHOLDER = "[address]"
+_ADDRESS = re.compile(
+    r"(?<![\w.:])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?![\w.])"  # IPv4
+    r"|(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}(?![\w:])"  # IPv6, full
+    r"|(?<![\w:])(?:[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4})*)?::"  # IPv6 with ::
+    r"(?:[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4})*)?(?![\w:])"
+)
 # Shorter "secrets" are configuration mistakes; replacing them everywhere would shred every log line.
 MIN_SECRET_LENGTH = 6
 NOISY_LOGGERS = ("httpx", "httpcore")
@@ -43,6 +52,12 @@ def _is_own(logger_name: str) -> bool:
 
 def _mask_value(match: re.Match[str]) -> str:
     return match.group() if match.group("key") else "'…'"
+
+
+def _mask_address(match: re.Match[str]) -> str:
+    """Loopback and "any" addresses (the server's own listen address) say nothing about a person."""
+    kept = match.group().startswith("127.") or match.group() in ("0.0.0.0", "::", "::1")
+    return match.group() if kept else ADDRESS_PLACEHOLDER
 
 
 def _mask_number(match: re.Match[str]) -> str:
@@ -71,9 +86,10 @@ class RedactingFilter(logging.Filter):
     child loggers such as ``httpx`` or ``telegram.ext``. It never drops a record.
     """
 
-    def __init__(self, secrets: Iterable[str] = ()) -> None:
+    def __init__(self, secrets: Iterable[str] = (), *, keep_addresses: bool = False) -> None:
         super().__init__()
         self._secrets = _secret_forms(secrets)
+        self._keep_addresses = keep_addresses
 
     def scrub(self, text: str, payload: bool = False) -> str:
         """`text` without secrets, identifiers and long ids; with `payload`, also without quoted values."""
@@ -81,6 +97,8 @@ class RedactingFilter(logging.Filter):
             text = text.replace(secret, SECRET_PLACEHOLDER)
         if payload:
             text = _QUOTED.sub(_mask_value, text)
+        if not self._keep_addresses:
+            text = _ADDRESS.sub(_mask_address, text)
         return _LONG_NUMBER.sub(_mask_number, redact(text, "en"))
 
     def filter(self, record: logging.LogRecord) -> bool:
@@ -110,13 +128,13 @@ def _handlers() -> list[logging.Handler]:
     return list(seen.values())
 
 
-def install_log_redaction(secrets: list[str]) -> RedactingFilter:
+def install_log_redaction(secrets: list[str], *, keep_addresses: bool = False) -> RedactingFilter:
     """Put one `RedactingFilter` with these secrets on every handler configured now (replacing an earlier one).
 
     Call it after the handlers are set up (viktig.logging_setup does); a handler added later needs the returned
     filter added to it.
     """
-    redacting = RedactingFilter(secrets)
+    redacting = RedactingFilter(secrets, keep_addresses=keep_addresses)
     for handler in _handlers():
         for old in [f for f in handler.filters if isinstance(f, RedactingFilter)]:
             handler.removeFilter(old)

@@ -60,6 +60,15 @@ class CampaignStatus(StrEnum):
     closed = "closed"
 
 
+class Channel(StrEnum):
+    """Where a message came from; stored as its value in `channel` columns and in a campaign's `channels`."""
+
+    telegram = "telegram"
+    web = "web"
+    staff = "staff"  # typed in by staff: the dashboard's entry form and paper-card imports
+    terminal = "terminal"  # `viktig chat`
+
+
 class QuestionKind(StrEnum):
     text = "text"
     choice = "choice"
@@ -87,6 +96,7 @@ class Unit(SQLModel, table=True):
     # "Minste gruppe": counts, shares and quotes of smaller groups are hidden from managers (small-number protection)
     min_group: int = Field(default=5, sa_column=Column(Integer, nullable=False, server_default="5"))
     created_at: datetime = _created()
+    requires_totp: bool = False  # staff and managers of this unit must use two-factor login (admins always do)
 
 
 class Survey(SQLModel, table=True):
@@ -284,6 +294,10 @@ class StaffUser(SQLModel, table=True):
     active: bool = True
     created_at: datetime = _created()
     last_login_at: datetime | None = _ts(nullable=True)
+    # Two-factor login (TOTP, RFC 6238): the secret, when it was confirmed, and the last time step used.
+    totp_secret: str | None = None
+    totp_confirmed_at: datetime | None = _ts(nullable=True)
+    totp_last_step: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
 
 
 class AccessLogEntry(SQLModel, table=True):
@@ -314,14 +328,36 @@ class JobRun(SQLModel, table=True):
     failures: int = 0
 
 
-class LoginAttempt(SQLModel, table=True):
-    """A failed dashboard login, per account and per client address, so throttling holds across processes."""
+class LoginThrottle(SQLModel, table=True):
+    """Failed dashboard logins per key ("acct:<hmac of e-mail and address>", "ip:<hmac of address>"), with the
+    moment the key may try again; one row per key, updated under a row lock, so counts hold across processes."""
 
-    __tablename__ = "login_attempt"
-    __table_args__ = (Index("ix_login_attempt_key_at", "key", "at"),)
+    __tablename__ = "login_throttle"
+    key: str = Field(sa_column=Column(Text, primary_key=True))
+    failures: int = 0
+    blocked_until: datetime | None = _ts(nullable=True)
+    updated_at: datetime = _created()
+
+
+class StaffSession(SQLModel, table=True):
+    """A dashboard login kept on the server, so logout, a new password or deactivation ends it everywhere."""
+
+    __tablename__ = "staff_session"
+    id: str = Field(sa_column=Column(Text, primary_key=True))  # SHA-256 of the token in the cookie
+    user_id: int = _fk("staff_user.id")
+    created_at: datetime = _created()
+    last_seen_at: datetime = _created()
+    client: str = Field(default="", sa_column=Column(Text, nullable=False))  # shortened User-Agent
+
+
+class RecoveryCode(SQLModel, table=True):
+    """A one-time code for logging in without the authenticator app; only a keyed hash is stored."""
+
+    __tablename__ = "recovery_code"
     id: int | None = Field(default=None, primary_key=True)
-    key: str = Field(sa_column=Column(Text, nullable=False))  # "account:<hmac of e-mail>" or "ip:<hmac of address>"
-    at: datetime = _created()
+    user_id: int = _fk("staff_user.id")
+    code_hash: str = Field(sa_column=Column(Text, nullable=False, unique=True))
+    used_at: datetime | None = _ts(nullable=True)
 
 
 class KeyFingerprint(SQLModel, table=True):

@@ -37,7 +37,7 @@ from surveys.models import (
     Campaign,
     ChannelContact,
     Conversation,
-    LoginAttempt,
+    LoginThrottle,
     ProcessedUpdate,
     Respondent,
     Theme,
@@ -261,7 +261,11 @@ async def _purge(session: AsyncSession, now: datetime, report: PurgeReport) -> N
         delete(ProcessedUpdate).where(col(ProcessedUpdate.processed_at) < now - timedelta(days=UPDATE_KEY_DAYS)),
     )
     report.login_attempts += await affected_rows(
-        session, delete(LoginAttempt).where(col(LoginAttempt.at) < now - timedelta(days=LOGIN_ATTEMPT_DAYS))
+        session,
+        delete(LoginThrottle).where(
+            col(LoginThrottle.updated_at) < now - timedelta(days=LOGIN_ATTEMPT_DAYS),
+            or_(col(LoginThrottle.blocked_until).is_(None), col(LoginThrottle.blocked_until) < now),
+        ),
     )
 
 

@@ -11,12 +11,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from surveys.security_settings import Network, read_security_settings
+from surveys.settings_errors import SettingsError
+
 LANGUAGES: tuple[str, ...] = ("nb", "nn", "sv", "en")
 DEFAULT_LANGUAGE = "nb"
 
-
-class SettingsError(ValueError):
-    """A setting has a value we cannot use; the message names the variable and what it expects."""
+__all__ = ["Settings", "SettingsError", "normalise_database_url"]
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,14 @@ class Settings:
     taxonomy_file: Path | None = None
     log_level: str = "INFO"
     telegram_send_rate: float = 30.0
+    # Security (surveys.security_settings): which peers may set X-Forwarded-*, staff session limits, logging.
+    trusted_proxies: tuple[Network, ...] = ()
+    session_idle_minutes: int = 30
+    session_lifetime_hours: int = 12
+    log_client_ip: bool = False
+    chat_limit_per_visitor: int = 30
+    chat_limit_per_address: int = 600
+    metrics_token: str | None = None
     # What the web chat keeps in memory to show a visit again (redacted lines only): per visit and in total.
     chat_transcript_visit_bytes: int = 64 * 1024
     chat_transcript_total_bytes: int = 32 * 1024 * 1024
@@ -98,6 +107,7 @@ class Settings:
             chat_transcript_visit_bytes=visit_bytes,
             chat_transcript_total_bytes=total_bytes,
             secret_key_is_generated=generated,
+            **read_security_settings(env),
         )
 
     def with_overrides(self, **changes: Any) -> Settings:

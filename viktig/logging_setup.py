@@ -19,7 +19,7 @@ def setup_logging(settings: Settings) -> None:
     root.setLevel(settings.log_level)
     logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))  # schema checks on every command
     quiet_noisy_loggers()
-    install_log_redaction(_secrets(settings))
+    install_log_redaction(_secrets(settings), keep_addresses=settings.log_client_ip)
     root._viktig_configured = True  # type: ignore[attr-defined]  # a marker on the root logger itself, as tests reset it
 
 

@@ -13,7 +13,7 @@ from sqlmodel import SQLModel
 
 import migrations
 import surveys.models  # noqa: F401
-from surveys.db import sync_url
+from surveys.db import private_sqlite_file, sync_url
 
 MIGRATIONS_DIR = Path(migrations.__file__).parent
 
@@ -26,6 +26,8 @@ def alembic_config(database_url: str) -> Config:
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:
+    if database_url.startswith("sqlite:///") and database_url != "sqlite:///:memory:":
+        private_sqlite_file(database_url.removeprefix("sqlite:///"))
     command.upgrade(alembic_config(database_url), revision)
 
 

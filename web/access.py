@@ -7,16 +7,16 @@ existence is not revealed.
 
 from __future__ import annotations
 
-import hashlib
 from urllib.parse import quote
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from surveys.models import Campaign, StaffUser
-from web.keys import SESSIONS
+from surveys.models import Campaign, StaffUser, utcnow
+from web.keys import SESSIONS, SETTINGS
 from web.security import session_of
+from web.staff_sessions import SessionLimits, find_session, needs_touch, touch
 
 ROLES = ("staff", "manager", "admin")
 USER: web.RequestKey[StaffUser | None] = web.RequestKey("web_user")
@@ -26,24 +26,31 @@ def role_at_least(user: StaffUser, role: str) -> bool:
     return ROLES.index(user.role) >= ROLES.index(role)
 
 
-def password_fingerprint(user: StaffUser) -> str:
-    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
-
-
 def sessions_of(request: web.Request) -> async_sessionmaker[AsyncSession]:
     return request.app[SESSIONS]
 
 
+def session_limits(request: web.Request) -> SessionLimits:
+    settings = request.app[SETTINGS]
+    return SessionLimits.of(settings.session_idle_minutes, settings.session_lifetime_hours)
+
+
 async def current_user(request: web.Request) -> StaffUser | None:
+    """The user of this request's server-side session (see web.staff_sessions), or None."""
     if USER in request:
         return request[USER]
-    data = session_of(request)
+    token = session_of(request).get("sid")
     user = None
-    if "uid" in data:
+    if isinstance(token, str):
         async with sessions_of(request)() as session:
-            found = await session.get(StaffUser, int(data["uid"]))
-        if found is not None and found.active and data.get("fp") == password_fingerprint(found):
+            row = await find_session(session, token, session_limits(request))
+            found = await session.get(StaffUser, row.user_id) if row is not None else None
+        if row is not None and found is not None and found.active:
             user = found
+            now = utcnow()
+            if needs_touch(row, now):
+                async with sessions_of(request)() as session, session.begin():
+                    await touch(session, row.id, now)
     request[USER] = user
     return user
 

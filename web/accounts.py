@@ -12,6 +12,7 @@ from surveys.errors import ViktigError
 from surveys.models import StaffUser, Unit
 from web.access import ROLES
 from web.passwords import hash_password
+from web.staff_sessions import end_all_sessions
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -53,4 +54,6 @@ async def save_user(
     user.active = True
     session.add(user)
     await session.flush()
+    if not created:  # a reset password ends every session that knew the old one
+        await end_all_sessions(session, user.id)  # type: ignore[arg-type]
     return user, created

@@ -15,7 +15,7 @@ from sqlalchemy import and_, func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from surveys.answer_filter import AnswerFilter
+from surveys.answer_filter import EARLIEST_DAY, LATEST_DAY, MAX_ID, AnswerFilter
 from surveys.completion import CompletionState, completion_state
 from surveys.ids import pk
 from surveys.models import Answer, AnswerTheme, Conversation, Question, Theme, as_utc, utcnow
@@ -34,9 +34,12 @@ def encode_cursor(answer: Answer) -> str:
 def decode_cursor(text: str) -> tuple[datetime, int] | None:
     moment, _, ident = text.partition("~")
     try:
-        return as_utc(datetime.fromisoformat(moment)), int(ident)
-    except ValueError:
+        cursor = as_utc(datetime.fromisoformat(moment)), int(ident)
+    except (ValueError, OverflowError):
         return None
+    # A crafted cursor must not reach the database as an id it cannot hold (INTEGER on PostgreSQL) or a date
+    # the UTC conversion cannot handle.
+    return cursor if 0 <= cursor[1] <= MAX_ID and EARLIEST_DAY <= cursor[0].date() <= LATEST_DAY else None
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
+HSTS = "max-age=31536000; includeSubDomains"
 CSRF_FIELD = "csrf_token"
 CSRF_EXEMPT_PREFIXES = ("/telegram/",)  # Telegram authenticates its webhook with a secret header instead
 SESSION = web.AppKey("web_session_secret", str)
@@ -93,8 +94,13 @@ async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamR
 
 async def on_response_prepare(request: web.Request, response: web.StreamResponse) -> None:
     """Headers on every response (also errors and static files) and the session cookie when it changed."""
+    from web.client_info import client_of
+
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
+    secure = request.app[SECURE] or client_of(request).secure
+    if secure:  # VIKTIG_PUBLIC_URL is https, or a trusted proxy says the client came over https
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
     if request.path.startswith(("/campaigns", "/admin", "/account", "/login", "/s/")):
         response.headers.setdefault("Cache-Control", "no-store")
     if request.get(SESSION_CHANGED) and SESSION_DATA in request:
@@ -106,7 +112,7 @@ async def on_response_prepare(request: web.Request, response: web.StreamResponse
         morsel["httponly"] = True
         morsel["samesite"] = "Lax"
         morsel["path"] = "/"
-        if request.app[SECURE]:
+        if secure:
             morsel["secure"] = True
         response.headers.add("Set-Cookie", morsel.OutputString())
 

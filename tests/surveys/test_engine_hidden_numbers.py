@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from sqlmodel import col, select
 
 from surveys.i18n import t
+from surveys.models import Answer
 from tests.support.chat_driver import ChatDriver
 
 FNR = "01018012371"  # control digits worked out by hand in test_deidentify.py
@@ -15,7 +17,7 @@ FNR = "01018012371"  # control digits worked out by hand in test_deidentify.py
 )
 async def test_hidden_numbers_are_explained_once(
     conversation_engine, make_campaign, sessions, language: str, placeholder: str
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     campaign = await make_campaign(languages=language)
     chat = ChatDriver(conversation_engine, f"person-{language}", language_hint=language)
     await chat.start(campaign.code)
@@ -25,17 +27,13 @@ async def test_hidden_numbers_are_explained_once(
     assert len(reply.texts) == 1  # no extra message: the channels' flows stay as they were
     reply = await chat.say("Og 912 34 567 er nummeret hennes")
     assert not any(t(language, "privacy.numbers_hidden") in text for text in reply.texts)  # once per conversation
-    from sqlmodel import select
-
-    from surveys.models import Answer
-
     async with sessions() as session:
-        texts = (await session.exec(select(Answer.text).order_by(Answer.id))).all()
+        texts = (await session.exec(select(Answer.text).order_by(col(Answer.id)))).all()
     assert len(texts) == 2
     assert texts[0] == f"Ring datteren min, fnr {placeholder}" and FNR not in " ".join(texts)
 
 
-async def test_answers_without_identifiers_get_no_explanation(conversation_engine, make_campaign) -> None:  # type: ignore[no-untyped-def]
+async def test_answers_without_identifiers_get_no_explanation(conversation_engine, make_campaign) -> None:
     campaign = await make_campaign(languages="nb")
     chat = ChatDriver(conversation_engine, "person-plain")
     await chat.start(campaign.code)

@@ -23,7 +23,7 @@ from surveys.models import (
     AnswerTheme,
     Campaign,
     Conversation,
-    LoginAttempt,
+    LoginThrottle,
     ProcessedUpdate,
     Theme,
     ThemeRun,
@@ -123,8 +123,8 @@ async def build(conversation_engine, sessions, make_campaign) -> Scenario:
         session.add_all(unconsented)
         session.add(ProcessedUpdate(key="test:old", processed_at=NOW - timedelta(days=8)))
         session.add(ProcessedUpdate(key="test:recent", processed_at=NOW - timedelta(days=6)))
-        session.add(LoginAttempt(key="test:old-login", at=NOW - timedelta(days=2)))
-        session.add(LoginAttempt(key="test:recent-login", at=NOW - timedelta(minutes=5)))
+        session.add(LoginThrottle(key="test:old-login", failures=3, updated_at=NOW - timedelta(days=2)))
+        session.add(LoginThrottle(key="test:recent-login", failures=3, updated_at=NOW - timedelta(minutes=5)))
         await record_access(session, actor="leder@kommune.no", action="view_answers", campaign_id=due_staff.id)
     for campaign in (due_staff, live):
         await add_themes(sessions, campaign.id)
@@ -189,7 +189,7 @@ async def test_real_purge_removes_what_is_due_and_nothing_else(
     assert [row[0] for row in query(database_url, "SELECT key FROM processed_update WHERE key LIKE 'test:%'")] == [
         "test:recent"
     ]
-    assert [row[0] for row in query(database_url, "SELECT key FROM login_attempt")] == ["test:recent-login"]
+    assert [row[0] for row in query(database_url, "SELECT key FROM login_throttle")] == ["test:recent-login"]
     assert (
         len(after_keys := query(database_url, "SELECT key FROM processed_update"))
         == len(before["processed_update"]) - 1

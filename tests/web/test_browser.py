@@ -164,10 +164,11 @@ async def test_admin_and_entry_pages_are_accessible(server: Server, browser) -> 
     context = await browser.new_context(locale="nb-NO")
     await context.add_init_script(path=str(AXE))
     page = await context.new_page()
-    await page.goto(server.url + "/login")
-    await page.get_by_label("E-post").fill("admin@kommune.no")
-    await page.get_by_label("Passord").fill(PASSWORD)
-    await page.get_by_role("button", name="Logg inn").click()
+    from tests.web.test_browser_two_factor import enrol_in_browser
+
+    await enrol_in_browser(page, server, "admin@kommune.no")  # admins set up two-factor login at the first login
+    await assert_accessible(page, "two-factor enrolment done")
+    await page.get_by_role("link", name="Fortsett").click()
     await page.wait_for_url("**/campaigns")
     await page.goto(f"{server.url}/campaigns/{campaign.id}/entry")
     await page.get_by_label("Svar, ett per linje").fill("Å få hjelp til å handle\nTurer i skogen")

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import IO
 
 from surveys.access_log import record_access
-from surveys.campaigns import require_campaign
+from surveys.campaigns import accepts_answers, require_campaign
 from surveys.exporter import DELIMITERS, FORMATS, collect_rows, write_csv, write_jsonl, write_xlsx
 from surveys.importer import AnswerImportError, import_answers, read_import_file
 from surveys.staff_text import STAFF_LANGUAGES
@@ -55,6 +55,11 @@ async def _import(args: argparse.Namespace, ctx: AppContext) -> int:
         raw = read_import_file(args.file)
         async with ctx.sessions() as session, session.begin():
             campaign = await require_campaign(session, args.campaign)
+            if accepts_answers(campaign) == "campaign.closed":
+                raise UserError(
+                    f"campaign {campaign.code} is closed, so nothing was imported; open it again "
+                    f"(`viktig campaign open {campaign.code}`) if these answers belong to it"
+                )
             result = await import_answers(session, campaign, raw, filename=args.file.name)
     except AnswerImportError as error:
         reasons = "\n".join(f"  - {problem}" for problem in error.problems)

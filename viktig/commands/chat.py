@@ -8,6 +8,7 @@ import uuid
 from typing import TextIO
 
 from surveys.messages import Incoming, IncomingKind, OutgoingMessage
+from surveys.models import AnswerSource, Channel
 from viktig.context import AppContext
 
 
@@ -54,7 +55,11 @@ async def _chat(args: argparse.Namespace, ctx: AppContext) -> int:
         return payloads
 
     base = dict(
-        channel="terminal", user_ref=person, campaign_code=args.campaign, source="staff", language_hint=args.language
+        channel=Channel.terminal,
+        user_ref=person,
+        campaign_code=args.campaign,
+        source=AnswerSource.staff,
+        language_hint=args.language,
     )
     payloads = await send(Incoming(kind=IncomingKind.command, command="start", argument=args.campaign, **base))
     if step is None:  # the campaign refused (unknown code, closed, not open, staff entry not offered)

@@ -42,8 +42,11 @@ async def _add(args: argparse.Namespace, ctx: AppContext) -> int:
     from web.passwords import generate_password, password_problem
 
     piped = _password_from_stdin()
-    if piped is not None and password_problem(piped):
-        raise UserError("the password from stdin is too short (at least 10 characters)")
+    problem = password_problem(piped) if piped is not None else None
+    if problem == "password.too_short":
+        raise UserError("the password from stdin is too short (at least 12 characters)")
+    if problem == "password.common":
+        raise UserError("the password from stdin is too common (it is in lists of leaked passwords); choose another")
     password = piped or generate_password()
     async with ctx.sessions() as session, session.begin():
         unit = await find_unit(session, args.unit) if args.unit else None

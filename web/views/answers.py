@@ -16,11 +16,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from surveys.access_log import record_access
 from surveys.answer_filter import AnswerFilter
+from surveys.campaigns import accepts_answers
 from surveys.completion import CompletionState
 from surveys.exporter import DELIMITERS, ExportOptions, collect_rows, write_csv, write_xlsx
 from surveys.ids import pk
 from surveys.importer import AnswerImportError, import_answers
-from surveys.models import AnswerSource, Campaign, Question, Theme
+from surveys.models import AnswerSource, Campaign, Channel, Question, Theme
 from surveys.names import mentions_a_name
 from surveys.settings import LANGUAGES
 from surveys.small_numbers import small_numbers, theme_people
@@ -187,6 +188,8 @@ async def entry_post(request: web.Request) -> web.Response:
     }
     if "staff" not in campaign.channel_list:
         return page(request, "entry.html", {**context, "problems": [], "error": "entry.channel_off"}, status=400)
+    if accepts_answers(campaign) == "campaign.closed":  # a draft may take transcribed cards; a closed one not
+        return page(request, "entry.html", {**context, "problems": [], "error": "entry.closed"}, status=409)
     if isinstance(upload, web.FileField):
         raw, filename, source = upload.file.read(), upload.filename or "upload.csv", AnswerSource.paper
     else:
@@ -202,7 +205,9 @@ async def entry_post(request: web.Request) -> web.Response:
     try:
         async with sessions_of(request)() as session, session.begin():
             campaign = await load_campaign(session, user, request.match_info["id"])
-            result = await import_answers(session, campaign, raw, filename=filename, source=source, channel="staff")
+            result = await import_answers(
+                session, campaign, raw, filename=filename, source=source, channel=Channel.staff
+            )
     except AnswerImportError as error:
         problems = error.messages(language_of(request))
         return page(request, "entry.html", {**context, "problems": problems, "error": "entry.failed"}, status=400)

@@ -14,6 +14,7 @@ from surveys.ids import pk
 from surveys.models import Campaign, CampaignStatus, StaffUser, Unit
 from surveys.settings import LANGUAGES
 from web.access import load_campaign, require_user, role_at_least, sessions_of
+from web.client_info import public_base_url
 from web.forms import read_campaign_form
 from web.i18n import chat_text, dashboard_text
 from web.keys import SETTINGS
@@ -23,8 +24,7 @@ from web.render import language_of, page
 
 def campaign_links(request: web.Request, campaign: Campaign) -> CampaignLinks:
     settings = request.app[SETTINGS]
-    base = settings.public_url or f"{request.scheme}://{request.host}"
-    return links_for(campaign, web_base_url=base, bot_username=settings.telegram_bot_username)
+    return links_for(campaign, web_base_url=public_base_url(request), bot_username=settings.telegram_bot_username)
 
 
 async def campaign_list(request: web.Request) -> web.Response:

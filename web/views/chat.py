@@ -18,9 +18,11 @@ from surveys.deidentify import redact
 from surveys.engine import MAX_ANSWER_CHARS
 from surveys.i18n import normalise_language, t
 from surveys.messages import Incoming, IncomingKind, Reply
-from surveys.models import Campaign
+from surveys.models import Campaign, Channel
 from surveys.text import clean_answer_text
 from web.access import sessions_of
+from web.chat_limits import CHAT_LIMITS, ChatLimits, refuse_if_flooding
+from web.client_info import client_of
 from web.cookies import VISITOR_COOKIE, VISITOR_MAX_AGE
 from web.i18n import chat_text
 from web.keys import CONVERSATIONS, SETTINGS
@@ -55,7 +57,7 @@ def _set_visitor(request: web.Request, response: web.StreamResponse, visitor: st
         max_age=VISITOR_MAX_AGE,
         httponly=True,
         samesite="Lax",
-        secure=request.app[SECURE],
+        secure=request.app[SECURE] or client_of(request).secure,
         path="/s/",
     )
 
@@ -125,7 +127,7 @@ async def chat_page(request: web.Request) -> web.Response:
 async def _start(request: web.Request, visitor: str, code: str) -> Reply:
     return await request.app[CONVERSATIONS].handle(
         Incoming(
-            channel="web",
+            channel=Channel.web,
             user_ref=visitor,
             kind=IncomingKind.command,
             command="start",
@@ -175,6 +177,8 @@ async def chat_post(request: web.Request) -> web.StreamResponse:
     visitor, fresh = _visitor(request)
     if fresh:
         raise web.HTTPSeeOther(f"/s/{code}")
+    if (refusal := refuse_if_flooding(request, visitor)) is not None:
+        return refusal
     form = await request.post()
     # Never cut here: an over-long text goes to the engine, which says so clearly (aiohttp's body limit still holds).
     text = str(form.get("text", ""))
@@ -184,7 +188,7 @@ async def chat_post(request: web.Request) -> web.StreamResponse:
     transcript = store.get(visitor, code)
     visit = hashlib.sha256(visitor.encode()).hexdigest()[:20]
     incoming = Incoming(
-        channel="web",
+        channel=Channel.web,
         user_ref=visitor,
         kind=IncomingKind.choice if payload else IncomingKind.text,
         text="" if payload else text,
@@ -275,6 +279,7 @@ def _respond(
 def add_routes(app: web.Application) -> None:
     settings = app[SETTINGS]
     app[TRANSCRIPTS] = TranscriptStore(settings.chat_transcript_visit_bytes, settings.chat_transcript_total_bytes)
+    app[CHAT_LIMITS] = ChatLimits.from_settings(settings)
     app.router.add_get(r"/s/{code:[A-Za-z0-9]{4,40}}", chat_page)
     app.router.add_post(r"/s/{code:[A-Za-z0-9]{4,40}}", chat_post)
     app.router.add_post(r"/s/{code:[A-Za-z0-9]{4,40}}/ferdig", end_visit)

@@ -60,4 +60,5 @@ def read_security_settings(env: Mapping[str, str]) -> dict[str, Any]:
             env, "VIKTIG_CHAT_LIMIT_PER_ADDRESS", 600, unit="messages a minute", maximum=1_000_000
         ),
         "metrics_token": env.get("VIKTIG_METRICS_TOKEN", "").strip() or None,
+        "metrics_allow": parse_networks("VIKTIG_METRICS_ALLOW", env.get("VIKTIG_METRICS_ALLOW", "")),
     }

@@ -41,6 +41,7 @@ class Settings:
     chat_limit_per_visitor: int = 30
     chat_limit_per_address: int = 600
     metrics_token: str | None = None
+    metrics_allow: tuple[Network, ...] = ()  # empty: loopback only
     # What the web chat keeps in memory to show a visit again (redacted lines only): per visit and in total.
     chat_transcript_visit_bytes: int = 64 * 1024
     chat_transcript_total_bytes: int = 32 * 1024 * 1024

@@ -29,6 +29,7 @@ from prometheus_client import (
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from viktig.context import AppContext
+from viktig.metrics_access import METRICS_ACCESS, MetricsAccess, require_metrics_access
 
 log = logging.getLogger("viktig.http")
 
@@ -55,6 +56,7 @@ def setup_observability(app: web.Application, ctx: AppContext) -> None:
     """Add /metrics and the request-measuring middleware; called by viktig.server.create_app."""
     app.middlewares.append(observe_requests)
     app.router.add_get("/metrics", metrics_endpoint)
+    app[METRICS_ACCESS] = MetricsAccess.from_settings(ctx.settings)
     pool = ctx.db.pool
     if hasattr(pool, "checkedout"):
         app[POOL_IN_USE] = pool.checkedout
@@ -64,9 +66,9 @@ def setup_observability(app: web.Application, ctx: AppContext) -> None:
 def check_metrics_access(request: web.Request) -> None:
     """The one place that decides who may read /metrics, for `viktig serve` and `viktig worker` alike.
 
-    Today: whoever reaches the port (restrict it in the reverse proxy, docs/deploy.md). Raise an HTTP error here
-    to refuse a request.
+    Trusted addresses or a bearer token (viktig.metrics_access); anyone else gets 403.
     """
+    require_metrics_access(request)
 
 
 def render_metrics() -> bytes:
@@ -87,13 +89,15 @@ async def metrics_endpoint(request: web.Request) -> web.Response:
 
 
 @asynccontextmanager
-async def metrics_server(host: str, port: int) -> AsyncIterator[int]:
+async def metrics_server(host: str, port: int, access: MetricsAccess | None = None) -> AsyncIterator[int]:
     """/metrics alone on HOST:PORT, for a process that serves nothing else (`viktig worker --metrics-port`).
 
     Yields the port it listens on (useful with port 0).
     """
     app = web.Application()
     app.router.add_get("/metrics", metrics_endpoint)
+    if access is not None:
+        app[METRICS_ACCESS] = access
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     try:

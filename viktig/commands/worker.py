@@ -16,6 +16,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from viktig.cli import UserError, ensure_database_writable
 from viktig.context import AppContext
 from viktig.jobs import ProcessLockHeld, Scheduler, default_jobs, single_sqlite_process
+from viktig.metrics_access import MetricsAccess
 from viktig.observability import metrics_server
 
 log = logging.getLogger(__name__)
@@ -52,14 +53,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 @asynccontextmanager
-async def _metrics(host: str, port: int | None) -> AsyncIterator[None]:
+async def _metrics(host: str, port: int | None, access: MetricsAccess) -> AsyncIterator[None]:
     """The worker's /metrics while it runs, when --metrics-port is given; a port that is taken is a clear error."""
     async with AsyncExitStack() as stack:
         if port is not None:
             if not 0 <= port < 65536:
                 raise UserError(f"--metrics-port must be a number between 1 and 65535, not {port}")
             try:
-                await stack.enter_async_context(metrics_server(host, port))
+                await stack.enter_async_context(metrics_server(host, port, access))
             except OSError as error:
                 raise UserError(f"cannot serve metrics on {host}:{port}: {error.strerror or error}") from error
         yield
@@ -88,7 +89,7 @@ async def _worker(args: argparse.Namespace, ctx: AppContext) -> int:
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, stop.set)
-            async with _metrics(ctx.settings.host, args.metrics_port):
+            async with _metrics(ctx.settings.host, args.metrics_port, MetricsAccess.from_settings(ctx.settings)):
                 log.info("worker_started jobs=%s tick_s=%s", ",".join(job.name for job in jobs), args.tick)
                 await scheduler.run_forever(stop, tick=args.tick)
             log.info("worker_stopped reason=signal")

@@ -75,7 +75,7 @@ class ConversationEngine:
         max_answer_chars: int = MAX_ANSWER_CHARS,
         clock: Callable[[], datetime] = utcnow,
         steps: Mapping[str, StepSpec] = STEPS,
-        one_hop_sqlite: bool = True,
+        one_hop_sqlite: bool = False,
     ) -> None:
         self._sessions = sessions
         self._secret_key = secret_key

@@ -35,10 +35,15 @@ class AnswerVectoriser:
         self.char_ngrams = char_ngrams
         self.min_df = min_df
 
-    def fit(self, documents: Sequence[list[str]], weights: Sequence[int] | None = None) -> AnswerVectoriser:
+    def fit_words(self, documents: Sequence[list[str]]) -> AnswerVectoriser:
+        """Only the word-level part: what keywords and labels need once meaning comes from embeddings."""
         self.words_ = TfidfVectorizer(analyzer=_identity, min_df=self.min_df, sublinear_tf=True, dtype=np.float32).fit(
             documents
         )
+        return self
+
+    def fit(self, documents: Sequence[list[str]], weights: Sequence[int] | None = None) -> AnswerVectoriser:
+        self.fit_words(documents)
         self.chars_ = TfidfVectorizer(
             analyzer="char_wb",
             ngram_range=self.char_ngrams,

@@ -15,7 +15,6 @@ from typing import Literal
 
 import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
-from sklearn.cluster import MiniBatchKMeans
 from sklearn.metrics import adjusted_rand_score
 
 LinkageMethod = Literal["single", "complete", "average", "weighted", "centroid", "median", "ward"]
@@ -93,9 +92,11 @@ class MeaningClusterer:
         default_distance: float = 0.9,
         max_tree: int = 3000,
         method: LinkageMethod = "average",
+        tolerance: float = 0.8,
         random_state: int = 0,
     ) -> None:
         self.method = method
+        self.tolerance = tolerance
         self.k = k
         self.precision = precision
         self.min_size = min_size
@@ -133,12 +134,14 @@ class MeaningClusterer:
         rng = np.random.default_rng(self.random_state)
         sample = rng.choice(len(labels), size=min(len(labels), 1500), replace=False)
         tree = self._tree(vectors[sample])
-        best, best_score = self.default_distance, -1.0
-        for distance in np.unique(np.quantile(tree[:, 2], np.linspace(0.5, 0.999, 60))):
-            score = adjusted_rand_score(labels[sample], fcluster(tree, t=distance, criterion="distance"))
-            if score > best_score:
-                best, best_score = float(distance), score
-        return best
+        cuts = np.unique(np.quantile(tree[:, 2], np.linspace(0.5, 0.999, 60)))
+        scores = [adjusted_rand_score(labels[sample], fcluster(tree, t=cut, criterion="distance")) for cut in cuts]
+        if not cuts.size or max(scores) <= 0:
+            return self.default_distance
+        # the coarsest cut within `tolerance` of the best: the seeded answers share words, so they look tighter than
+        # the paraphrases the cut is applied to, and the best cut on them alone splits real themes into fragments
+        good = [cut for cut, score in zip(cuts, scores, strict=True) if score >= self.tolerance * max(scores)]
+        return float(max(good))
 
     # -- placement ----------------------------------------------------------------------------------------------
 
@@ -240,14 +243,24 @@ class MeaningClusterer:
         if len(vectors) <= self.max_tree:
             groups = fcluster(self._tree(vectors), t=distance, criterion="distance")
         else:
-            small = MiniBatchKMeans(
-                n_clusters=self.max_tree, random_state=self.random_state, n_init=1, batch_size=8192
-            ).fit(vectors, sample_weight=weights)
-            centres = small.cluster_centers_ / np.maximum(
-                np.linalg.norm(small.cluster_centers_, axis=1, keepdims=True), 1e-9
-            )
-            top = fcluster(self._tree(centres), t=distance, criterion="distance")
-            groups = top[small.labels_]
+            # The tree is quadratic: build it on a sample (the most frequent answers first, then at random), then
+            # give every other answer the sample group whose centre it is closest to, if close enough.
+            rng = np.random.default_rng(self.random_state)
+            order = np.lexsort((rng.random(len(vectors)), -weights))
+            sample = np.sort(order[: self.max_tree])
+            sample_groups = fcluster(self._tree(vectors[sample]), t=distance, criterion="distance")
+            names = np.unique(sample_groups)
+            sums = np.zeros((len(names), vectors.shape[1]), dtype=np.float64)
+            np.add.at(sums, np.searchsorted(names, sample_groups), vectors[sample])
+            centres = (sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-9)).astype(np.float32)
+            groups = np.zeros(len(vectors), dtype=np.int64)
+            alone = int(names.max()) + 1
+            for start in range(0, len(vectors), CHUNK):
+                block = vectors[start : start + CHUNK] @ centres.T
+                best = block.argmax(axis=1)
+                close = block[np.arange(len(best)), best] >= 1.0 - distance
+                groups[start : start + len(best)] = np.where(close, names[best], alone + start + np.arange(len(best)))
+            groups[sample] = sample_groups
         result = [np.flatnonzero(groups == group) for group in np.unique(groups)]
         result.sort(key=lambda members: (-float(weights[members].sum()), int(members[0])))
         return result

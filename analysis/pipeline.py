@@ -184,7 +184,7 @@ class ThemePipeline:
         anchors, anchor_scores = self.seed_themes(prepared)
         report("vectors", 0.45)
         documents = [doc if doc else ["∅"] for doc in prepared.features]
-        word_matrix = self.vectoriser.fit(documents).words_.transform(documents)
+        word_matrix = self.vectoriser.fit_words(documents).words_.transform(documents)
         meaning = self.vectors_for(prepared, vectors)
         report("clusters", 0.6)
         placement = self.clusterer.fit_predict(

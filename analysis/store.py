@@ -107,6 +107,7 @@ async def persist_analysis(
     await session.flush()
     by_id = {pk(theme): theme for theme in await campaign_themes(session, campaign_id)}
     members: dict[int, list[int]] = {}
+    continuing = {pk(theme) for theme in by_id.values() if not theme.is_other and theme.merged_into_id is None}
     for key_of_answer, (key, score) in analysis.assignments.items():
         answer_id = _stored_id(key_of_answer)
         current = assignments.get(answer_id)
@@ -114,6 +115,17 @@ async def persist_analysis(
             target = final_theme(by_id[current.theme_id], by_id)
         else:
             target = final_theme(row_for.get(key) or row_for[OTHER], by_id)
+            earlier = final_theme(by_id[current.theme_id], by_id) if current is not None else None
+            if (
+                earlier is not None
+                and pk(earlier) in continuing
+                and analysis.how.get(key_of_answer) != "seed"
+                and pk(earlier) != pk(target)
+            ):
+                # Placement by meaning shifts a little when answers are added; an answer stays in the theme it
+                # was in (unless that was "other" or merged away), so a manager's themes, renamed or not, do not
+                # reshuffle on every run. Seed evidence (a word of a theme) still moves it.
+                target = earlier
             if current is None:
                 current = AnswerTheme(answer_id=answer_id, theme_id=pk(target))
                 session.add(current)

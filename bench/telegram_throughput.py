@@ -1,9 +1,14 @@
-"""Webhook throughput of one server process: updates per second and delivery latency, SQLite and PostgreSQL.
+"""Webhook throughput of one server process: updates/s, latency and server CPU per update, beside a ceiling bot.
 
 The server (create_app + the Telegram channel in webhook mode) runs in its own process, so the figure is what
 one process does; this process plays Telegram (the fake Bot API from the tests) and N people who each wait for
 the bot's reply before writing again. Latency is measured from the moment the fake starts a webhook POST to the
 moment the server answers it (the update is stored and its replies are sent by then).
+
+Each database gets two runs side by side: Viktig, and the ceiling bot of bench/ceiling_bot.py (PTB over the same
+transport, the same conversation shape, one durable INSERT per update). Server CPU per update is the server
+process's user+system CPU time (from /proc) over the run divided by the updates: on a shared machine it stays
+meaningful when wall-clock rates do not.
 
 The outgoing rate limiter is set far above Telegram's 30 messages/s here, because the fake does not limit and the
 question is how much one process can do, not how fast Telegram lets us send.
@@ -53,6 +58,17 @@ class TimedFake(FakeBotApi):
 
 
 # -- the server process ----------------------------------------------------------------------------------------
+
+
+def ceiling_child(database_url: str, port: int, base_url: str, token: str) -> None:
+    from bench.ceiling_bot import serve
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        asyncio.get_running_loop().add_signal_handler(15, stop.set)
+        await serve(database_url, port, base_url, token, stop)
+
+    asyncio.run(main())
 
 
 def serve_child(database_url: str, port: int, base_url: str, token: str, profile: str | None) -> None:
@@ -125,17 +141,31 @@ def free_port() -> int:
         return port
 
 
-async def run(database_url: str, respondents: int, answers: int, profile: str | None) -> dict[str, float]:
-    from tests.support.factories import campaign_in
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far, from /proc/<pid>/stat (fields 14 and 15, in clock ticks)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
-    code = (await campaign_in(database_url, "Benk", "Benk")).code
+
+async def run(
+    database_url: str, respondents: int, answers: int, profile: str | None, bot: str = "viktig"
+) -> dict[str, float]:
+    from surveys.campaigns import add_unit, create_campaign, get_unit_by_name
+    from surveys.db import create_engine, session_factory
+
+    engine = create_engine(database_url)
+    async with session_factory(engine)() as session, session.begin():
+        unit = await get_unit_by_name(session, "Benk") or await add_unit(session, "Benk")
+        code = (await create_campaign(session, name=f"Benk {bot}", unit=unit)).code
+    await engine.dispose()
 
     port = free_port()
-    async with TimedFake(retry_delay=0.05, max_retry_delay=0.5) as fake:
+    timed = TimedFake(retry_delay=0.05, max_retry_delay=0.5)
+    async with timed as fake:
         command = [
             sys.executable,
             __file__,
-            "--serve-child",
+            "--serve-child" if bot == "viktig" else "--ceiling-child",
             database_url,
             str(port),
             fake.base_url,
@@ -150,22 +180,26 @@ async def run(database_url: str, respondents: int, answers: int, profile: str | 
                     raise RuntimeError("the server did not register its webhook")
                 await asyncio.sleep(0.05)
             await wait_until_ready(f"http://127.0.0.1:{port}", child, deadline)  # then start the clock
-            started = time.perf_counter()
+            await person(fake, 8_999_999, code, answers)  # warm-up: imports, caches, first connections
+            timed.latencies.clear()
+            cpu_before, started = cpu_seconds(child.pid), time.perf_counter()
             updates = sum(
                 await asyncio.gather(*(person(fake, 9_000_000 + n, code, answers) for n in range(respondents)))
             )
             elapsed = time.perf_counter() - started
+            cpu = cpu_seconds(child.pid) - cpu_before
         finally:
             child.terminate()
             child.wait(timeout=30)
         assert not fake.violations, fake.violations[:3]
-        latencies = sorted(fake.latencies)
+        latencies = sorted(timed.latencies)
     return {
         "updates": updates,
         "seconds": elapsed,
         "updates_per_second": updates / elapsed,
         "p50_ms": statistics.median(latencies) * 1000,
         "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
+        "cpu_ms_per_update": cpu * 1000 / updates,
     }
 
 
@@ -189,6 +223,10 @@ def databases(arguments: argparse.Namespace, workdir: Path) -> list[tuple[str, s
 
 
 def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--ceiling-child":
+        database_url, port, base_url, token = sys.argv[2:6]
+        ceiling_child(database_url, int(port), base_url, token)
+        return
     if len(sys.argv) > 1 and sys.argv[1] == "--serve-child":
         database_url, port, base_url, token, profile = sys.argv[2:7]
         serve_child(database_url, int(port), base_url, token, profile or None)
@@ -201,19 +239,34 @@ def main() -> None:
     )
     parser.add_argument("--profile", help="write a cProfile of the server process to this file")
     arguments = parser.parse_args()
+    print(
+        f"{arguments.respondents} respondents at once, {arguments.answers + 5} updates each; "
+        f"{os.cpu_count()} CPU cores, load average {os.getloadavg()[0]:.1f} at the start",
+        flush=True,
+    )
+    print(
+        f"{'database':10s} {'bot':8s} {'updates':>7s} {'updates/s':>9s} {'p50 ms':>7s} {'p99 ms':>7s} "
+        f"{'CPU ms/update':>13s} {'CPU ratio':>9s}",
+        flush=True,
+    )
     with tempfile.TemporaryDirectory() as workdir:
         for name, url, cleanup in databases(arguments, Path(workdir)):
             try:
-                result = asyncio.run(run(url, arguments.respondents, arguments.answers, arguments.profile))
+                results = {
+                    bot: asyncio.run(run(url, arguments.respondents, arguments.answers, arguments.profile, bot))
+                    for bot in ("viktig", "ceiling")
+                }
             finally:
                 if cleanup:
                     cleanup()
-            print(
-                f"{name:10s} respondents={arguments.respondents} updates={result['updates']:.0f} "
-                f"time={result['seconds']:.1f}s  {result['updates_per_second']:.0f} updates/s  "
-                f"latency p50={result['p50_ms']:.1f} ms p99={result['p99_ms']:.1f} ms",
-                flush=True,
-            )
+            ratio = results["viktig"]["cpu_ms_per_update"] / results["ceiling"]["cpu_ms_per_update"]
+            for bot, result in results.items():
+                print(
+                    f"{name:10s} {bot:8s} {result['updates']:7.0f} {result['updates_per_second']:9.0f} "
+                    f"{result['p50_ms']:7.1f} {result['p99_ms']:7.1f} {result['cpu_ms_per_update']:13.2f} "
+                    f"{ratio if bot == 'viktig' else 1.0:8.2f}x",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

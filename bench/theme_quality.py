@@ -17,6 +17,7 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -69,7 +70,7 @@ def main() -> int:
         vectors = default_embedder("nb").embed([str(row["text"]) for row in rows])
         centred = vectors - vectors.mean(axis=0)
         centred /= np.linalg.norm(centred, axis=1, keepdims=True)
-        methods = {
+        methods: dict[str, Callable[[], list[str]]] = {
             "viktig pipeline": lambda: viktig(rows, vectors),  # noqa: B023 - called inside this iteration
             "TF-IDF + k-means (k=true)": lambda: kmeans(TfidfVectorizer().fit_transform([r["text"] for r in rows]), k),  # noqa: B023
             "e5 + k-means (k=true)": lambda: kmeans(centred, k),  # noqa: B023

@@ -26,6 +26,7 @@ from bot.outgoing import Sender
 from bot.polling import StoredFirstPoller
 from bot.processing import UpdateProcessor, where
 from bot.reminders import ReminderParts, send_due_reminders
+from bot.transport import GET_UPDATES_POOL_SIZE, TelegramTransport
 from bot.updates import ALLOWED_UPDATES, CHANNEL
 from bot.webhook import WEBHOOK_PATH, webhook_handler
 from bot.webhook_auth import webhook_secret
@@ -67,7 +68,14 @@ def setup_telegram(
     if limits is None:
         limits = SendLimits.for_rate(settings.telegram_send_rate)
     webhook = settings.public_url is not None
-    builder = ApplicationBuilder().token(settings.telegram_bot_token).concurrent_updates(256)
+    transport = TelegramTransport()
+    builder = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token)
+        .concurrent_updates(256)
+        .request(transport.request())
+        .get_updates_request(transport.request(pool_size=GET_UPDATES_POOL_SIZE))
+    )
     if settings.telegram_api_base_url:
         builder = builder.base_url(settings.telegram_api_base_url)
     builder = builder.updater(None)  # polling is bot.polling's StoredFirstPoller, not PTB's Updater

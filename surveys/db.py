@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import os
+from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Delete, Update, event, text
+from sqlalchemy import CursorResult, Delete, Engine, Update, event, text
+from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+POSTGRES_POOL_RECYCLE_SECONDS = 600
 
 
 def async_url(database_url: str) -> str:
@@ -47,11 +50,13 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
         kwargs.setdefault("max_overflow", 0)
         kwargs.setdefault("pool_timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)
         engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs)
-        _configure_sqlite(engine)
+        _configure_sqlite(engine.sync_engine)
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 10)
-    kwargs.setdefault("pool_pre_ping", True)
+    # No pre-ping (three round trips on every checkout): connections are recycled before servers or proxies drop
+    # them, and the engine retries a turn whose connection turns out dead (`ConversationEngine.handle`).
+    kwargs.setdefault("pool_recycle", POSTGRES_POOL_RECYCLE_SECONDS)
     return create_async_engine(url, **kwargs)
 
 
@@ -68,8 +73,26 @@ def private_sqlite_file(path: str) -> None:
             companion.chmod(0o600)
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
-    @event.listens_for(engine.sync_engine, "connect")
+def sqlite_turn_engine(engine: AsyncEngine) -> Engine | None:
+    """For a SQLite file: a synchronous engine on the same file, with the same settings and one connection, for
+    `surveys.engine.sqlite_turns` to run a whole turn in one thread hop. None for anything else."""
+    url = engine.url
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    sync = create_sync_engine(
+        url.set(drivername="sqlite"),
+        hide_parameters=True,
+        pool_size=1,
+        max_overflow=0,
+        pool_timeout=SQLITE_BUSY_TIMEOUT_MS / 1000,
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+    )
+    _configure_sqlite(sync)
+    return sync
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin (see the "begin" hook).
         dbapi_connection.isolation_level = None
@@ -81,7 +104,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA secure_delete=ON")  # erased answers are overwritten, not left in free pages
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         # IMMEDIATE takes the write lock up front, so read-then-write transactions wait instead of failing with
         # "database is locked" when another connection commits in between.
@@ -92,6 +115,27 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
 
 
+def _lock_number(key: str) -> int:
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
+
+
+_LOCK_AND_CLAIM = text(
+    "INSERT INTO processed_update (key, processed_at) "
+    "SELECT :key, :now FROM (SELECT pg_advisory_xact_lock(:lock)) AS held"
+)
+
+
+def on_postgresql(session: AsyncSession) -> bool:
+    bind = session.bind
+    return bind is not None and bind.dialect.name == "postgresql"
+
+
+async def lock_and_claim(session: AsyncSession, key: str, update_key: str, now: datetime) -> None:
+    """PostgreSQL: take the key's lock and insert the update's key in one statement (one round trip); a key seen
+    before fails the primary key once the lock is held."""
+    await session.execute(_LOCK_AND_CLAIM, {"key": update_key, "now": now, "lock": _lock_number(key)})
+
+
 async def lock_key(session: AsyncSession, key: str) -> None:
     """Serialise work on one key (a respondent) across processes until the transaction ends.
 
@@ -100,8 +144,7 @@ async def lock_key(session: AsyncSession, key: str) -> None:
     """
     bind = session.bind
     if bind is not None and bind.dialect.name == "postgresql":
-        number = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
-        await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": number})
+        await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _lock_number(key)})
 
 
 async def ping(engine: AsyncEngine) -> None:

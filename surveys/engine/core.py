@@ -9,21 +9,24 @@ import time
 import weakref
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from typing import cast
 
 from prometheus_client import Counter, Histogram
+from sqlalchemy import insert
 from sqlalchemy import update as sa_update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel import col, select
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from surveys.campaigns import accepts_answers
 from surveys.commands import parse_command
-from surveys.db import lock_key
+from surveys.db import lock_and_claim, lock_key, on_postgresql, sqlite_turn_engine
 from surveys.deidentify import redact as default_redact
 from surveys.engine import flow
 from surveys.engine.commands import COMMANDS
 from surveys.engine.payloads import Payload
+from surveys.engine.sqlite_turns import SQLiteTurns
 from surveys.engine.steps import STEPS, Said, StepSpec
 from surveys.engine.turn import Turn
 from surveys.messages import Incoming, IncomingKind, Reply
@@ -72,6 +75,7 @@ class ConversationEngine:
         max_answer_chars: int = MAX_ANSWER_CHARS,
         clock: Callable[[], datetime] = utcnow,
         steps: Mapping[str, StepSpec] = STEPS,
+        one_hop_sqlite: bool = True,
     ) -> None:
         self._sessions = sessions
         self._secret_key = secret_key
@@ -81,6 +85,9 @@ class ConversationEngine:
         self.steps = steps
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self.question_cache: dict[int, tuple[Question, ...]] = {}
+        bind = sessions.kw.get("bind")
+        sqlite = sqlite_turn_engine(bind) if one_hop_sqlite and isinstance(bind, AsyncEngine) else None
+        self._sqlite_turns = SQLiteTurns(sqlite) if sqlite is not None else None
 
     def pseudonym_for(self, channel: str, user_ref: str) -> str:
         return pseudonym(self._secret_key, channel, user_ref)
@@ -99,13 +106,12 @@ class ConversationEngine:
         queued = time.perf_counter()
         async with self._lock_for(key):
             try:
-                async with self._sessions() as session, session.begin():
-                    await lock_key(session, key)
-                    started = _turn_taken(incoming.channel, queued)
-                    if incoming.update_key:
-                        await _claim_update(session, incoming.update_key)
-                    turn = Turn(self, session, incoming, key, self.steps)
-                    reply = await route(turn)
+                if self._sqlite_turns is not None:
+                    reply, started = await self._sqlite_turns.run(
+                        lambda facade: self._turn(cast(AsyncSession, facade), incoming, key, queued)
+                    )
+                else:
+                    reply, started = await self._in_transaction(incoming, key, queued)
             except IntegrityError:
                 seen = await self._update_seen(incoming.update_key) if incoming.update_key else None
                 if seen is None:
@@ -116,6 +122,33 @@ class ConversationEngine:
         _processed(incoming.channel, started)
         log.debug("handled %s message for respondent %s: step=%s", incoming.channel, key[:10], reply.step)
         return reply
+
+    async def _in_transaction(self, incoming: Incoming, key: str, queued: float) -> tuple[Reply, float]:
+        """Without pre-ping a pooled connection may be dead (server restart, idle cut by a proxy): the failed
+        transaction committed nothing, so it is run once more on a fresh connection."""
+        for attempt in (1, 2):
+            try:
+                async with self._sessions() as session, session.begin():
+                    return await self._turn(session, incoming, key, queued)
+            except DBAPIError as error:
+                if attempt == 2 or not error.connection_invalidated:
+                    raise
+                log.warning("database connection was dead; turn retried on a new one")
+        raise AssertionError("unreachable")
+
+    async def _turn(self, session: AsyncSession, incoming: Incoming, key: str, queued: float) -> tuple[Reply, float]:
+        """The turn inside its transaction: the database lock, the update's key, then the conversation."""
+        if incoming.update_key and on_postgresql(session):
+            try:
+                await lock_and_claim(session, key, incoming.update_key, self.clock())
+            finally:
+                started = _turn_taken(incoming.channel, queued)  # the lock is held, also when the key was seen
+        else:
+            await lock_key(session, key)
+            started = _turn_taken(incoming.channel, queued)
+            if incoming.update_key:
+                await _claim_update(session, incoming.update_key, self.clock())
+        return await route(Turn(self, session, incoming, key, self.steps)), started
 
     async def _update_seen(self, update_key: str) -> ProcessedUpdate | None:
         async with self._sessions() as session:
@@ -183,11 +216,14 @@ class ConversationEngine:
                 session.add(conversation)
 
 
-async def _claim_update(session: AsyncSession, update_key: str) -> None:
+_CLAIM = insert(SQLModel.metadata.tables[ProcessedUpdate.__tablename__])  # Core, not the ORM
+
+
+async def _claim_update(session: AsyncSession, update_key: str, now: datetime) -> None:
     """Insert the update's key first thing: a key seen before fails the primary key (IntegrityError, caught in
-    `handle`), so a duplicate costs no extra read and a new update no look-up before its insert."""
-    session.add(ProcessedUpdate(key=update_key))
-    await session.flush()
+    `handle`), so a duplicate costs no extra read and a new update no look-up before its insert. A Core INSERT of
+    a statement built once: no unit of work for a row nobody reads in this turn."""
+    await session.execute(_CLAIM, {"key": update_key, "processed_at": now})
 
 
 async def route(turn: Turn) -> Reply:

@@ -10,11 +10,12 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from prometheus_client import Counter
-from sqlalchemy import delete, func
+from sqlalchemy import and_, bindparam, delete, func
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from surveys.campaigns import find_campaign
+from surveys.campaigns import find_campaign, normalise_code
 from surveys.deidentify import all_placeholders
 from surveys.engine.payloads import Payload
 from surveys.i18n import catalogue, normalise_language, t
@@ -39,6 +40,38 @@ if TYPE_CHECKING:
     from surveys.engine.steps import StepSpec
 
 Rows = tuple[tuple[Button, ...], ...]
+
+# Built once: a statement object reused keeps its compiled form and its cache key.
+_latest = aliased(Conversation)
+_LATEST_CONVERSATION = (
+    select(_latest.id)
+    .where(
+        _latest.respondent_id == Respondent.id,
+        col(_latest.status).in_([ConversationStatus.active.value, ConversationStatus.completed.value]),
+    )
+    # The active conversation, else a completed one (so "add more" works); a cancelled one stays closed.
+    .order_by(col(_latest.status) == ConversationStatus.completed.value, col(_latest.updated_at).desc())
+    .limit(1)
+    .correlate(Respondent)
+    .scalar_subquery()
+)
+_STATE = (
+    select(Respondent, Conversation, Campaign)
+    .select_from(Respondent)
+    .outerjoin(Conversation, col(Conversation.id) == _LATEST_CONVERSATION)
+    .outerjoin(Campaign, col(Campaign.id) == col(Conversation.campaign_id))
+    .where(Respondent.pseudonym == bindparam("key"))
+)
+_STATE_IN_CAMPAIGN = (
+    select(Respondent, Conversation, Campaign)
+    .select_from(Respondent)
+    .outerjoin(Campaign, col(Campaign.code) == bindparam("code"))
+    .outerjoin(
+        Conversation,
+        and_(col(Conversation.respondent_id) == col(Respondent.id), col(Conversation.campaign_id) == col(Campaign.id)),
+    )
+    .where(Respondent.pseudonym == bindparam("key"))
+)
 ANSWERS = Counter("viktig_answers_stored_total", "Answers stored, by channel.", ("channel",))
 
 
@@ -64,6 +97,7 @@ class Turn:
         self.conversation: Conversation | None = None
         self.campaign: Campaign | None = None
         self.language = DEFAULT_LANGUAGE
+        self._preloaded: tuple[str | None, Conversation | None, Campaign | None] | None = None
         self.preface: str | None = None  # said at the start of the next message (one message, not an extra one)
 
     # ------------------------------------------------------------- replying
@@ -115,7 +149,15 @@ class Turn:
 
     # --------------------------------------------------------------- reading
     async def load_respondent(self) -> None:
-        self.respondent = (await self.session.exec(select(Respondent).where(Respondent.pseudonym == self.key))).first()
+        """The respondent and the conversation and campaign this message most likely belongs to, in one query;
+        the first `load_conversation` takes the latter two from here instead of asking again."""
+        code = self.incoming.campaign_code
+        statement = _STATE_IN_CAMPAIGN if code else _STATE
+        params = {"key": self.key, "code": normalise_code(code)} if code else {"key": self.key}
+        row = (await self.session.exec(statement, params=params)).first()
+        if row is not None:
+            self.respondent, conversation, campaign = row
+            self._preloaded = (code, conversation, campaign)
         self.language = (
             (self.respondent.language if self.respondent else None)
             or normalise_language(self.incoming.language_hint)
@@ -127,6 +169,12 @@ class Turn:
         if self.respondent is None:
             return None
         code = campaign_code or self.incoming.campaign_code
+        preloaded, self._preloaded = self._preloaded, None
+        if preloaded is not None and preloaded[0] == code:
+            if preloaded[1] is None:
+                return None
+            self.conversation, self.campaign = preloaded[1], preloaded[2]
+            return self.conversation
         query = (
             select(Conversation, Campaign)
             .join(Campaign, col(Campaign.id) == col(Conversation.campaign_id))
@@ -225,7 +273,8 @@ class Turn:
         self.session.add(row)
 
     async def start_conversation(self, campaign: Campaign, step: str) -> Conversation:
-        assert self.respondent is not None
+        assert self.respondent is not None and campaign.id is not None
+        self._preloaded = None
         self.conversation = Conversation(
             respondent_id=self.respondent.id,
             campaign_id=pk(campaign),
@@ -256,6 +305,7 @@ class Turn:
 
     async def store_answer(self, question: Question, text: str) -> bool:
         assert self.conversation is not None and self.campaign is not None
+        assert self.campaign.id is not None and question.id is not None
         if not await self.acceptable(text):
             return False
         # The next position is computed by the INSERT itself: one statement instead of a read and a write.
@@ -324,6 +374,7 @@ class Turn:
 
     async def drop_conversation(self, conversation: Conversation) -> None:
         """Delete the conversation, and the pseudonym with it when the person has no other conversation."""
+        self._preloaded = None
         await self.session.delete(conversation)
         await self.session.flush()
         self.conversation = None
@@ -347,6 +398,7 @@ class Turn:
             )
         ).first()
         if contact is None:
+            assert self.respondent.id is not None
             self.session.add(
                 ChannelContact(
                     respondent_id=pk(self.respondent), channel=self.incoming.channel, address=self.incoming.address

@@ -31,10 +31,10 @@ from web.views.chat import TRANSCRIPTS
 
 VISIT_BYTES = 64 * 1024
 TOTAL_BYTES = 1024 * 1024
-# 2 000 messages by default (about a minute on a busy machine: each one is a database transaction);
-# VIKTIG_FLOOD_SCALE=5 sends the 10 000 of the acceptance test (measured: see docs/privacy.md).
+# 1 000 messages by default (about a minute on a busy machine: each one is a database transaction);
+# VIKTIG_FLOOD_SCALE=10 sends the 10 000 of the acceptance test (measured: see docs/privacy.md).
 SCALE = int(os.environ.get("VIKTIG_FLOOD_SCALE", "1"))
-COUNT_UNKNOWN, COUNT_TOO_LONG, COUNT_EACH = 800 * SCALE, 800 * SCALE, 10 * SCALE
+COUNT_UNKNOWN, COUNT_TOO_LONG, COUNT_EACH = 400 * SCALE, 400 * SCALE, 5 * SCALE
 
 
 @pytest.fixture
@@ -115,7 +115,7 @@ async def test_a_flood_of_large_messages_keeps_the_transcripts_bounded(bounded_s
         jobs += [flood(visit, [f"{n} {big}" for n in range(COUNT_EACH)], gate) for visit in visits]  # 2 000 accepted
         await asyncio.gather(*jobs)
         sent = COUNT_UNKNOWN + COUNT_TOO_LONG + COUNT_EACH * len(visits)
-        assert sent >= 2000
+        assert sent >= 1000
         assert "ukjentkode99" not in {code for _, code in store._visits}
         assert not any(too_long in line.text for tr in store._visits.values() for line in tr.lines)
         assert all(transcript.size <= VISIT_BYTES for transcript in store._visits.values())

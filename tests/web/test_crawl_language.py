@@ -196,3 +196,16 @@ async def test_every_page_is_bokmal_without_internal_keys(server: Server, make_c
     for level in ("staff", "manager", "admin")[: ("staff", "manager", "admin").index(role) + 1]:
         expected |= EXPECTED[level]
     assert expected <= reached, sorted(expected - reached)
+
+
+async def test_campaign_page_and_poster_warn_when_the_link_only_works_here(server: Server, client: Client) -> None:
+    from web.views.campaigns import only_here
+
+    campaign = await server.campaign("Hjemmetjenesten Øst")
+    await server.user("ansatt@kommune.no", "staff", "Hjemmetjenesten Øst")
+    await client.login("ansatt@kommune.no")
+    for path in (f"/campaigns/{campaign.id}", f"/campaigns/{campaign.id}/poster"):
+        await client.get(path)
+        assert 'id="local-address"' in client.last_html and "VIKTIG_PUBLIC_URL" in client.last_html, path
+    assert only_here("http://127.0.0.1:8080/s/x") and only_here("http://localhost/s/x")
+    assert not only_here("https://viktig.kommune.no/s/x")

@@ -83,7 +83,8 @@ async def _analyse(args: argparse.Namespace, ctx: AppContext) -> int:
     if not themes:
         print("no free-text answers to analyse yet")
     for theme in themes:
-        print(f"[{theme.id}] {theme.label} — {theme.size} answers ({theme.share:.0%})")
+        noun = "answer" if theme.size == 1 else "answers"
+        print(f"[{theme.id}] {theme.label} — {theme.size} {noun} ({theme.share:.0%})")
         print(f"    keywords: {', '.join(theme.keywords)}")
         for text in theme.quote_texts:
             print(f"    “{text}”")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import web
 from sqlmodel import col, select
@@ -147,6 +148,7 @@ async def campaign_page(request: web.Request) -> web.Response:
             "count": count,
             "last": last,
             "links": links,
+            "local_only": only_here(links.web_link),
             "qr": qr_svg(links.web_link, scale=5, title=dashboard_text(language_of(request), "campaign.qr_caption")),
             "can_read": role_at_least(user, "manager"),
         },
@@ -175,6 +177,12 @@ async def qr_code(request: web.Request) -> web.Response:
     return web.Response(text=qr_svg(link, scale=10), content_type="image/svg+xml")
 
 
+def only_here(url: str) -> bool:
+    """A link that works only on this machine (127.0.0.1, localhost): a printed QR code with it leads nowhere."""
+    host = (urlsplit(url).hostname or "").lower()
+    return host in ("localhost", "::1") or host.startswith("127.") or host == "0.0.0.0"
+
+
 async def poster(request: web.Request) -> web.Response:
     user = await require_user(request)
     async with sessions_of(request)() as session:
@@ -189,6 +197,7 @@ async def poster(request: web.Request) -> web.Response:
             "campaign": campaign,
             "unit": unit,
             "links": links,
+            "local_only": only_here(links.web_link),
             "qr": qr_svg(links.web_link, scale=12, title=chat_text(language, "poster.title")),
             "poster_lang": language,
             "p": lambda key, **kw: chat_text(language, key, **kw),

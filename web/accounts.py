@@ -9,6 +9,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from surveys.errors import ViktigError
+from surveys.ids import pk
 from surveys.models import StaffUser, Unit
 from web.access import ROLES
 from web.passwords import hash_password
@@ -55,5 +56,5 @@ async def save_user(
     session.add(user)
     await session.flush()
     if not created:  # a reset password ends every session that knew the old one
-        await end_all_sessions(session, user.id)  # type: ignore[arg-type]
+        await end_all_sessions(session, pk(user))
     return user, created

@@ -18,6 +18,7 @@ from sqlalchemy import delete, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from surveys.db import affected_rows
 from surveys.models import StaffSession, as_utc, utcnow
 
 TOUCH_EVERY = timedelta(seconds=60)  # last_seen_at is written at most this often, to spare SQLite's write lock
@@ -75,8 +76,8 @@ async def end_all_sessions(session: AsyncSession, user_id: int, *, keep_token: s
     statement = delete(StaffSession).where(col(StaffSession.user_id) == user_id)
     if keep_token is not None:
         statement = statement.where(col(StaffSession.id) != token_id(keep_token))
-    result = await session.execute(statement)
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    result = await affected_rows(session, statement)
+    return result
 
 
 async def sessions_of_user(session: AsyncSession, user_id: int, limits: SessionLimits) -> Sequence[StaffSession]:
@@ -91,10 +92,11 @@ async def sessions_of_user(session: AsyncSession, user_id: int, limits: SessionL
 
 async def purge_expired(session: AsyncSession, limits: SessionLimits, now: datetime | None = None) -> int:
     now = now or utcnow()
-    result = await session.execute(
+    result = await affected_rows(
+        session,
         delete(StaffSession).where(
             (col(StaffSession.created_at) <= now - limits.lifetime)
             | (col(StaffSession.last_seen_at) <= now - limits.idle)
-        )
+        ),
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return result

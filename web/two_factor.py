@@ -19,6 +19,7 @@ from sqlalchemy import delete, or_, update
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from surveys.db import affected_rows
 from surveys.models import RecoveryCode, StaffUser, Unit, utcnow
 from web.cookies import keyed_digest
 
@@ -65,15 +66,16 @@ async def use_totp_code(session: AsyncSession, user: StaffUser, code: str) -> bo
     step = matching_step(user.totp_secret, code)
     if step is None:
         return False
-    result = await session.execute(
+    result = await affected_rows(
+        session,
         update(StaffUser)
         .where(
             col(StaffUser.id) == user.id,
             or_(col(StaffUser.totp_last_step).is_(None), col(StaffUser.totp_last_step) < step),
         )
-        .values(totp_last_step=step)
+        .values(totp_last_step=step),
     )
-    return int(result.rowcount or 0) == 1  # type: ignore[attr-defined]
+    return result == 1
 
 
 def looks_like_recovery_code(text: str) -> bool:
@@ -105,16 +107,17 @@ async def replace_recovery_codes(session: AsyncSession, secret_key: str, user_id
 
 
 async def use_recovery_code(session: AsyncSession, secret_key: str, user_id: int, code: str) -> bool:
-    result = await session.execute(
+    result = await affected_rows(
+        session,
         update(RecoveryCode)
         .where(
             col(RecoveryCode.user_id) == user_id,
             col(RecoveryCode.code_hash) == recovery_hash(secret_key, code),
             col(RecoveryCode.used_at).is_(None),
         )
-        .values(used_at=utcnow())
+        .values(used_at=utcnow()),
     )
-    return int(result.rowcount or 0) == 1  # type: ignore[attr-defined]
+    return result == 1
 
 
 async def remaining_recovery_codes(session: AsyncSession, user_id: int) -> int:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -62,7 +62,8 @@ def run_to_end(coroutine: Coroutine[Any, Any, T]) -> T:
     try:
         coroutine.send(None)
     except StopIteration as finished:
-        return finished.value  # type: ignore[no-any-return]
+        result: T = finished.value
+        return result
     coroutine.close()
     raise RuntimeError("a SQLite turn tried to wait for something outside the database thread")
 
@@ -75,12 +76,12 @@ class SQLiteTurns:
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="viktig-sqlite")
         weakref.finalize(self, _close, self._thread, engine)
 
-    async def run(self, turn: Callable[[SessionFacade], Awaitable[T]]) -> T:
+    async def run(self, turn: Callable[[SessionFacade], Coroutine[Any, Any, T]]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._thread, self._run, turn)
 
-    def _run(self, turn: Callable[[SessionFacade], Awaitable[T]]) -> T:
+    def _run(self, turn: Callable[[SessionFacade], Coroutine[Any, Any, T]]) -> T:
         with Session(self._engine, expire_on_commit=False) as session, session.begin():
-            return run_to_end(turn(SessionFacade(session)))  # type: ignore[arg-type]
+            return run_to_end(turn(SessionFacade(session)))
 
 
 def _close(thread: ThreadPoolExecutor, engine: Engine) -> None:

@@ -26,7 +26,14 @@ PASSWORD = "correct horse battery"
 TOTP_SECRET = re.compile(r'id="totp-secret">([A-Z2-7]+)<')
 CONTINUE = re.compile(r'href="([^"]+)">(?:Fortsett|Continue)<')
 # (server url, e-mail) -> [TOTP secret, last time step used]: admins enrol on their first login, as in production.
-TOTP_USERS: dict[tuple[str, str], list] = {}  # type: ignore[type-arg]
+TOTP_USERS: dict[tuple[str, str], list[Any]] = {}
+
+
+def group_of(pattern: re.Pattern[str], html: str) -> str:
+    """The first group of a pattern the page must contain."""
+    found = pattern.search(html)
+    assert found is not None, pattern.pattern
+    return found.group(1)
 
 
 async def totp_code(base: str, email: str) -> str:

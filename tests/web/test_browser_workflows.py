@@ -479,11 +479,11 @@ async def test_completed_and_abandoned_are_shown_filtered_and_counted_as_set(ser
     await context.close()
 
     async with server.ctx.sessions() as session:
-        counted = [a.text for a in await text_answers(session, campaign.id)]  # type: ignore[arg-type]
-        other = await session.get(Campaign, campaign.id)
-        other.count_completed_only = False  # type: ignore[union-attr]
+        counted = [a.text for a in await text_answers(session, pk(campaign))]
+        other = await session.get_one(Campaign, campaign.id)
+        other.count_completed_only = False
         session.add(other)
         await session.commit()
-        everything = [a.text for a in await text_answers(session, campaign.id)]  # type: ignore[arg-type]
+        everything = [a.text for a in await text_answers(session, pk(campaign))]
     assert counted == ["Å bo hjemme så lenge som mulig"]
     assert len(everything) == 3

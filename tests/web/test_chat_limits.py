@@ -8,7 +8,7 @@ import re
 from sqlalchemy import func, select
 
 from surveys.models import Answer
-from tests.web.conftest import Client
+from tests.web.conftest import Client, group_of
 from tests.web.hardening_support import serving
 
 BUTTON = re.compile(r'name="payload" value="([^"]+)">')
@@ -21,7 +21,7 @@ async def _consented_visitor(client: Client, code: str, language: str) -> None:
     html = client.last_html
     await client.post(
         f"/s/{code}",
-        {"payload": BUTTON.search(html).group(1), "nonce": NONCE.search(html).group(1)},  # type: ignore[union-attr]
+        {"payload": group_of(BUTTON, html), "nonce": group_of(NONCE, html)},
         headers={"Accept-Language": language},
     )
 
@@ -73,7 +73,7 @@ async def test_many_visitors_from_one_address_meet_the_address_limit(sqlite_url:
                 await client.get(f"/s/{campaign.code}")
                 response = await client.post(
                     f"/s/{campaign.code}",
-                    {"payload": BUTTON.search(client.last_html).group(1), "nonce": "c"},  # type: ignore[union-attr]
+                    {"payload": group_of(BUTTON, client.last_html), "nonce": "c"},
                     headers=JSON,
                 )
                 statuses.append(response.status)

@@ -16,7 +16,7 @@ import pytest
 from sqlmodel import select
 
 from surveys.models import AccessLogEntry, Answer, utcnow
-from tests.web.conftest import CSRF, PASSWORD, Client, Server
+from tests.web.conftest import CSRF, PASSWORD, Client, Server, group_of
 from tests.web.hardening_support import serving
 
 PROXY = {"VIKTIG_TRUSTED_PROXIES": "127.0.0.1/32, ::1"}
@@ -296,7 +296,7 @@ async def test_links_and_cookies_follow_a_trusted_proxy(sqlite_url: str) -> None
                 assert "secure" in response.headers["Set-Cookie"].lower()
                 assert response.headers["Strict-Transport-Security"].startswith("max-age=")
                 cookie = response.cookies["viktig_session"].value
-                token = CSRF.search(await response.text()).group(1)  # type: ignore[union-attr]
+                token = group_of(CSRF, await response.text())
             form = {"email": "leder@kommune.no", "password": PASSWORD, "csrf_token": token}
             with_cookie = {**headers, "Cookie": f"viktig_session={cookie}"}
             async with client.http.post(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from surveys.ids import pk
 from surveys.models import StaffUser, Unit, utcnow
 from web.access import current_user, require_user, session_limits, sessions_of
 from web.client_info import client_of
@@ -31,9 +32,9 @@ from web.views.auth import complete_login, pending_next, pending_user_id, reserv
 async def account_page(request: web.Request) -> web.Response:
     user = await require_user(request)
     async with sessions_of(request)() as session:
-        rows = await sessions_of_user(session, user.id, session_limits(request))  # type: ignore[arg-type]
+        rows = await sessions_of_user(session, pk(user), session_limits(request))
         unit = await session.get(Unit, user.unit_id) if user.unit_id else None
-        remaining = await remaining_recovery_codes(session, user.id)  # type: ignore[arg-type]
+        remaining = await remaining_recovery_codes(session, pk(user))
     token = session_of(request).get("sid")
     mine = token_id(token) if isinstance(token, str) else ""
     return page(
@@ -56,7 +57,7 @@ async def end_other_sessions(request: web.Request) -> web.Response:
     user = await require_user(request)
     token = session_of(request).get("sid")
     async with sessions_of(request)() as session, session.begin():
-        ended = await end_all_sessions(session, user.id, keep_token=token if isinstance(token, str) else None)  # type: ignore[arg-type]
+        ended = await end_all_sessions(session, pk(user), keep_token=token if isinstance(token, str) else None)
     raise web.HTTPSeeOther(f"/account?ended={ended}")
 
 
@@ -79,11 +80,11 @@ async def enrol_form(request: web.Request, *, error: str | None = None, status: 
     if has_totp(user):
         raise web.HTTPSeeOther("/account")
     async with sessions_of(request)() as session, session.begin():
-        row = await session.get(StaffUser, user.id)
-        if row.totp_secret is None:  # type: ignore[union-attr]
-            row.totp_secret = new_secret()  # type: ignore[union-attr]
+        row = await session.get_one(StaffUser, user.id)
+        if row.totp_secret is None:
+            row.totp_secret = new_secret()
             session.add(row)
-        secret = row.totp_secret  # type: ignore[union-attr]
+        secret = row.totp_secret
     uri = provisioning_uri(secret, user.email)
     return page(
         request,
@@ -110,10 +111,10 @@ async def enrol_confirm(request: web.Request) -> web.Response:
         row = await session.get(StaffUser, user.id)
         ok = row is not None and not has_totp(row) and await use_totp_code(session, row, str(form.get("code", "")))
         codes: list[str] = []
-        if ok:
-            row.totp_confirmed_at = utcnow()  # type: ignore[union-attr]
+        if ok and row is not None:
+            row.totp_confirmed_at = utcnow()
             session.add(row)
-            codes = await replace_recovery_codes(session, request.app[SETTINGS].secret_key, user.id)  # type: ignore[arg-type]
+            codes = await replace_recovery_codes(session, request.app[SETTINGS].secret_key, pk(user))
             await attempt_succeeded(session, keys)
     if not ok:
         return await enrol_form(request, error="two_factor.wrong_code", status=400)
@@ -128,7 +129,7 @@ async def new_recovery_codes(request: web.Request) -> web.Response:
     if not has_totp(user):
         raise web.HTTPSeeOther("/account/two-factor")
     async with sessions_of(request)() as session, session.begin():
-        codes = await replace_recovery_codes(session, request.app[SETTINGS].secret_key, user.id)  # type: ignore[arg-type]
+        codes = await replace_recovery_codes(session, request.app[SETTINGS].secret_key, pk(user))
     return page(request, "two_factor_codes.html", {"codes": codes, "next": "/account"})
 
 

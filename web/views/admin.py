@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from surveys.access_log import record_access
 from surveys.campaigns import CampaignError, add_unit
+from surveys.ids import pk
 from surveys.models import AccessLogEntry, Campaign, StaffUser, Unit
 from web.access import ROLES, require_user, sessions_of
 from web.access_log_text import action_text, detail_text
@@ -63,11 +64,11 @@ async def add_user(request: web.Request) -> web.Response:
     return page(request, "users.html", {**context, "error": error, "created": created}, status=400 if error else 200)
 
 
-async def _user_or_404(session, request: web.Request) -> StaffUser:  # type: ignore[no-untyped-def]
+async def _user_or_404(session: AsyncSession, request: web.Request) -> StaffUser:
     user = await session.get(StaffUser, int(request.match_info["user"]))
     if user is None:
         raise web.HTTPNotFound(text="404: no such user.")
-    return user  # type: ignore[no-any-return]
+    return user
 
 
 async def set_active(request: web.Request) -> web.Response:
@@ -79,7 +80,7 @@ async def set_active(request: web.Request) -> web.Response:
             user.active = form.get("active") == "1"
             session.add(user)
             if not user.active:
-                await end_all_sessions(session, user.id)  # type: ignore[arg-type]
+                await end_all_sessions(session, pk(user))
             action = "activate_user" if user.active else "deactivate_user"
             await record_access(session, actor=admin.email, action=action, campaign_id=None, detail=user.email)
     raise web.HTTPSeeOther("/admin/users")
@@ -90,7 +91,7 @@ async def log_out_everywhere(request: web.Request) -> web.Response:
     admin = await require_user(request, "admin")
     async with sessions_of(request)() as session, session.begin():
         user = await _user_or_404(session, request)
-        ended = await end_all_sessions(session, user.id)  # type: ignore[arg-type]
+        ended = await end_all_sessions(session, pk(user))
         await record_access(
             session,
             actor=admin.email,
@@ -109,7 +110,7 @@ async def reset_totp(request: web.Request) -> web.Response:
     async with sessions_of(request)() as session, session.begin():
         user = await _user_or_404(session, request)
         await reset_two_factor(session, user)
-        await end_all_sessions(session, user.id)  # type: ignore[arg-type]
+        await end_all_sessions(session, pk(user))
         await record_access(session, actor=admin.email, action="reset_two_factor", campaign_id=None, detail=user.email)
     raise web.HTTPSeeOther("/admin/users")
 

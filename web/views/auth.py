@@ -11,6 +11,7 @@ from urllib.parse import unquote
 from aiohttp import web
 from sqlmodel import select
 
+from surveys.ids import pk
 from surveys.models import StaffUser, Unit, utcnow
 from web.access import current_user, require_user, sessions_of
 from web.client_info import client_of
@@ -100,9 +101,9 @@ async def complete_login(request: web.Request, user: StaffUser) -> None:
     """A server-side session for this browser, in a fresh cookie (so nothing seen before login is worth anything)."""
     lang = session_of(request).get("lang")
     async with sessions_of(request)() as session, session.begin():
-        token = await start_session(session, user.id, request.headers.get("User-Agent", ""))  # type: ignore[arg-type]
-        row = await session.get(StaffUser, user.id)
-        row.last_login_at = utcnow()  # type: ignore[union-attr]
+        token = await start_session(session, pk(user), request.headers.get("User-Agent", ""))
+        row = await session.get_one(StaffUser, user.id)
+        row.last_login_at = utcnow()
         session.add(row)
     data = new_session(request)
     data["sid"] = token
@@ -146,7 +147,7 @@ async def change_password(request: web.Request) -> web.Response:
             raise web.HTTPSeeOther("/login")
         row.password_hash = hash_password(new)
         session.add(row)
-        await end_all_sessions(session, user.id)  # type: ignore[arg-type]
+        await end_all_sessions(session, pk(user))
     await complete_login(request, user)
     raise web.HTTPSeeOther("/account/password?done=1")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from datetime import datetime
@@ -67,10 +68,11 @@ def private_sqlite_file(path: str) -> None:
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    os.close(os.open(target, os.O_CREAT | os.O_WRONLY | os.O_APPEND, 0o600))
+    with contextlib.suppress(FileExistsError):  # an existing file is never opened here: it may be read-only
+        os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
     for companion in (target, target.with_name(target.name + "-wal"), target.with_name(target.name + "-shm")):
-        if companion.exists() and companion.stat().st_mode & 0o077:
-            companion.chmod(0o600)
+        if companion.exists() and (mode := companion.stat().st_mode) & 0o077:
+            companion.chmod(mode & 0o700)  # drop group and other bits only: a read-only file stays read-only
 
 
 def sqlite_turn_engine(engine: AsyncEngine) -> Engine | None:

@@ -232,6 +232,26 @@ async def test_stale_and_double_tapped_buttons_do_no_harm(conversation_engine, s
     assert await answer_texts(sessions, campaign.id) == ["Sol og frisk luft"]
 
 
+async def test_an_old_button_can_repeat_the_current_question(conversation_engine, sessions, make_campaign) -> None:
+    """A channel whose old buttons can sit out of sight of the current question (the web chat's second tab) asks
+    for the current question again: one friendly line, then the question with buttons that work."""
+    campaign = await make_campaign()
+    chat = ChatDriver(conversation_engine, "two-tabs", channel="web", campaign_code=campaign.code)
+    await chat.start(campaign.code)
+    no = chat.button(t("nb", "consent.no")).payload
+    await chat.press(t("nb", "consent.yes"))
+    await chat.say("Sol og frisk luft")
+    await chat.send(IncomingKind.choice, payload=no, repeat_on_stale=True)
+    assert chat.last.notice is None
+    [message] = chat.last.messages
+    assert message.text.startswith(t("nb", "error.stale_repeat")) and "Er det noe mer" in message.text
+    await chat.press(t("nb", "question.no_more"))  # the repeated button is the live one
+    assert chat.last.notice is None and chat.last.messages
+    await chat.press_payload(no)  # without asking for it: the notice only, as Telegram shows it
+    assert chat.last.messages == [] and chat.last.notice == t("nb", "error.stale_button")
+    assert await answer_texts(sessions, campaign.id) == ["Sol og frisk luft"]
+
+
 async def test_same_update_twice_is_processed_once(conversation_engine, sessions, make_campaign) -> None:
     campaign = await make_campaign()
     chat = ChatDriver(conversation_engine, "redelivered")

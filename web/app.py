@@ -37,7 +37,7 @@ def setup_web(
     analyse: Analyse | None,
 ) -> None:
     """Add the dashboard and the web chat to `app`, with what they need from the root (see web.keys)."""
-    from web.views import account, admin, answers, auth, campaigns, chat, erasure, themes
+    from web.views import account, admin, answers, auth, campaigns, chat, entry, erasure, themes
 
     env = aiohttp_jinja2.setup(
         app, loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True, trim_blocks=True, lstrip_blocks=True
@@ -48,10 +48,11 @@ def setup_web(
     app[SETTINGS], app[SESSIONS], app[CONVERSATIONS], app[ANALYSE] = settings, sessions, conversations, analyse
     app[SESSION] = settings.secret_key
     app[SECURE] = (settings.public_url or "").startswith("https://")
-    app.middlewares.extend([session_middleware, csrf_middleware])
+    app.middlewares.extend([session_middleware, entry.upload_limit_middleware, csrf_middleware])
+    app.cleanup_ctx.append(entry.import_tasks)
     app.on_response_prepare.append(on_response_prepare)
     app.router.add_static("/static", STATIC, append_version=False)
-    for module in (auth, account, campaigns, answers, themes, admin, erasure, chat):
+    for module in (auth, account, campaigns, answers, entry, themes, admin, erasure, chat):
         module.add_routes(app)
 
 

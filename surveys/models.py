@@ -6,7 +6,7 @@ person on a channel lives in `ChannelContact`, and the staff access log lives in
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -15,6 +15,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -381,6 +382,66 @@ class AnswerVector(SQLModel, table=True):
     model: str = Field(sa_column=Column(Text, nullable=False))
     vector: bytes = Field(sa_column=Column(LargeBinary, nullable=False))  # float16, analysis.embedding.to_bytes
     created_at: datetime = _created()
+
+
+class ActionStatus(StrEnum):
+    """An improvement action's state; the dashboard and the public page show its name, never this value."""
+
+    planned = "planned"  # planlagt
+    in_progress = "in_progress"  # i gang
+    done = "done"  # gjennomført
+    dropped = "dropped"  # forkastet (with a reason)
+
+
+class ThemeAction(SQLModel, table=True):
+    """An improvement action ("tiltak") a manager decided on for a theme of a campaign.
+
+    It belongs to the campaign whose answers led to it and carries over to the unit's later campaigns by the theme's
+    identity (`theme_key`: taxonomy key, else the label in lower case, as the comparison matches themes), so a later
+    campaign shows "18 % → 9 % after action Y". The texts are written by managers for the public page; they hold no
+    answer text. Kept when the campaign's answers and themes are purged (`theme_id` becomes NULL; the key and label
+    stay), since an action is the municipality's record, not personal data.
+    """
+
+    __tablename__ = "theme_action"
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = _fk("campaign.id")
+    theme_id: int | None = _fk("theme.id", nullable=True, ondelete="SET NULL")
+    theme_key: str = Field(sa_column=Column(Text, nullable=False, index=True))
+    theme_label: str = Field(sa_column=Column(Text, nullable=False))
+    what: str = Field(sa_column=Column(Text, nullable=False))
+    responsible: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    due_on: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    status: str = Field(default=ActionStatus.planned.value, sa_column=Column(Text, nullable=False))
+    reason: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))  # when dropped
+    created_at: datetime = _created()
+    updated_at: datetime = _created()
+    done_at: datetime | None = _ts(nullable=True)  # when it last became gjennomført
+
+
+class PublicPage(SQLModel, table=True):
+    """A campaign's public page "Dette sa dere – dette gjør vi": its unguessable address and whether it is out.
+
+    The token is made once and never changes, so a printed poster keeps working across unpublish and publish.
+    """
+
+    __tablename__ = "public_page"
+    campaign_id: int = Field(sa_column=Column(Integer, ForeignKey("campaign.id", ondelete="CASCADE"), primary_key=True))
+    token: str = Field(sa_column=Column(Text, nullable=False, unique=True))
+    published_at: datetime | None = _ts(nullable=True)  # None: not published (the default)
+    created_at: datetime = _created()
+
+
+class PublicQuote(SQLModel, table=True):
+    """An answer a manager picked to quote on the public page; nothing else of the answers is ever shown there.
+
+    Goes with the answer (CASCADE), so erasure (/slett) and retention take the quote off the page too.
+    """
+
+    __tablename__ = "public_quote"
+    answer_id: int = Field(sa_column=Column(Integer, ForeignKey("answer.id", ondelete="CASCADE"), primary_key=True))
+    campaign_id: int = _fk("campaign.id")
+    picked_at: datetime = _created()
 
 
 class ImportStatus(StrEnum):

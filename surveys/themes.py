@@ -118,7 +118,8 @@ async def previous_campaign(session: AsyncSession, campaign: Campaign) -> Campai
     ).first()
 
 
-def _theme_identity(theme: Theme) -> str:
+def theme_identity(theme: Theme) -> str:
+    """What makes themes of two campaigns "the same": the taxonomy key, else the label (comparison, actions)."""
     return theme.taxonomy_key or theme.label.strip().lower()
 
 
@@ -138,10 +139,10 @@ async def theme_cards(session: AsyncSession, campaign: Campaign) -> tuple[list[T
     before = await previous_campaign(session, campaign)
     earlier: dict[str, float] = {}
     if before is not None and before.id is not None:
-        earlier = {_theme_identity(t): t.share for t in await visible_themes(session, before.id)}
+        earlier = {theme_identity(t): t.share for t in await visible_themes(session, before.id)}
     cards = []
     for theme in themes:
-        old = earlier.get(_theme_identity(theme))
+        old = earlier.get(theme_identity(theme))
         change = None if before is None or old is None else (theme.share - old) * 100
         cards.append(ThemeCard(theme, [texts[q] for q in theme.quotes[:QUOTES_SHOWN] if q in texts], change))
     return cards, before

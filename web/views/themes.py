@@ -7,11 +7,13 @@ analysis package it is None, and the dashboard works and says so.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from aiohttp import web
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from surveys.access_log import record_access
+from surveys.actions import STATUSES
 from surveys.ids import pk
 from surveys.models import Campaign, StaffUser, Theme
 from surveys.theme_overview import theme_overview
@@ -27,11 +29,19 @@ log = logging.getLogger(__name__)
 
 async def themes_page(request: web.Request) -> web.Response:
     user = await require_user(request, "manager")
+    return await render_themes(request, user)
+
+
+async def render_themes(
+    request: web.Request, user: StaffUser, problem: dict[str, Any] | None = None, *, status: int = 200
+) -> web.Response:
+    """The themes page; `problem` re-shows a refused action form with its message and the values as typed."""
     async with sessions_of(request)() as session, session.begin():
         campaign = await load_campaign(session, user, request.match_info["id"])
         overview = await theme_overview(session, campaign, reveal=user.role == "admin")
         run = await latest_run(session, pk(campaign))
-        await record_access(session, actor=user.email, action="view_themes", campaign_id=campaign.id)
+        if problem is None:
+            await record_access(session, actor=user.email, action="view_themes", campaign_id=campaign.id)
     title = dashboard_text(language_of(request), "themes.chart")
     cards = overview.themes
     charted = [
@@ -54,7 +64,10 @@ async def themes_page(request: web.Request) -> web.Response:
             "chart": chart,
             "analysis_available": request.app[ANALYSE] is not None,
             "notice": notice,
+            "problem": problem or {},
+            "statuses": STATUSES,
         },
+        status=status,
     )
 
 

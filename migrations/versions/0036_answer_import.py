@@ -1,7 +1,7 @@
 """answer_import: imports of answer files stored in chunks, with their progress, so a re-run resumes them
 
 Revision ID: 0035i
-Revises: 0013
+Revises: 0035a
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision: str = "0035i"
-down_revision: str | None = "0013"
+down_revision: str | None = "0035a"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -482,3 +482,36 @@ class PublicQuote(SQLModel, table=True):
     answer_id: int = Field(sa_column=Column(Integer, ForeignKey("answer.id", ondelete="CASCADE"), primary_key=True))
     campaign_id: int = _fk("campaign.id")
     picked_at: datetime = _created()
+
+
+class ImportStatus(StrEnum):
+    running = "running"
+    done = "done"
+    interrupted = "interrupted"
+
+
+class AnswerImport(SQLModel, table=True):
+    """One import of a file of answers, stored in chunks (surveys.import_batches), so a re-run resumes it.
+
+    `stored_rows` moves forward in the same transaction as each chunk's answers, so it always says exactly how many
+    of the file's validated rows (in file order) are in the database. `fingerprint` is a hash of the file and how
+    it was sent, which is how a second upload of the same file finds the import it should finish. No answer text.
+    """
+
+    __tablename__ = "answer_import"
+    __table_args__ = (Index("ix_answer_import_campaign_fingerprint", "campaign_id", "fingerprint"),)
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = _fk("campaign.id", index=False)
+    fingerprint: str = Field(sa_column=Column(Text, nullable=False))
+    filename: str = Field(sa_column=Column(Text, nullable=False))
+    actor: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = ImportStatus.running.value
+    total_rows: int
+    stored_rows: int = 0
+    format: str = "csv"
+    encoding: str = "utf-8"
+    # The problems that did not stop the import (unknown columns), as {"code", "line", "values"}, to show again.
+    warnings: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    started_at: datetime = _created()
+    updated_at: datetime = _created()
+    finished_at: datetime | None = _ts(nullable=True)

@@ -102,7 +102,7 @@ async def test_the_export_carries_each_placements_confidence(sessions, make_camp
         await move_answer(session, ids[4], await session.get_one(Theme, themes["family"].id))
     async with sessions() as session:
         rows = await collect_rows(session, campaign, ExportOptions())
-        hidden = await collect_rows(session, campaign, ExportOptions(hidden_themes=frozenset({themes["outdoors"].id})))
+        hidden = await collect_rows(session, campaign, ExportOptions(hidden_themes=frozenset({pk(themes["outdoors"])})))
     by_id = {row["answer_id"]: row for row in rows}
     assert [by_id[i]["theme_confidence"] for i in ids] == [0.9, 0.42, None, 0.7, 1.0, 0.55]  # moved: 1.0
     assert [by_id[i]["confidence_percent"] for i in ids] == [90, 42, None, 70, 100, 55]

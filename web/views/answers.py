@@ -15,6 +15,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from surveys.access_log import record_access
+from surveys.action_export import action_cells, action_header, action_rows
 from surveys.answer_filter import AnswerFilter
 from surveys.campaigns import accepts_answers
 from surveys.completion import CompletionState
@@ -108,6 +109,7 @@ async def export(request: web.Request) -> web.Response:
             hidden_label=staff_text("export", language, "hidden", count=protection.min_group),
         )
         rows = await collect_rows(session, campaign, options)
+        actions = await action_rows(session, campaign, language) if kind == "xlsx" else []
         await record_access(
             session,
             actor=user.email,
@@ -124,7 +126,8 @@ async def export(request: web.Request) -> web.Response:
             body=out.getvalue().encode("utf-8"), content_type="text/csv", charset="utf-8", headers=headers
         )
     buffer = io.BytesIO()
-    write_xlsx(rows, buffer, language=language)
+    sheets = [(staff_text("export", language, "actions_sheet"), action_header(language), action_cells(actions))]
+    write_xlsx(rows, buffer, language=language, extra_sheets=sheets)
     return web.Response(
         body=buffer.getvalue(),
         headers=headers,

@@ -56,7 +56,7 @@ ANALYSIS_POOL = web.AppKey("analysis_pool", AnalysisPool)
 
 def create_app(ctx: AppContext, *, with_telegram: bool | None = None, warm_analysis: bool = False) -> web.Application:
     """The whole server; `warm_analysis` starts the analysis process at start-up instead of at the first run."""
-    app = web.Application(client_max_size=4 * 1024 * 1024)
+    app = web.Application(client_max_size=ctx.settings.upload_max_bytes)
     app[CONTEXT] = ctx
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)

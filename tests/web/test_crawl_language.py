@@ -140,7 +140,10 @@ async def _data(server: Server) -> Campaign:
     earlier = pk(await server.campaign("Hjemmetjenesten Øst", name="Høsten 2025"))
     await themes_with_sizes(server, earlier, {"mat": 10, "selskap": 6})
     campaign = await server.campaign("Hjemmetjenesten Øst", name="Våren 2026")
-    await themes_with_sizes(server, pk(campaign), {"selskap": 8, "trygghet": 6, "hagen": 2})
+    # "hagen" is a suggestion (discovered, small); every placement is uncertain: both sections are crawled too
+    await themes_with_sizes(
+        server, pk(campaign), {"selskap": 8, "trygghet": 6, "hagen": 2}, suggested=frozenset({"hagen"}), score=0.4
+    )
     async with server.ctx.sessions() as session, session.begin():
         question = (await session.exec(select(Question).where(Question.key == "more_of_it"))).one()
         for n, status in enumerate((ConversationStatus.active, ConversationStatus.cancelled)):

@@ -11,13 +11,28 @@ from surveys.models import Answer
 from tests.web.conftest import Server
 
 
-async def themes_with_sizes(server: Server, campaign_id: int, groups: dict[str, int]) -> dict[str, int]:
-    """Answers from distinct people (paper cards) placed in themes of the given sizes; returns theme ids."""
-    return await themes_in(server.ctx.sessions, campaign_id, groups)
+async def themes_with_sizes(
+    server: Server,
+    campaign_id: int,
+    groups: dict[str, int],
+    *,
+    suggested: frozenset[str] = frozenset(),
+    score: float | None = None,
+) -> dict[str, int]:
+    """Answers from distinct people (paper cards) placed in themes of the given sizes; returns theme ids.
+
+    Themes in `suggested` are discovered ones (no taxonomy key: suggestions); `score` is every placement's
+    confidence."""
+    return await themes_in(server.ctx.sessions, campaign_id, groups, suggested=suggested, score=score)
 
 
 async def themes_in(
-    sessions: async_sessionmaker[AsyncSession], campaign_id: int, groups: dict[str, int]
+    sessions: async_sessionmaker[AsyncSession],
+    campaign_id: int,
+    groups: dict[str, int],
+    *,
+    suggested: frozenset[str] = frozenset(),
+    score: float | None = None,
 ) -> dict[str, int]:
     """As themes_with_sizes, for tests that hold sessions rather than a server."""
     from surveys.importer import import_answers
@@ -43,14 +58,16 @@ async def themes_in(
                 campaign_id=campaign_id,
                 key=key,
                 label=key.title(),
-                taxonomy_key=key,
+                taxonomy_key=None if key in suggested else key,
                 keywords=[key],
                 quotes=[pk(a) for a in members[:2]],
                 run_id=run.id,
             )
             session.add(theme)
             await session.flush()
-            session.add_all([AnswerTheme(answer_id=pk(a), theme_id=pk(theme), run_id=pk(run)) for a in members])
+            session.add_all(
+                [AnswerTheme(answer_id=pk(a), theme_id=pk(theme), run_id=pk(run), score=score) for a in members]
+            )
             ids[key] = pk(theme)
         await recount(session, campaign_id)
         return ids

@@ -1,7 +1,7 @@
 """unit_theme (themes managers accepted from suggestions, the unit's own taxonomy) and theme review columns
 
 Revision ID: 0035u
-Revises: 0035a
+Revises: 0035i
 
 theme.review is NULL for a suggestion not yet reviewed, "accepted" or "rejected"; theme.reviewed_answers keeps the
 answer ids of a rejected group so that a re-run does not suggest it again.
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0035u"
-down_revision: str | None = "0035a"
+down_revision: str | None = "0035i"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -14,7 +14,7 @@ import io
 import json
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
 from zoneinfo import ZoneInfo
@@ -183,7 +183,17 @@ def _widths(rows: list[dict[str, Any]], header: list[str]) -> list[int]:
     return widths
 
 
-def write_xlsx(rows: Iterable[dict[str, Any]], path_or_buffer: Path | io.BytesIO, *, language: str = "nb") -> int:
+# A further sheet of an XLSX export: its title, header and rows of cells (the actions, surveys.action_export).
+Sheet = tuple[str, list[str], list[list[Any]]]
+
+
+def write_xlsx(
+    rows: Iterable[dict[str, Any]],
+    path_or_buffer: Path | io.BytesIO,
+    *,
+    language: str = "nb",
+    extra_sheets: Iterable[Sheet] = (),
+) -> int:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
@@ -215,6 +225,29 @@ def write_xlsx(rows: Iterable[dict[str, Any]], path_or_buffer: Path | io.BytesIO
                 cell.number_format = DATE_FORMAT
             cells.append(cell)
         sheet.append(cells)
+    for title, names, table in extra_sheets:
+        extra = workbook.create_sheet(title)
+        extra.freeze_panes = "A2"
+        for index, name in enumerate(names, start=1):
+            extra.column_dimensions[get_column_letter(index)].width = min(MAX_WIDTH, max(len(name) + 2, 14))
+        header_row = []
+        for name in names:
+            cell = WriteOnlyCell(extra, value=name)
+            cell.font = bold
+            header_row.append(cell)
+        extra.append(header_row)
+        for values in table:
+            row_cells = []
+            for value in values:
+                cell = WriteOnlyCell(extra, value=value)
+                if isinstance(value, str):
+                    cell.data_type = "s"
+                elif isinstance(value, datetime):
+                    cell.number_format = DATE_FORMAT
+                elif isinstance(value, date):
+                    cell.number_format = "DD.MM.YYYY"
+                row_cells.append(cell)
+            extra.append(row_cells)
     workbook.save(path_or_buffer)
     return len(rows)
 

@@ -11,7 +11,11 @@ from collections.abc import Callable
 
 from web.i18n import dashboard_text
 
-ACTIONS = ("view_answers", "export", "view_themes", "report", "erasure", "purge")
+ACTIONS = (
+    *("view_answers", "export", "view_themes", "report", "erasure", "purge"),
+    *("add_area", "area_rename", "area_move", "area_delete", "area_add_unit", "area_remove_unit"),
+    *("area_campaign", "kit"),
+)
 
 _PATTERNS: list[tuple[re.Pattern[str], Callable[[str, re.Match[str]], str]]] = [
     (

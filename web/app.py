@@ -37,7 +37,7 @@ def setup_web(
     analyse: Analyse | None,
 ) -> None:
     """Add the dashboard and the web chat to `app`, with what they need from the root (see web.keys)."""
-    from web.views import account, admin, answers, auth, campaigns, chat, erasure, themes
+    from web.views import account, admin, answers, areas, auth, campaigns, chat, erasure, themes
 
     env = aiohttp_jinja2.setup(
         app, loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True, trim_blocks=True, lstrip_blocks=True
@@ -51,7 +51,7 @@ def setup_web(
     app.middlewares.extend([session_middleware, csrf_middleware])
     app.on_response_prepare.append(on_response_prepare)
     app.router.add_static("/static", STATIC, append_version=False)
-    for module in (auth, account, campaigns, answers, themes, admin, erasure, chat):
+    for module in (auth, account, campaigns, answers, themes, admin, areas, erasure, chat):
         module.add_routes(app)
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from surveys.ids import pk
 from surveys.models import Answer
@@ -11,11 +13,18 @@ from tests.web.conftest import Server
 
 async def themes_with_sizes(server: Server, campaign_id: int, groups: dict[str, int]) -> dict[str, int]:
     """Answers from distinct people (paper cards) placed in themes of the given sizes; returns theme ids."""
+    return await place_themes(server.ctx.sessions, campaign_id, groups)
+
+
+async def place_themes(
+    sessions: async_sessionmaker[AsyncSession], campaign_id: int, groups: dict[str, int]
+) -> dict[str, int]:
+    """`themes_with_sizes` on any database: paper cards imported by the real importer, then put in themes."""
     from surveys.importer import import_answers
     from surveys.models import AnswerTheme, Campaign, Theme, ThemeRun
     from surveys.themes import recount
 
-    async with server.ctx.sessions() as session, session.begin():
+    async with sessions() as session, session.begin():
         campaign = await session.get_one(Campaign, campaign_id)
         total = sum(groups.values())
         raw = "Tekst\n" + "\n".join(f"Kort nummer {n}" for n in range(total)) + "\n"

@@ -16,7 +16,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from surveys.area_campaigns import members_of
 from surveys.ids import pk
 from surveys.models import AreaCampaign, Campaign, Unit
-from surveys.theme_overview import ShownTheme, theme_identity, theme_overview
+from surveys.theme_overview import ShownTheme, theme_overview
+from surveys.themes import theme_identity
 
 HEAT_STEPS = (0.05, 0.10, 0.20, 0.30, 0.40)  # share thresholds of heat levels 1..5 (0: under 5 %)
 

@@ -95,16 +95,14 @@ def render_report(
     *,
     language: str = "nb",
     standalone: bool = True,
-    actions: dict[int, list[Any]] | None = None,
     now: datetime | None = None,
 ) -> str:
-    """The municipality's report: the heat map, then per unit its themes (and actions, when there are any)."""
+    """The municipality's report: the heat map, then per unit its themes with their actions (surveys.actions)."""
     context = {
         **_values(language, standalone),
         "area": area,
         "group": table.area_campaign,
         "rollup": table,
-        "actions": actions or {},
         "made_at": (now or utcnow()).astimezone(LOCAL_TIME).strftime("%Y-%m-%d %H:%M"),
     }
     return _ENV.get_template("kit_report.html").render(context)

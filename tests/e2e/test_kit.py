@@ -15,12 +15,13 @@ from pathlib import Path
 import pytest
 from sqlmodel import col, func, select
 
+from surveys.actions import add_action, read_action
 from surveys.area_campaigns import members_of
 from surveys.areas import add_area, set_unit_area
 from surveys.campaigns import add_unit
 from surveys.db import create_engine, session_factory
 from surveys.ids import pk
-from surveys.models import AreaCampaign, Campaign, Unit
+from surveys.models import AreaCampaign, Campaign, Theme, Unit
 from surveys.rollup import rollup
 from tests.conftest import TEST_SECRET
 from tests.web.theme_data import place_themes
@@ -127,6 +128,17 @@ async def test_kit_for_five_units_imports_and_the_heat_map_hides_small_cells(vik
         for name, (_, groups) in UNITS.items():
             if groups:
                 await place_themes(sessions, by_unit[name], groups)  # imported with surveys.importer
+        async with sessions() as session, session.begin():  # a manager's action on one theme goes in the report
+            campaign = await session.get_one(Campaign, by_unit["Hjemmetjenesten Vest"])
+            theme = (
+                await session.exec(select(Theme).where(Theme.campaign_id == campaign.id, Theme.key == "familie"))
+            ).one()
+            await add_action(
+                session,
+                campaign,
+                theme,
+                read_action("Besøksvenn hver uke", "Frivilligsentralen", "2027-09-01", "in_progress"),
+            )
 
         again = json.loads(viktig("kit", "--area", "Helse og omsorg", "--date", "2027-06-06", "--json").stdout)
         assert (again["created"], again["existing"]) == (0, 5)  # idempotent: no duplicates
@@ -172,3 +184,4 @@ async def test_kit_for_five_units_imports_and_the_heat_map_hides_small_cells(vik
     for hidden_share in ("13 %", "23 %", "17 %", "20 %"):  # Øst tur, Vest selskap, Solsiden familie, Dagsenteret
         assert hidden_share not in report
     assert "Temaene er ikke laget ennå." in report and "Skolehelsetjenesten" not in report
+    assert "Besøksvenn hver uke (I gang, Frivilligsentralen, 2027-09-01)" in report

@@ -1,7 +1,7 @@
 """areas (a tree of any depth) that units and area managers belong to, and campaigns across an area's units
 
 Revision ID: 0035areas
-Revises: 0013
+Revises: 0035u
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 revision: str = "0035areas"
-down_revision: str | None = "0013"
+down_revision: str | None = "0035u"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

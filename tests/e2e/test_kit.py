@@ -24,7 +24,7 @@ from surveys.ids import pk
 from surveys.models import AreaCampaign, Campaign, Theme, Unit
 from surveys.rollup import rollup
 from tests.conftest import TEST_SECRET
-from tests.web.theme_data import place_themes
+from tests.web.theme_data import themes_in
 
 UNITS = {  # unit -> (minste gruppe, themes and how many people in each)
     "Hjemmetjenesten Øst": (5, {"selskap": 8, "familie": 6, "tur": 2}),
@@ -127,7 +127,7 @@ async def test_kit_for_five_units_imports_and_the_heat_map_hides_small_cells(vik
         by_unit = {c["unit"]: c["id"] for c in made["campaigns"]}
         for name, (_, groups) in UNITS.items():
             if groups:
-                await place_themes(sessions, by_unit[name], groups)  # imported with surveys.importer
+                await themes_in(sessions, by_unit[name], groups)  # imported with surveys.importer
         async with sessions() as session, session.begin():  # a manager's action on one theme goes in the report
             campaign = await session.get_one(Campaign, by_unit["Hjemmetjenesten Vest"])
             theme = (

@@ -23,10 +23,10 @@ async def themes_with_sizes(
 
     Themes in `suggested` are discovered ones (no taxonomy key: suggestions); `score` is every placement's
     confidence."""
-    return await place_themes(server.ctx.sessions, campaign_id, groups, suggested=suggested, score=score)
+    return await themes_in(server.ctx.sessions, campaign_id, groups, suggested=suggested, score=score)
 
 
-async def place_themes(
+async def themes_in(
     sessions: async_sessionmaker[AsyncSession],
     campaign_id: int,
     groups: dict[str, int],
@@ -34,7 +34,7 @@ async def place_themes(
     suggested: frozenset[str] = frozenset(),
     score: float | None = None,
 ) -> dict[str, int]:
-    """`themes_with_sizes` on any database: paper cards imported by the real importer, then put in themes."""
+    """As themes_with_sizes, for tests that hold sessions rather than a server."""
     from surveys.importer import import_answers
     from surveys.models import AnswerTheme, Campaign, Theme, ThemeRun
     from surveys.themes import recount

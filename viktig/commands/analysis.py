@@ -17,13 +17,16 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from surveys.access_log import record_access
+from surveys.actions import ShownAction, unit_actions
 from surveys.campaigns import require_campaign
 from surveys.ids import pk
 from surveys.models import Campaign, Theme, Unit
 from surveys.small_numbers import small_numbers, theme_people
+from surveys.themes import theme_identity, visible_themes
 from viktig.context import AppContext
 
 if TYPE_CHECKING:
+    from analysis.report import ReportAction
     from analysis.service import ThemeSummary
 
 JSON_FIELDS = ("id", "label", "size", "share", "keywords", "quotes")
@@ -145,6 +148,7 @@ async def _report(args: argparse.Namespace, ctx: AppContext) -> int:
         if previous is not None:
             counted = await theme_people(session, pk(previous))
             previous_people = {row.key: counted.get(pk(row), row.size) for row in rows}
+        actions, previous_actions = await report_actions(session, campaign, previous, list(rows) if previous else [])
     html = render_report(
         ReportInput(
             campaign.name,
@@ -157,12 +161,43 @@ async def _report(args: argparse.Namespace, ctx: AppContext) -> int:
             people=people,
             previous_people=previous_people,
             respondents=protection.respondents,
+            actions=actions,
+            previous_actions=previous_actions,
         )
     )
     args.out.write_text(html, encoding="utf-8")
     await _log_access(ctx, args.campaign, "report", f"{len(themes)} themes")
     print(f"wrote {args.out}", file=sys.stderr)
     return 0
+
+
+async def report_actions(
+    session: AsyncSession, campaign: Campaign, previous: Campaign | None, previous_themes: list[Theme]
+) -> tuple[dict[int, list[ReportAction]], dict[str, list[ReportAction]] | None]:
+    """Per current theme its actions (own and carried over); per previous theme key those decided by then."""
+    from analysis.report import ReportAction
+
+    def line(shown: ShownAction) -> ReportAction:
+        action = shown.action
+        return ReportAction(
+            action.theme_label,
+            action.what,
+            action.status,
+            action.responsible,
+            action.due_on.strftime("%d.%m.%Y") if action.due_on else "",
+            action.reason,
+            shown.origin.name if shown.carried else "",
+        )
+
+    shown = await unit_actions(session, campaign)
+    current = {
+        pk(theme): [line(s) for s in shown.get(theme_identity(theme), [])]
+        for theme in await visible_themes(session, pk(campaign))
+    }
+    if previous is None:
+        return current, None
+    after = await unit_actions(session, campaign, up_to=previous.id)
+    return current, {theme.key: [line(s) for s in after.get(theme_identity(theme), [])] for theme in previous_themes}
 
 
 async def previous_campaign(session: AsyncSession, campaign: Campaign) -> Campaign | None:

@@ -11,7 +11,20 @@ from collections.abc import Callable
 
 from web.i18n import dashboard_text
 
-ACTIONS = ("view_answers", "export", "view_themes", "report", "erasure", "purge")
+ACTIONS = (
+    "view_answers",
+    "export",
+    "view_themes",
+    "report",
+    "erasure",
+    "purge",
+    "add_action",
+    "change_action",
+    "publish",
+    "unpublish",
+    "pick_quote",
+    "unpick_quote",
+)
 
 _PATTERNS: list[tuple[re.Pattern[str], Callable[[str, re.Match[str]], str]]] = [
     (
@@ -27,6 +40,13 @@ _PATTERNS: list[tuple[re.Pattern[str], Callable[[str, re.Match[str]], str]]] = [
         lambda lang, m: dashboard_text(lang, "access_detail.export", format=m[1].upper(), rows=m[2]),
     ),
     (re.compile(r"(\d+) themes"), lambda lang, m: dashboard_text(lang, "access_detail.themes", count=m[1])),
+    (
+        re.compile(r"action (\d+): (planned|in_progress|done|dropped)"),
+        lambda lang, m: dashboard_text(
+            lang, "access_detail.action", number=m[1], status=dashboard_text(lang, f"action.status.{m[2]}").lower()
+        ),
+    ),
+    (re.compile(r"answer (\d+)"), lambda lang, m: dashboard_text(lang, "access_detail.quote", number=m[1])),
 ]
 _FIELDS = {"rows": "access_detail.rows", "format": "access_detail.format"}
 

@@ -53,6 +53,7 @@ INTERNAL_KEYS = {
 ENGLISH = {"the", "and", "answers", "answer", "themes", "theme", "export", "search", "language", "source"}
 ENGLISH |= {"campaign", "campaigns", "users", "password", "deleted", "question", "none", "fewer", "than", "hidden"}
 SKIP = re.compile(r"^/(static/|metrics|healthz|readyz)|/export\.|/qr\.|/count$")
+OTHER_LANGUAGE = re.compile(r"(^|&)lang=(?!nb(&|$))")  # the public page's language chooser: checked in its tests
 WORD = re.compile(r"[\w=]+", re.UNICODE)
 
 
@@ -120,13 +121,18 @@ async def crawl(client: Client, start: str) -> tuple[set[str], list[str]]:
         for link in links:
             parts = urlsplit(urljoin(client.base + path, link))
             target = parts.path + (f"?{parts.query}" if parts.query else "")
-            if parts.netloc == urlsplit(client.base).netloc and not SKIP.search(parts.path) and target not in seen:
+            if (
+                parts.netloc == urlsplit(client.base).netloc
+                and not SKIP.search(parts.path)
+                and not OTHER_LANGUAGE.search(parts.query)
+                and target not in seen
+            ):
                 queue.append(target)
     return seen, problems
 
 
 def templates_of(paths: set[str], campaign_id: int) -> set[str]:
-    return {urlsplit(p).path.replace(f"/{campaign_id}", "/{id}") for p in paths}
+    return {re.sub(r"^/p/[\w-]+", "/p/{token}", urlsplit(p).path.replace(f"/{campaign_id}", "/{id}")) for p in paths}
 
 
 async def _data(server: Server) -> Campaign:
@@ -134,7 +140,10 @@ async def _data(server: Server) -> Campaign:
     earlier = pk(await server.campaign("Hjemmetjenesten Øst", name="Høsten 2025"))
     await themes_with_sizes(server, earlier, {"mat": 10, "selskap": 6})
     campaign = await server.campaign("Hjemmetjenesten Øst", name="Våren 2026")
-    await themes_with_sizes(server, pk(campaign), {"selskap": 8, "trygghet": 6, "hagen": 2})
+    # "hagen" is a suggestion (discovered, small); every placement is uncertain: both sections are crawled too
+    await themes_with_sizes(
+        server, pk(campaign), {"selskap": 8, "trygghet": 6, "hagen": 2}, suggested=frozenset({"hagen"}), score=0.4
+    )
     async with server.ctx.sessions() as session, session.begin():
         question = (await session.exec(select(Question).where(Question.key == "more_of_it"))).one()
         for n, status in enumerate((ConversationStatus.active, ConversationStatus.cancelled)):
@@ -163,7 +172,14 @@ async def _data(server: Server) -> Campaign:
 
 EXPECTED = {
     "staff": {"/campaigns", "/campaigns/new", "/campaigns/{id}", "/campaigns/{id}/edit", "/campaigns/{id}/entry"},
-    "manager": {"/campaigns/{id}/answers", "/campaigns/{id}/themes"},
+    "manager": {
+        "/campaigns/{id}/answers",
+        "/campaigns/{id}/themes",
+        "/campaigns/{id}/public",
+        "/campaigns/{id}/public/preview",
+        "/p/{token}",
+        "/p/{token}/plakat",
+    },
     "admin": {"/admin/users", "/admin/access-log"},
 }
 EXPECTED_ALL = {"/campaigns/{id}/poster", "/account/password", "/erasure"}
@@ -182,6 +198,13 @@ async def test_every_page_is_bokmal_without_internal_keys(server: Server, make_c
     await manager.get(f"/campaigns/{campaign.id}/answers?state=completed")
     await manager.get(f"/campaigns/{campaign.id}/export.csv?q=kort")
     await manager.get(f"/campaigns/{campaign.id}/themes")
+    # An action (its status and the access log entry are shown by name) and the published public page.
+    theme_id = int(re.findall(r'id="theme-(\d+)"', manager.last_html)[0])
+    await manager.post(
+        f"/campaigns/{campaign.id}/themes/{theme_id}/actions", {"what": "Kaffeprat", "status": "in_progress"}
+    )
+    await manager.get(f"/campaigns/{campaign.id}/public")
+    await manager.post(f"/campaigns/{campaign.id}/public/publish", {"publish": "1"})
 
     client = make_client()
     await client.get("/login")

@@ -9,8 +9,18 @@ from surveys.models import Answer
 from tests.web.conftest import Server
 
 
-async def themes_with_sizes(server: Server, campaign_id: int, groups: dict[str, int]) -> dict[str, int]:
-    """Answers from distinct people (paper cards) placed in themes of the given sizes; returns theme ids."""
+async def themes_with_sizes(
+    server: Server,
+    campaign_id: int,
+    groups: dict[str, int],
+    *,
+    suggested: frozenset[str] = frozenset(),
+    score: float | None = None,
+) -> dict[str, int]:
+    """Answers from distinct people (paper cards) placed in themes of the given sizes; returns theme ids.
+
+    Themes in `suggested` are discovered ones (no taxonomy key: suggestions); `score` is every placement's
+    confidence."""
     from surveys.importer import import_answers
     from surveys.models import AnswerTheme, Campaign, Theme, ThemeRun
     from surveys.themes import recount
@@ -34,14 +44,16 @@ async def themes_with_sizes(server: Server, campaign_id: int, groups: dict[str, 
                 campaign_id=campaign_id,
                 key=key,
                 label=key.title(),
-                taxonomy_key=key,
+                taxonomy_key=None if key in suggested else key,
                 keywords=[key],
                 quotes=[pk(a) for a in members[:2]],
                 run_id=run.id,
             )
             session.add(theme)
             await session.flush()
-            session.add_all([AnswerTheme(answer_id=pk(a), theme_id=pk(theme), run_id=pk(run)) for a in members])
+            session.add_all(
+                [AnswerTheme(answer_id=pk(a), theme_id=pk(theme), run_id=pk(run), score=score) for a in members]
+            )
             ids[key] = pk(theme)
         await recount(session, campaign_id)
         return ids

@@ -5,16 +5,20 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+import time
 from pathlib import Path
 from typing import IO
 
 from surveys.access_log import record_access
 from surveys.campaigns import accepts_answers, require_campaign
 from surveys.exporter import DELIMITERS, FORMATS, collect_rows, write_csv, write_jsonl, write_xlsx
-from surveys.importer import AnswerImportError, import_answers, read_import_file
+from surveys.import_batches import CHUNK_ROWS, run_import
+from surveys.importer import AnswerImportError, import_targets, prepare_import, read_import_file
 from surveys.staff_text import STAFF_LANGUAGES
 from viktig.cli import UserError
 from viktig.context import AppContext
+
+PROGRESS_SECONDS = 2.0
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -26,7 +30,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="import transcribed paper cards (CSV with a 'text' column, or JSONL)",
         description="Import answers from paper cards. CSV: a header with a 'text' column (optional 'question' and "
         "'language'), comma or semicolon separated, UTF-8 (with or without BOM) or Windows-1252. JSONL: one "
-        '{"text": ...} per line. Either every row is imported or none, with the reasons.',
+        '{"text": ...} per line. Every row is checked first: if any is wrong, nothing is imported and each problem is '
+        "listed. A valid file is stored 500 rows at a time with progress lines; if the import is stopped half-way, "
+        "run the same command again and it stores only the rest.",
     )
     importer.add_argument("file", type=Path, metavar="FILE")
     importer.add_argument("--campaign", required=True, metavar="CODE")
@@ -51,6 +57,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 async def _import(args: argparse.Namespace, ctx: AppContext) -> int:
+    """Validate the whole file, then store it in chunks with a progress line each few seconds (stderr)."""
     try:
         raw = read_import_file(args.file)
         async with ctx.sessions() as session, session.begin():
@@ -60,12 +67,27 @@ async def _import(args: argparse.Namespace, ctx: AppContext) -> int:
                     f"campaign {campaign.code} is closed, so nothing was imported; open it again "
                     f"(`viktig campaign open {campaign.code}`) if these answers belong to it"
                 )
-            result = await import_answers(session, campaign, raw, filename=args.file.name)
+            targets = await import_targets(session, campaign)
+        prepared = await prepare_import(targets, raw, filename=args.file.name)
+        total = len(prepared.rows)
+        print(f"{args.file}: all {total} rows are valid; storing them in chunks of {CHUNK_ROWS}", file=sys.stderr)
+        printed = [time.monotonic()]
+
+        def progress(stored: int, total: int) -> None:
+            if stored >= total or time.monotonic() - printed[0] >= PROGRESS_SECONDS:
+                print(f"stored {stored} of {total} rows", file=sys.stderr, flush=True)
+                printed[0] = time.monotonic()
+
+        record, earlier = await run_import(
+            ctx.sessions, prepared, actor=f"cli:{getpass.getuser()}", on_progress=progress
+        )
     except AnswerImportError as error:
         reasons = "\n".join(f"  - {problem}" for problem in error.problems)
         raise UserError(f"nothing was imported from {args.file}:\n{reasons}") from error
+    resumed = f"; {earlier} of them were stored by an earlier run that stopped" if earlier else ""
     print(
-        f"imported {result.imported} answers from {args.file} ({result.format}, {result.encoding}) into {campaign.code}"
+        f"imported {total - earlier} answers from {args.file} ({prepared.format}, {prepared.encoding}) into "
+        f"{campaign.code} (import {record.id}, {record.stored_rows} rows{resumed})"
     )
     return 0
 

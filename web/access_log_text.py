@@ -36,6 +36,10 @@ _PATTERNS: list[tuple[re.Pattern[str], Callable[[str, re.Match[str]], str]]] = [
         lambda lang, m: dashboard_text(lang, "access_detail.purge", day=m[1], answers=m[2]),
     ),
     (
+        re.compile(r"actions, (\d+) rows"),
+        lambda lang, m: dashboard_text(lang, "access_detail.actions_export", rows=m[1]),
+    ),
+    (
         re.compile(r"(\w+), (\d+) rows"),
         lambda lang, m: dashboard_text(lang, "access_detail.export", format=m[1].upper(), rows=m[2]),
     ),

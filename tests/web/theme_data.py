@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from surveys.ids import pk
 from surveys.models import Answer
@@ -21,11 +23,23 @@ async def themes_with_sizes(
 
     Themes in `suggested` are discovered ones (no taxonomy key: suggestions); `score` is every placement's
     confidence."""
+    return await themes_in(server.ctx.sessions, campaign_id, groups, suggested=suggested, score=score)
+
+
+async def themes_in(
+    sessions: async_sessionmaker[AsyncSession],
+    campaign_id: int,
+    groups: dict[str, int],
+    *,
+    suggested: frozenset[str] = frozenset(),
+    score: float | None = None,
+) -> dict[str, int]:
+    """As themes_with_sizes, for tests that hold sessions rather than a server."""
     from surveys.importer import import_answers
     from surveys.models import AnswerTheme, Campaign, Theme, ThemeRun
     from surveys.themes import recount
 
-    async with server.ctx.sessions() as session, session.begin():
+    async with sessions() as session, session.begin():
         campaign = await session.get_one(Campaign, campaign_id)
         total = sum(groups.values())
         raw = "Tekst\n" + "\n".join(f"Kort nummer {n}" for n in range(total)) + "\n"

@@ -42,6 +42,7 @@ EXPORT_FIELDS = (
     "theme_id",
     "theme_label",
     "status",
+    "theme_confidence",
 )
 # What a spreadsheet shows, in this order; the header is looked up in the export catalogue.
 SHEET_FIELDS = (
@@ -56,6 +57,7 @@ SHEET_FIELDS = (
     "created_local",
     "theme_id",
     "theme_label",
+    "confidence_percent",
 )
 FORMATS = ("jsonl", "csv", "xlsx")
 DELIMITERS = {"semicolon": ";", "comma": ","}
@@ -86,7 +88,7 @@ async def export_rows(
     assert campaign.id is not None
     now = utcnow()
     query = (
-        sa.select(Answer, Question, Theme, target, Conversation)  # SQLModel's select() takes at most four
+        sa.select(Answer, Question, Theme, target, Conversation, AnswerTheme)  # SQLModel's select() takes four
         .join(Question, col(Question.id) == Answer.question_id)
         .outerjoin(AnswerTheme, col(AnswerTheme.answer_id) == Answer.id)
         .outerjoin(Theme, col(Theme.id) == AnswerTheme.theme_id)
@@ -96,9 +98,10 @@ async def export_rows(
         .order_by(col(Answer.id))
     )
     result = await session.stream(query.execution_options(yield_per=batch))
-    async for answer, question, theme, merged_into, conversation in result:
+    async for answer, question, theme, merged_into, conversation, placement in result:
         final = merged_into or theme
         hidden = final is not None and final.id in options.hidden_themes
+        confidence = None if final is None or hidden else placement_confidence(placement)
         created = as_utc(answer.created_at)
         status = completion_state(conversation, now).value
         yield {
@@ -119,7 +122,18 @@ async def export_rows(
             "created_local": created.astimezone(LOCAL).replace(tzinfo=None, microsecond=0),
             "theme_id": None if final is None or hidden else final.id,
             "theme_label": (options.hidden_label if hidden else final.label) if final else None,
+            "theme_confidence": confidence,
+            "confidence_percent": None if confidence is None else round(confidence * 100),
         }
+
+
+def placement_confidence(placement: AnswerTheme | None) -> float | None:
+    """0-1: the analysis' confidence in the answer's theme; 1 when a manager moved or confirmed it."""
+    if placement is None:
+        return None
+    if placement.manual:
+        return 1.0
+    return None if placement.score is None else round(float(placement.score), 2)
 
 
 def write_jsonl(rows: Iterable[dict[str, Any]], out: IO[str]) -> int:

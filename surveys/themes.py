@@ -271,6 +271,11 @@ async def confirm_answer(session: AsyncSession, campaign_id: int, answer_id: int
     return row
 
 
+def is_uncertain(row: AnswerTheme) -> bool:
+    """Placed by the analysis with low confidence, and no manager has confirmed or moved it."""
+    return not row.manual and row.score is not None and row.score < UNCERTAIN_BELOW
+
+
 @dataclass(frozen=True)
 class UncertainAnswer:
     answer_id: int

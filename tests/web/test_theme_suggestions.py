@@ -93,3 +93,19 @@ async def test_another_units_manager_cannot_accept(server: Server, client: Clien
     assert response.status in (403, 404)
     async with server.ctx.sessions() as session:
         assert (await session.exec(select(UnitTheme))).first() is None
+
+
+async def test_the_answers_page_marks_uncertain_placements_until_confirmed(server: Server, client: Client) -> None:
+    campaign = await server.campaign("Hjemmetjenesten Øst")
+    ids = await themes_with_sizes(server, pk(campaign), {"kaffe": 6}, score=0.3)
+    await server.user("leder@kommune.no", "manager", "Hjemmetjenesten Øst")
+    await client.login("leder@kommune.no")
+    await client.get(f"/campaigns/{campaign.id}/answers?theme={ids['kaffe']}")
+    rows = re.findall(r'<tr id="answer-(\d+)">(.*?)</tr>', client.last_html, re.S)
+    assert len(rows) == 6 and all("usikker plassering" in row for _, row in rows)
+    await client.get(f"/campaigns/{campaign.id}/themes")
+    await client.post(f"/campaigns/{campaign.id}/themes/confirm/{rows[0][0]}")
+    await client.get(f"/campaigns/{campaign.id}/answers?theme={ids['kaffe']}")
+    marked = dict(re.findall(r'<tr id="answer-(\d+)">(.*?)</tr>', client.last_html, re.S))
+    assert "usikker plassering" not in marked[rows[0][0]]
+    assert sum("usikker plassering" in row for row in marked.values()) == 5

@@ -75,7 +75,7 @@ async def _analyse(args: argparse.Namespace, ctx: AppContext) -> int:
     taxonomy = getattr(ctx.settings, "taxonomy_file", None)
     if args.assign_new:
         assigned = await assign_new_answers(ctx.sessions, args.campaign, taxonomy_path=taxonomy)
-        print(f"assigned {assigned} new answers to existing themes", file=sys.stderr)
+        print(f"assigned {answers(assigned, 'new answer')} to existing themes", file=sys.stderr)
         themes = await campaign_summary(ctx.sessions, args.campaign)
     else:
         themes = await _full_run(ctx, args.campaign, taxonomy)
@@ -86,12 +86,16 @@ async def _analyse(args: argparse.Namespace, ctx: AppContext) -> int:
     if not themes:
         print("no free-text answers to analyse yet")
     for theme in themes:
-        noun = "answer" if theme.size == 1 else "answers"
-        print(f"[{theme.id}] {theme.label} — {theme.size} {noun} ({theme.share:.0%})")
+        print(f"[{theme.id}] {theme.label} — {answers(theme.size)} ({theme.share:.0%})")
         print(f"    keywords: {', '.join(theme.keywords)}")
         for text in theme.quote_texts:
             print(f"    “{text}”")
     return 0
+
+
+def answers(count: int, noun: str = "answer") -> str:
+    """ "1 answer", "2 answers": the command's English output counts right."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 async def _full_run(ctx: AppContext, code: str, taxonomy: str | None) -> list[ThemeSummary]:

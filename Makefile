@@ -26,8 +26,9 @@ browser:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	fi
 
+# On every core (pytest-xdist); tests marked xdist_group share a worker (module-scoped set-up built once).
 test: install browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadgroup
 
 # The inner loop while changing code: everything but the browser, slow and PostgreSQL tests (`make test` runs all).
 test-fast: $(BIN)/python

@@ -15,8 +15,6 @@ import pytest
 from tests.conftest import TEST_SECRET
 
 DEV = Path(__file__).resolve().parents[1] / "data" / "answers" / "dev.jsonl"
-# Under pytest-xdist both tests run in one worker, so the module's analysed database is built once.
-pytestmark = pytest.mark.xdist_group("cli_analysis")
 TEXTS = [json.loads(line)["text"] for line in DEV.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 

@@ -1,24 +1,41 @@
-"""Importing transcribed paper cards: CSV or JSONL, all rows or none, with row numbers and reasons."""
+"""Importing transcribed paper cards: CSV or JSONL, every row validated before any is stored, with row numbers and
+reasons for the bad ones. Storing a validated file in chunks is surveys.import_batches."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
+import hashlib
 import io
 import json
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from sqlalchemy import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from surveys.deidentify import redact as default_redact
 from surveys.ids import pk
 from surveys.import_columns import ImportProblem, QuestionLookup, map_header, parse_date, parse_language
-from surveys.models import Answer, AnswerSource, Campaign, Question, QuestionKind, Unit
+from surveys.models import (
+    Answer,
+    AnswerImport,
+    AnswerSource,
+    Campaign,
+    ImportStatus,
+    Question,
+    QuestionKind,
+    Unit,
+    utcnow,
+)
 from surveys.text import clean_answer_text, search_key
 
 MAX_IMPORT_TEXT = 20_000
+YIELD_EVERY_SECONDS = 0.01  # validating a big file gives the event loop a turn this often
 _NO_DELIMITER = "\x1f"  # a one-column file has no delimiter: commas and semicolons in an answer are text
 _SIGNATURES = {
     b"PK\x03\x04": "xlsx",
@@ -163,21 +180,17 @@ def _parse_csv(text: str) -> tuple[list[ImportRow], str, list[ImportProblem]]:
     return rows, "csv", mapped.warnings
 
 
-async def import_answers(
-    session: AsyncSession,
-    campaign: Campaign,
-    raw: bytes,
-    *,
-    filename: str = "",
-    source: AnswerSource = AnswerSource.paper,
-    channel: str = "import",
-    redact: Callable[[str, str], str] = default_redact,
-) -> ImportResult:
-    """Validate every row first; store nothing unless every row is good (the caller commits)."""
-    text, encoding = decode(raw)
-    rows, kind, warnings = parse_file(text, filename=filename)
-    if not rows:
-        raise AnswerImportError([ImportProblem("no_answers")])
+@dataclass(frozen=True)
+class ImportTargets:
+    """What validating a file needs from the database, read in one short transaction before the long work."""
+
+    campaign_id: int
+    questions: list[Question]
+    unit_name: str | None
+    main_language: str
+
+
+async def import_targets(session: AsyncSession, campaign: Campaign) -> ImportTargets:
     questions = list(
         (
             await session.exec(
@@ -185,13 +198,64 @@ async def import_answers(
             )
         ).all()
     )
-    lookup = QuestionLookup(questions)
-    default_question = next((q for q in questions if q.kind == QuestionKind.text.value), questions[0])
-    main_language = campaign.language_list[0] if campaign.language_list else "nb"
     unit = await session.get(Unit, campaign.unit_id)
+    main_language = campaign.language_list[0] if campaign.language_list else "nb"
+    return ImportTargets(pk(campaign), questions, unit.name if unit is not None else None, main_language)
+
+
+@dataclass(frozen=True)
+class PreparedImport:
+    """A whole file, validated and de-identified, as answer rows ready to insert in file order; nothing stored yet.
+
+    `fingerprint` is a hash of the file and of how it came (source, channel), so a second upload of the same file
+    can finish an import that stopped half-way instead of storing its first rows twice (surveys.import_batches).
+    """
+
+    campaign_id: int
+    rows: list[dict[str, Any]]
+    format: str
+    encoding: str
+    warnings: tuple[ImportProblem, ...]
+    fingerprint: str
+    filename: str
+
+    def result(self, imported: int | None = None) -> ImportResult:
+        return ImportResult(len(self.rows) if imported is None else imported, self.format, self.encoding, self.warnings)
+
+
+def fingerprint_of(raw: bytes, source: str, channel: str) -> str:
+    return hashlib.sha256(f"{source}\0{channel}\0".encode() + raw).hexdigest()
+
+
+async def prepare_import(
+    targets: ImportTargets,
+    raw: bytes,
+    *,
+    filename: str = "",
+    source: AnswerSource = AnswerSource.paper,
+    channel: str = "import",
+    redact: Callable[[str, str], str] = default_redact,
+) -> PreparedImport:
+    """Validate every row first and raise AnswerImportError naming every bad one; touches no database.
+
+    De-identifying 30 000 rows takes seconds of CPU, so the loop hands the event loop back every few milliseconds:
+    in the server, the web chat keeps answering while a big file is checked.
+    """
+    text, encoding = decode(raw)
+    rows, kind, warnings = parse_file(text, filename=filename)
+    if not rows:
+        raise AnswerImportError([ImportProblem("no_answers")])
+    lookup = QuestionLookup(targets.questions)
+    questions = targets.questions
+    default_question = next((q for q in questions if q.kind == QuestionKind.text.value), questions[0])
     problems: list[ImportProblem] = []
-    answers: list[Answer] = []
+    answers: list[dict[str, Any]] = []
+    now = utcnow()
+    paused = time.perf_counter()
     for row in rows:
+        if time.perf_counter() - paused > YIELD_EVERY_SECONDS:
+            await asyncio.sleep(0)
+            paused = time.perf_counter()
         body = clean_answer_text(row.text)
         if not body:
             problems.append(ImportProblem("text_empty", row.line))
@@ -208,7 +272,7 @@ async def import_answers(
                 continue
             question = found
         typed_language = str(row.language or "").strip()
-        language = parse_language(typed_language) if typed_language else main_language
+        language = parse_language(typed_language) if typed_language else targets.main_language
         if language is None:
             problems.append(ImportProblem("unknown_language", row.line, {"value": typed_language.lower()}))
             continue
@@ -219,25 +283,81 @@ async def import_answers(
                 problems.append(ImportProblem("unknown_date", row.line, {"value": str(row.date).strip()}))
                 continue
         typed_unit = str(row.unit or "").strip()
-        if typed_unit and unit is not None and search_key(typed_unit) != search_key(unit.name):
-            problems.append(ImportProblem("other_unit", row.line, {"value": typed_unit, "unit": unit.name}))
+        unit_name = targets.unit_name
+        if typed_unit and unit_name is not None and search_key(typed_unit) != search_key(unit_name):
+            problems.append(ImportProblem("other_unit", row.line, {"value": typed_unit, "unit": unit_name}))
             continue
-        answer = Answer(
-            campaign_id=pk(campaign),
-            question_id=pk(question),
-            text=redact(body, language),
-            language=language,
-            channel=channel,
-            source=source.value,
+        if problems:
+            continue  # the file will be refused: spend no time de-identifying the rows after the first problem
+        stored_text = redact(body, language)
+        answers.append(
+            {
+                "campaign_id": targets.campaign_id,
+                "question_id": pk(question),
+                "position": 0,
+                "text": stored_text,
+                "search_text": search_key(stored_text),
+                "language": language,
+                "channel": str(channel),
+                "source": source.value,
+                "created_at": created or now,
+            }
         )
-        if created is not None:
-            answer.created_at = created
-        answers.append(answer)
     if problems:
         raise AnswerImportError(problems)
-    session.add_all(answers)
+    fingerprint = fingerprint_of(raw, source.value, str(channel))
+    return PreparedImport(targets.campaign_id, answers, kind, encoding, tuple(warnings), fingerprint, filename)
+
+
+async def insert_answers(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """One multi-row INSERT per chunk: building 30 000 ORM objects and flushing them one by one took most of the
+    old import's time. `search_text` is in the rows already (no ORM event runs for a bulk insert)."""
+    if rows:
+        await session.execute(insert(Answer), list(rows))
+
+
+async def import_answers(
+    session: AsyncSession,
+    campaign: Campaign,
+    raw: bytes,
+    *,
+    filename: str = "",
+    source: AnswerSource = AnswerSource.paper,
+    channel: str = "import",
+    redact: Callable[[str, str], str] = default_redact,
+    actor: str = "system",
+) -> ImportResult:
+    """Validate every row, then store them all in the caller's transaction (the caller commits).
+
+    For small files and tests; the dashboard and the CLI store big files in chunks (surveys.import_batches).
+    """
+    targets = await import_targets(session, campaign)
+    prepared = await prepare_import(targets, raw, filename=filename, source=source, channel=channel, redact=redact)
+    session.add(import_record(prepared, actor=actor, stored=len(prepared.rows)))
+    await insert_answers(session, prepared.rows)
     await session.flush()
-    return ImportResult(len(answers), kind, encoding, tuple(warnings))
+    return prepared.result()
+
+
+def import_record(prepared: PreparedImport, *, actor: str, stored: int = 0) -> AnswerImport:
+    """The record of an import; `stored` equal to the row count makes it a finished one."""
+    done = stored >= len(prepared.rows)
+    now = utcnow()
+    return AnswerImport(
+        campaign_id=prepared.campaign_id,
+        fingerprint=prepared.fingerprint,
+        filename=prepared.filename or "-",
+        actor=actor,
+        status=(ImportStatus.done if done else ImportStatus.running).value,
+        total_rows=len(prepared.rows),
+        stored_rows=stored,
+        format=prepared.format,
+        encoding=prepared.encoding,
+        warnings=[{"code": w.code, "line": w.line, "values": w.values} for w in prepared.warnings],
+        started_at=now,
+        updated_at=now,
+        finished_at=now if done else None,
+    )
 
 
 def read_import_file(path: Path) -> bytes:

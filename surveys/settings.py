@@ -16,6 +16,7 @@ from surveys.settings_errors import SettingsError
 
 LANGUAGES: tuple[str, ...] = ("nb", "nn", "sv", "en")
 DEFAULT_LANGUAGE = "nb"
+UPLOAD_MAX_BYTES = 4 * 1024 * 1024  # about 120 000 paper cards; the outside test's 30 000 rows were 1 MB
 
 __all__ = ["Settings", "SettingsError", "normalise_database_url"]
 
@@ -45,6 +46,8 @@ class Settings:
     # What the web chat keeps in memory to show a visit again (redacted lines only): per visit and in total.
     chat_transcript_visit_bytes: int = 64 * 1024
     chat_transcript_total_bytes: int = 32 * 1024 * 1024
+    # The largest request body, so the largest file of paper cards the dashboard takes (VIKTIG_UPLOAD_MAX_BYTES).
+    upload_max_bytes: int = UPLOAD_MAX_BYTES
     secret_key_is_generated: bool = field(default=False, compare=False)
 
     @classmethod
@@ -93,6 +96,7 @@ class Settings:
             )
         visit_bytes = _byte_count(env, "VIKTIG_CHAT_TRANSCRIPT_VISIT_BYTES", 64 * 1024, minimum=4096)
         total_bytes = _byte_count(env, "VIKTIG_CHAT_TRANSCRIPT_TOTAL_BYTES", 32 * 1024 * 1024, minimum=visit_bytes)
+        upload_bytes = _byte_count(env, "VIKTIG_UPLOAD_MAX_BYTES", UPLOAD_MAX_BYTES, minimum=64 * 1024)
         return cls(
             database_url=database_url,
             secret_key=secret_key,
@@ -107,6 +111,7 @@ class Settings:
             telegram_send_rate=send_rate,
             chat_transcript_visit_bytes=visit_bytes,
             chat_transcript_total_bytes=total_bytes,
+            upload_max_bytes=upload_bytes,
             secret_key_is_generated=generated,
             **read_security_settings(env),
         )

@@ -8,13 +8,22 @@ is withheld from managers; admins get it with a flag saying why managers do not.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from surveys.actions import ShownAction, unit_actions
 from surveys.models import Campaign, Theme
 from surveys.small_numbers import SmallNumbers, small_numbers, theme_people
-from surveys.themes import ThemeCard, theme_cards, visible_themes
+from surveys.themes import (
+    ThemeCard,
+    UncertainAnswer,
+    is_suggestion,
+    theme_cards,
+    theme_identity,
+    uncertain_answers,
+    visible_themes,
+)
 
 
 @dataclass(frozen=True)
@@ -25,6 +34,7 @@ class ShownTheme:
     quotes: list[str]  # the quotes this reader may see
     quotes_withheld: bool  # quotes exist but are not shown to managers (small theme or small campaign)
     change: float | None  # percentage points; None when new, or when either side is withheld
+    actions: list[ShownAction] = field(default_factory=list)  # its own and carried over from earlier campaigns
 
 
 @dataclass(frozen=True)
@@ -35,6 +45,7 @@ class ComparisonRow:
     now_share: float
     then_hidden: bool
     now_hidden: bool
+    actions: list[ShownAction] = field(default_factory=list)  # decided in the earlier campaign or before it
 
     @property
     def fell_to_zero(self) -> bool:
@@ -51,10 +62,16 @@ class ThemeOverview:
     previous: Campaign | None
     comparison: list[ComparisonRow]
     protection: SmallNumbers
+    uncertain: list[UncertainAnswer]  # only from themes this reader may see answers of
 
+    @property
+    def suggestions(self) -> list[ShownTheme]:
+        """Discovered themes no manager has reviewed: shown apart, to accept (optionally renamed) or reject."""
+        return [item for item in self.themes if is_suggestion(item.card.theme)]
 
-def theme_identity(theme: Theme) -> str:
-    return theme.taxonomy_key or theme.label.strip().lower()
+    @property
+    def settled(self) -> list[ShownTheme]:
+        return [item for item in self.themes if not is_suggestion(item.card.theme)]
 
 
 async def theme_overview(session: AsyncSession, campaign: Campaign, *, reveal: bool) -> ThemeOverview:
@@ -68,6 +85,7 @@ async def theme_overview(session: AsyncSession, campaign: Campaign, *, reveal: b
     if before is not None and before.id is not None:
         earlier = await visible_themes(session, before.id)
         earlier_people = await theme_people(session, before.id)
+    actions = await unit_actions(session, campaign)
     then_hidden = {theme_identity(t): protection.hides(earlier_people.get(t.id or 0, t.size)) for t in earlier}
     shown = []
     for card in cards:
@@ -77,9 +95,11 @@ async def theme_overview(session: AsyncSession, campaign: Campaign, *, reveal: b
         change = card.change
         if not reveal and (hidden or then_hidden.get(theme_identity(card.theme), False)):
             change = None
-        shown.append(ShownTheme(card, count, hidden, [] if withheld else card.quotes, withheld, change))
+        own = actions.get(theme_identity(card.theme), [])
+        shown.append(ShownTheme(card, count, hidden, [] if withheld else card.quotes, withheld, change, own))
     comparison: list[ComparisonRow] = []
     if before is not None:
+        after = await unit_actions(session, campaign, up_to=before.id)
         now = {theme_identity(item.card.theme): item for item in shown}
         for item in shown:
             old = next((t for t in earlier if theme_identity(t) == theme_identity(item.card.theme)), None)
@@ -91,11 +111,28 @@ async def theme_overview(session: AsyncSession, campaign: Campaign, *, reveal: b
                     item.card.theme.share,
                     then_hidden.get(theme_identity(item.card.theme), False),
                     item.hidden,
+                    after.get(theme_identity(item.card.theme), []),
                 )
             )
         for old in earlier:
             if theme_identity(old) not in now:
                 comparison.append(
-                    ComparisonRow(old.label, None, old.share, 0.0, then_hidden[theme_identity(old)], False)
+                    ComparisonRow(
+                        old.label,
+                        None,
+                        old.share,
+                        0.0,
+                        then_hidden[theme_identity(old)],
+                        False,
+                        after.get(theme_identity(old), []),
+                    )
                 )
-    return ThemeOverview(shown, before, comparison, protection)
+    uncertain: list[UncertainAnswer] = []
+    if reveal or not protection.quotes_hidden:
+        hidden_ids = {item.card.theme.id for item in shown if item.hidden}
+        uncertain = [
+            answer
+            for answer in await uncertain_answers(session, campaign.id)
+            if reveal or answer.theme.id not in hidden_ids
+        ]
+    return ThemeOverview(shown, before, comparison, protection, uncertain)

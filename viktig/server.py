@@ -9,11 +9,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
 from bot.telegram import TelegramChannel, setup_telegram
+from surveys.models import Theme
+from surveys.public_page import LabelFor
 from surveys.storage_health import StorageProblem, check_writable
 from viktig.analysis_pool import AnalysisPool, analysis_installed
 from viktig.context import AppContext
@@ -53,23 +56,51 @@ ANALYSIS_POOL = web.AppKey("analysis_pool", AnalysisPool)
 
 def create_app(ctx: AppContext, *, with_telegram: bool | None = None, warm_analysis: bool = False) -> web.Application:
     """The whole server; `warm_analysis` starts the analysis process at start-up instead of at the first run."""
-    app = web.Application(client_max_size=4 * 1024 * 1024)
+    app = web.Application(client_max_size=ctx.settings.upload_max_bytes)
     app[CONTEXT] = ctx
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     setup_observability(app, ctx)
-    analyse = None
+    analyse, theme_labels = None, None
     if analysis_installed():
+        theme_labels = taxonomy_labels(ctx.settings.taxonomy_file)
         pool = AnalysisPool(ctx.sessions, ctx.settings.taxonomy_file, warm=warm_analysis)
         app[ANALYSIS_POOL] = pool
         app.cleanup_ctx.append(pool.lifecycle)
         analyse = pool.analyse
-    setup_web(app, settings=ctx.settings, sessions=ctx.sessions, conversations=ctx.conversations, analyse=analyse)
+    setup_web(
+        app,
+        settings=ctx.settings,
+        sessions=ctx.sessions,
+        conversations=ctx.conversations,
+        analyse=analyse,
+        theme_labels=theme_labels,
+    )
     if with_telegram is None:
         with_telegram = bool(ctx.settings.telegram_bot_token)
     if with_telegram:
         add_telegram(app, ctx)
     return app
+
+
+def taxonomy_labels(path: str | Path | None) -> LabelFor:
+    """Taxonomy themes' labels per language for the public page; the file is read once, at the first page."""
+    taxonomy: list[Any] = []
+
+    def label_for(theme: Theme, language: str) -> str | None:
+        from analysis.taxonomy import TaxonomyError, load_taxonomy
+
+        if theme.taxonomy_key is None:
+            return None
+        if not taxonomy:
+            try:
+                taxonomy.append(load_taxonomy(path))
+            except TaxonomyError:
+                taxonomy.append(None)  # the analysis reports the broken file; the page shows the stored labels
+        found = taxonomy[0].theme(theme.taxonomy_key) if taxonomy[0] is not None else None
+        return found.label(language) if found is not None else None
+
+    return label_for
 
 
 def add_telegram(app: web.Application, ctx: AppContext, **options: Any) -> TelegramChannel:

@@ -11,7 +11,22 @@ from collections.abc import Callable
 
 from web.i18n import dashboard_text
 
-ACTIONS = ("view_answers", "export", "view_themes", "report", "erasure", "purge")
+ACTIONS = (
+    "view_answers",
+    "export",
+    "view_themes",
+    "report",
+    "erasure",
+    "purge",
+    "add_action",
+    "change_action",
+    "publish",
+    "unpublish",
+    "pick_quote",
+    "unpick_quote",
+    *("add_area", "area_rename", "area_move", "area_delete", "area_add_unit", "area_remove_unit"),
+    *("area_campaign", "kit"),
+)
 
 _PATTERNS: list[tuple[re.Pattern[str], Callable[[str, re.Match[str]], str]]] = [
     (
@@ -23,10 +38,21 @@ _PATTERNS: list[tuple[re.Pattern[str], Callable[[str, re.Match[str]], str]]] = [
         lambda lang, m: dashboard_text(lang, "access_detail.purge", day=m[1], answers=m[2]),
     ),
     (
+        re.compile(r"actions, (\d+) rows"),
+        lambda lang, m: dashboard_text(lang, "access_detail.actions_export", rows=m[1]),
+    ),
+    (
         re.compile(r"(\w+), (\d+) rows"),
         lambda lang, m: dashboard_text(lang, "access_detail.export", format=m[1].upper(), rows=m[2]),
     ),
     (re.compile(r"(\d+) themes"), lambda lang, m: dashboard_text(lang, "access_detail.themes", count=m[1])),
+    (
+        re.compile(r"action (\d+): (planned|in_progress|done|dropped)"),
+        lambda lang, m: dashboard_text(
+            lang, "access_detail.action", number=m[1], status=dashboard_text(lang, f"action.status.{m[2]}").lower()
+        ),
+    ),
+    (re.compile(r"answer (\d+)"), lambda lang, m: dashboard_text(lang, "access_detail.quote", number=m[1])),
 ]
 _FIELDS = {"rows": "access_detail.rows", "format": "access_detail.format"}
 

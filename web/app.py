@@ -18,8 +18,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from surveys.engine import ConversationEngine
 from surveys.i18n import pick
 from surveys.models import as_utc
+from surveys.public_page import LabelFor
 from surveys.settings import Settings
-from web.keys import ANALYSE, CONVERSATIONS, SESSIONS, SETTINGS, Analyse
+from web.keys import ANALYSE, CONVERSATIONS, SESSIONS, SETTINGS, THEME_LABELS, Analyse
 from web.security import SECURE, SESSION, csrf_middleware, on_response_prepare, session_middleware
 
 HERE = Path(__file__).parent
@@ -35,9 +36,23 @@ def setup_web(
     sessions: async_sessionmaker[AsyncSession],
     conversations: ConversationEngine,
     analyse: Analyse | None,
+    theme_labels: LabelFor | None = None,
 ) -> None:
     """Add the dashboard and the web chat to `app`, with what they need from the root (see web.keys)."""
-    from web.views import account, admin, answers, auth, campaigns, chat, erasure, themes
+    from web.views import (
+        account,
+        actions,
+        admin,
+        answers,
+        areas,
+        auth,
+        campaigns,
+        chat,
+        entry,
+        erasure,
+        public,
+        themes,
+    )
 
     env = aiohttp_jinja2.setup(
         app, loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True, trim_blocks=True, lstrip_blocks=True
@@ -46,12 +61,14 @@ def setup_web(
     env.filters["dtlocal"] = _datetime_local
     env.filters["pick"] = _pick
     app[SETTINGS], app[SESSIONS], app[CONVERSATIONS], app[ANALYSE] = settings, sessions, conversations, analyse
+    app[THEME_LABELS] = theme_labels
     app[SESSION] = settings.secret_key
     app[SECURE] = (settings.public_url or "").startswith("https://")
-    app.middlewares.extend([session_middleware, csrf_middleware])
+    app.middlewares.extend([session_middleware, entry.upload_limit_middleware, csrf_middleware])
+    app.cleanup_ctx.append(entry.import_tasks)
     app.on_response_prepare.append(on_response_prepare)
     app.router.add_static("/static", STATIC, append_version=False)
-    for module in (auth, account, campaigns, answers, themes, admin, erasure, chat):
+    for module in (auth, account, campaigns, answers, entry, themes, actions, public, admin, areas, erasure, chat):
         module.add_routes(app)
 
 

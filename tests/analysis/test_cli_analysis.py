@@ -66,6 +66,13 @@ def spring(analysed_spring: tuple[Path, str, list[dict[str, Any]]], tmp_path: Pa
     return code, themes
 
 
+def test_text_output_counts_one_answer_in_the_singular() -> None:
+    from viktig.commands.analysis import answers
+
+    assert (answers(1), answers(0), answers(2)) == ("1 answer", "0 answers", "2 answers")
+    assert answers(1, "new answer") == "1 new answer" and answers(3, "new answer") == "3 new answers"
+
+
 @pytest.mark.slow
 def test_analyse_prints_json_and_report_compares_with_the_previous_campaign(tmp_path: Path, spring) -> None:
     autumn = campaign_with_answers(tmp_path, "Høsten", TEXTS[1::3] + ["barnebarna", "familien min", "sønnen min"])

@@ -1,13 +1,11 @@
-"""Answers: the filtered list and the exports (managers), and staff entry of answers typed or from paper cards.
+"""Answers: the filtered list and the exports (managers). Staff entry of answers is web.views.entry.
 
-Every view and export of answers is written to the access log. Staff entry goes through surveys.importer, so
-de-identification applies exactly as for every other channel.
+Every view and export of answers is written to the access log.
 """
 
 from __future__ import annotations
 
 import io
-import json
 from urllib.parse import urlencode
 
 from aiohttp import web
@@ -15,13 +13,12 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from surveys.access_log import record_access
+from surveys.action_export import action_cells, action_header, action_rows
 from surveys.answer_filter import AnswerFilter
-from surveys.campaigns import accepts_answers
 from surveys.completion import CompletionState
 from surveys.exporter import DELIMITERS, ExportOptions, collect_rows, write_csv, write_xlsx
 from surveys.ids import pk
-from surveys.importer import AnswerImportError, import_answers
-from surveys.models import AnswerSource, Campaign, Channel, Question, Theme
+from surveys.models import AnswerSource, Campaign, Question, Theme
 from surveys.names import mentions_a_name
 from surveys.settings import LANGUAGES
 from surveys.small_numbers import small_numbers, theme_people
@@ -108,6 +105,7 @@ async def export(request: web.Request) -> web.Response:
             hidden_label=staff_text("export", language, "hidden", count=protection.min_group),
         )
         rows = await collect_rows(session, campaign, options)
+        actions = await action_rows(session, campaign, language) if kind == "xlsx" else []
         await record_access(
             session,
             actor=user.email,
@@ -124,7 +122,8 @@ async def export(request: web.Request) -> web.Response:
             body=out.getvalue().encode("utf-8"), content_type="text/csv", charset="utf-8", headers=headers
         )
     buffer = io.BytesIO()
-    write_xlsx(rows, buffer, language=language)
+    sheets = [(staff_text("export", language, "actions_sheet"), action_header(language), action_cells(actions))]
+    write_xlsx(rows, buffer, language=language, extra_sheets=sheets)
     return web.Response(
         body=buffer.getvalue(),
         headers=headers,
@@ -152,75 +151,8 @@ async def move_to_theme(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(target_url + ("&" if "?" in target_url else "?") + "moved=1")
 
 
-async def entry_form(request: web.Request) -> web.Response:
-    user = await require_user(request)
-    async with sessions_of(request)() as session:
-        campaign = await load_campaign(session, user, request.match_info["id"])
-        questions = await _questions(session, campaign)
-    saved = request.query.get("saved", "")
-    return page(
-        request,
-        "entry.html",
-        {
-            "campaign": campaign,
-            "questions": questions,
-            "languages": LANGUAGES,
-            "problems": [],
-            "saved": int(saved) if saved.isdigit() else None,
-            "typed": "",
-        },
-    )
-
-
-async def entry_post(request: web.Request) -> web.Response:
-    user = await require_user(request)
-    form = await request.post()
-    upload = form.get("file")
-    async with sessions_of(request)() as session:
-        campaign = await load_campaign(session, user, request.match_info["id"])
-        questions = await _questions(session, campaign)
-    context = {
-        "campaign": campaign,
-        "questions": questions,
-        "languages": LANGUAGES,
-        "saved": None,
-        "typed": str(form.get("lines", "")),
-    }
-    if "staff" not in campaign.channel_list:
-        return page(request, "entry.html", {**context, "problems": [], "error": "entry.channel_off"}, status=400)
-    if accepts_answers(campaign) == "campaign.closed":  # a draft may take transcribed cards; a closed one not
-        return page(request, "entry.html", {**context, "problems": [], "error": "entry.closed"}, status=409)
-    if isinstance(upload, web.FileField):
-        raw, filename, source = upload.file.read(), upload.filename or "upload.csv", AnswerSource.paper
-    else:
-        lines = [line.strip() for line in str(form.get("lines", "")).splitlines() if line.strip()]
-        if not lines:
-            return page(request, "entry.html", {**context, "problems": [], "error": "entry.empty"}, status=400)
-        language = str(form.get("language", "")) if form.get("language") in LANGUAGES else campaign.language_list[0]
-        question = next((q.key for q in questions if str(q.id) == str(form.get("question", ""))), None)
-        raw = "\n".join(
-            json.dumps({"text": line, "language": language, "question": question}) for line in lines
-        ).encode()
-        filename, source = "entry.jsonl", AnswerSource.staff
-    try:
-        async with sessions_of(request)() as session, session.begin():
-            campaign = await load_campaign(session, user, request.match_info["id"])
-            result = await import_answers(
-                session, campaign, raw, filename=filename, source=source, channel=Channel.staff
-            )
-    except AnswerImportError as error:
-        problems = error.messages(language_of(request))
-        return page(request, "entry.html", {**context, "problems": problems, "error": "entry.failed"}, status=400)
-    if result.warnings:
-        warnings = [warning.render(language_of(request)) for warning in result.warnings]
-        return page(request, "entry.html", {**context, "problems": [], "saved": result.imported, "warnings": warnings})
-    raise web.HTTPSeeOther(f"/campaigns/{campaign.id}/entry?saved={result.imported}")
-
-
 def add_routes(app: web.Application) -> None:
     app.router.add_get(r"/campaigns/{id:\d+}/answers", answers_list)
     app.router.add_get(r"/campaigns/{id:\d+}/export.{kind:csv|xlsx}", export)
     app.router.add_post(r"/campaigns/{id:\d+}/answers/{answer:\d+}/theme", move_to_theme)
     app.router.add_post(r"/campaigns/{id:\d+}/answers/{answer:\d+}/redact-names", redact_answer_names)
-    app.router.add_get(r"/campaigns/{id:\d+}/entry", entry_form)
-    app.router.add_post(r"/campaigns/{id:\d+}/entry", entry_post)

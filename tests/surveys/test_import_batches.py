@@ -1,0 +1,105 @@
+"""Imports stored in chunks: validated first, a short transaction per chunk, resumed (never doubled) after a crash."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import update
+from sqlmodel import col, select
+
+from surveys.import_batches import begin_import, run_import, store_chunks, unfinished_imports
+from surveys.importer import AnswerImportError, import_targets, prepare_import
+from surveys.models import Answer, AnswerImport, ImportStatus, utcnow
+from tests.support.factories import count
+
+
+def cards(rows: int, *, bad_line: int | None = None) -> bytes:
+    lines = ["Tekst;Språk"] + [f"Svar nummer {n};{'xx' if n + 1 == bad_line else 'nb'}" for n in range(1, rows + 1)]
+    return ("\r\n".join(lines) + "\r\n").encode("cp1252")
+
+
+async def prepared_file(sessions, campaign, raw: bytes):
+    async with sessions() as session:
+        targets = await import_targets(session, campaign)
+    return await prepare_import(targets, raw, filename="kort.csv")
+
+
+async def texts(sessions) -> list[str]:
+    async with sessions() as session:
+        return list((await session.exec(select(Answer.text).order_by(col(Answer.id)))).all())
+
+
+async def test_a_valid_file_is_stored_in_chunks_with_progress(sessions, make_campaign) -> None:
+    campaign = await make_campaign()
+    prepared = await prepared_file(sessions, campaign, cards(1_200))
+    seen: list[tuple[int, int]] = []
+    record, earlier = await run_import(
+        sessions, prepared, actor="test", chunk_rows=500, on_progress=lambda s, t: seen.append((s, t))
+    )
+    assert seen == [(500, 1_200), (1_000, 1_200), (1_200, 1_200)] and earlier == 0
+    assert (record.status, record.stored_rows, record.total_rows) == ("done", 1_200, 1_200)
+    assert await texts(sessions) == [f"Svar nummer {n}" for n in range(1, 1_201)]
+
+
+async def test_a_bad_row_anywhere_stores_nothing(sessions, make_campaign) -> None:
+    campaign = await make_campaign()
+    async with sessions() as session:
+        targets = await import_targets(session, campaign)
+    with pytest.raises(AnswerImportError) as caught:
+        await prepare_import(targets, cards(1_200, bad_line=1_150), filename="kort.csv")
+    assert caught.value.problems == [
+        "line 1150: unknown language 'xx' (use nb, nn, sv, en, or bokmål, nynorsk, svensk, engelsk)"
+    ]
+    assert await count(sessions, Answer) == 0 and await count(sessions, AnswerImport) == 0
+
+
+async def test_an_import_stopped_half_way_resumes_and_stores_nothing_twice(sessions, make_campaign) -> None:
+    campaign = await make_campaign()
+    prepared = await prepared_file(sessions, campaign, cards(1_200))
+
+    def stop_after_two_chunks(stored: int, total: int) -> None:
+        if stored == 1_000:
+            raise KeyboardInterrupt  # Ctrl-C between chunks
+
+    with pytest.raises(KeyboardInterrupt):
+        await run_import(sessions, prepared, actor="test", chunk_rows=500, on_progress=stop_after_two_chunks)
+    async with sessions() as session:
+        (stopped,) = await unfinished_imports(session, campaign.id)
+    assert (stopped.status, stopped.stored_rows) == (ImportStatus.interrupted.value, 1_000)
+    assert await count(sessions, Answer) == 1_000
+
+    again = await prepared_file(sessions, campaign, cards(1_200))
+    record, earlier = await run_import(sessions, again, actor="test", chunk_rows=500)
+    assert (record.id, record.status, earlier) == (stopped.id, "done", 1_000)
+    assert await texts(sessions) == [f"Svar nummer {n}" for n in range(1, 1_201)]
+
+
+async def test_a_killed_import_is_taken_over_only_once_it_has_gone_quiet(sessions, make_campaign) -> None:
+    campaign = await make_campaign()
+    prepared = await prepared_file(sessions, campaign, cards(700))
+    record = await begin_import(sessions, prepared, actor="killed process")  # never stored, status running
+    with pytest.raises(AnswerImportError) as caught:
+        await run_import(sessions, prepared, actor="too soon")
+    assert "being imported right now (0 of 700 rows" in caught.value.problems[0]
+    async with sessions() as session, session.begin():
+        quiet = utcnow() - timedelta(minutes=2)
+        await session.execute(update(AnswerImport).where(col(AnswerImport.id) == record.id).values(updated_at=quiet))
+    resumed, _ = await run_import(sessions, prepared, actor="later")
+    assert resumed.id == record.id and resumed.stored_rows == 700
+    assert await count(sessions, Answer) == 700 and await count(sessions, AnswerImport) == 1
+
+
+async def test_two_workers_on_one_import_store_each_chunk_once(sessions, make_campaign) -> None:
+    campaign = await make_campaign()
+    prepared = await prepared_file(sessions, campaign, cards(2_000))
+    record = await begin_import(sessions, prepared, actor="test")
+    assert record.id is not None
+    outcomes = await asyncio.gather(
+        *(store_chunks(sessions, prepared, record.id, chunk_rows=100) for _ in range(2)), return_exceptions=True
+    )
+    assert any(isinstance(outcome, AnswerImport) for outcome in outcomes), outcomes
+    assert sorted(await texts(sessions), key=lambda t: int(t.split()[-1])) == [
+        f"Svar nummer {n}" for n in range(1, 2_001)
+    ]

@@ -19,6 +19,7 @@ from analysis.embedding import Embedder, default_embedder
 from analysis.features import AnswerVectoriser, content_features
 from analysis.labels import ForbiddenWords, clean_keywords, phrase_label
 from analysis.language import LANGUAGES, LanguageDetector
+from analysis.learned import LearnedTheme, anchor_rows, join_learned, with_learned
 from analysis.meaning import MeaningClusterer
 from analysis.normalise import Normaliser, is_non_answer
 from analysis.seeds import SeedMatcher, primary_theme, seed_vocabulary
@@ -90,8 +91,12 @@ class ThemePipeline:
         centre_vectors: bool = True,
         min_theme_share: float = 0.002,
         random_state: int = 0,
+        learned: Sequence[LearnedTheme] = (),
     ) -> None:
-        self.taxonomy = taxonomy if isinstance(taxonomy, Taxonomy) else load_taxonomy(taxonomy)
+        base = taxonomy if isinstance(taxonomy, Taxonomy) else load_taxonomy(taxonomy)
+        self.learned = tuple(learned)
+        self.taxonomy = with_learned(base, self.learned)  # the unit's accepted themes anchor like the file's
+        self.centre_: np.ndarray | None = None  # the campaign's mean vector of the last vectors_for
         self.label_language = label_language
         self.min_seed_score = min_seed_score
         self.min_theme_share = min_theme_share
@@ -150,7 +155,20 @@ class ThemePipeline:
         if self.centre_vectors and len(matrix) > 1:
             # All answers share the question's frame and much of the model's common direction; without it, cosines
             # spread from about 0.85-0.99 to -0.2-0.9 and the calibrated thresholds separate themes far better.
-            matrix -= np.average(matrix, axis=0, weights=prepared.weights)
+            self.centre_ = np.average(matrix, axis=0, weights=prepared.weights)
+            matrix = self.centred(matrix)
+        else:
+            self.centre_ = None
+        return matrix
+
+    def centred(self, matrix: np.ndarray) -> np.ndarray:
+        """Unit vectors moved by the campaign's centre (as vectors_for did to the campaign's own answers)."""
+        matrix = np.array(matrix, dtype=np.float32)
+        norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+        norms[norms == 0] = 1.0
+        matrix /= norms
+        if self.centre_ is not None:
+            matrix -= self.centre_
             norms = np.linalg.norm(matrix, axis=1, keepdims=True)
             norms[norms == 0] = 1.0
             matrix /= norms
@@ -187,17 +205,30 @@ class ThemePipeline:
         word_matrix = self.vectoriser.fit_words(documents).words_.transform(documents)
         meaning = self.vectors_for(prepared, vectors)
         report("clusters", 0.6)
+        empty = [not doc or is_non_answer(text) for doc, text in zip(prepared.features, prepared.texts, strict=False)]
+        examples, example_keys = anchor_rows(self.learned, meaning.shape[1])
+        examples = self.centred(examples) if len(examples) else examples
+        n = len(prepared.texts)
+        # The unit's learned themes: their example answers join as extra anchored rows, cut off again below.
         placement = self.clusterer.fit_predict(
-            meaning,
-            anchors,
-            anchor_scores,
-            prepared.weights,
-            empty=[
-                not doc or is_non_answer(text) for doc, text in zip(prepared.features, prepared.texts, strict=False)
-            ],
+            np.vstack([meaning, examples]) if len(examples) else meaning,
+            [*anchors, *example_keys],
+            [*anchor_scores, *([1.0] * len(example_keys))],
+            np.concatenate([prepared.weights, np.ones(len(example_keys), dtype=prepared.weights.dtype)]),
+            empty=[*empty, *([False] * len(example_keys))],
         )
+        placement.keys, placement.how = placement.keys[:n], placement.how[:n]
+        placement.confidence = placement.confidence[:n]
         parameters.update(placement.thresholds)
-        keys = self._drop_small_known_themes(placement.keys, prepared.weights)
+        keys = join_learned(
+            placement.keys,
+            meaning,
+            prepared.weights,
+            examples,
+            example_keys,
+            float(placement.thresholds.get("discovery_distance", self.clusterer.default_distance)),
+        )
+        keys = self._drop_small_known_themes(keys, prepared.weights)
         report("labels", 0.85)
         themes = self._describe(prepared, keys, meaning, word_matrix)
         assignments: dict[Hashable, tuple[str, float]] = {}
@@ -227,6 +258,7 @@ class ThemePipeline:
             "precision": clusterer.precision,
             "min_size": clusterer.min_size,
             "random_state": self.random_state,
+            "learned_themes": len(self.learned),
         }
 
     def _drop_small_known_themes(self, keys: list[str], weights: np.ndarray) -> list[str]:

@@ -21,6 +21,17 @@ TEXTS = {
         "keywords": "Nøkkelord",
         "fewer": "færre enn {n}",
         "quotes_hidden": "Sitater vises ikke: færre enn {n} respondenter i kampanjen.",
+        "actions": "Tiltak",
+        "after": "Etter tiltak",
+        "no_actions": "Ingen tiltak ennå.",
+        "responsible": "Ansvarlig",
+        "due": "Når",
+        "reason": "Begrunnelse",
+        "decided": "bestemt i «{name}»",
+        "planned": "Planlagt",
+        "in_progress": "I gang",
+        "done": "Gjennomført",
+        "dropped": "Forkastet",
     },
     "nn": {
         "title": "Kva er viktig for deg?",
@@ -35,6 +46,17 @@ TEXTS = {
         "keywords": "Nøkkelord",
         "fewer": "færre enn {n}",
         "quotes_hidden": "Sitat blir ikkje viste: færre enn {n} respondentar i kampanjen.",
+        "actions": "Tiltak",
+        "after": "Etter tiltak",
+        "no_actions": "Ingen tiltak enno.",
+        "responsible": "Ansvarleg",
+        "due": "Når",
+        "reason": "Grunngjeving",
+        "decided": "bestemt i «{name}»",
+        "planned": "Planlagt",
+        "in_progress": "I gang",
+        "done": "Gjennomført",
+        "dropped": "Forkasta",
     },
     "sv": {
         "title": "Vad är viktigt för dig?",
@@ -49,6 +71,17 @@ TEXTS = {
         "keywords": "Nyckelord",
         "fewer": "färre än {n}",
         "quotes_hidden": "Citat visas inte: färre än {n} svarande i kampanjen.",
+        "actions": "Åtgärder",
+        "after": "Efter åtgärd",
+        "no_actions": "Inga åtgärder ännu.",
+        "responsible": "Ansvarig",
+        "due": "När",
+        "reason": "Motivering",
+        "decided": "beslutad i ”{name}”",
+        "planned": "Planerad",
+        "in_progress": "Pågår",
+        "done": "Genomförd",
+        "dropped": "Avbruten",
     },
     "en": {
         "title": "What matters to you?",
@@ -63,8 +96,32 @@ TEXTS = {
         "keywords": "Keywords",
         "fewer": "fewer than {n}",
         "quotes_hidden": "Quotes are not shown: fewer than {n} respondents in the campaign.",
+        "actions": "Actions",
+        "after": "After action",
+        "no_actions": "No actions yet.",
+        "responsible": "Responsible",
+        "due": "When",
+        "reason": "Reason",
+        "decided": "decided in “{name}”",
+        "planned": "Planned",
+        "in_progress": "In progress",
+        "done": "Done",
+        "dropped": "Dropped",
     },
 }
+
+
+@dataclass(frozen=True)
+class ReportAction:
+    """An improvement action as the report shows it (surveys.actions), its status as the stored value."""
+
+    theme_label: str
+    what: str
+    status: str
+    responsible: str = ""
+    due: str = ""  # already formatted
+    reason: str = ""
+    decided_in: str = ""  # the campaign it was decided in, when that is an earlier one
 
 
 @dataclass(frozen=True)
@@ -80,6 +137,8 @@ class ReportInput:
     people: dict[int, int] | None = None  # theme id -> people; the theme's size when missing
     previous_people: dict[str, int] | None = None  # key -> people in the previous campaign
     respondents: int | None = None  # in this campaign; fewer than min_group: no quotes at all
+    actions: dict[int, list[ReportAction]] | None = None  # theme id -> its actions (own and carried over)
+    previous_actions: dict[str, list[ReportAction]] | None = None  # previous theme key -> actions decided by then
 
     def hides(self, theme: ThemeSummary) -> bool:
         return (self.people or {}).get(theme.id, theme.size) < self.min_group
@@ -110,6 +169,23 @@ def bar_chart(themes: list[ThemeSummary]) -> str:
     return "".join(parts)
 
 
+def _action_list(actions: list[ReportAction], t: dict[str, str]) -> str:
+    if not actions:
+        return ""
+    items = []
+    for item in actions:
+        details = [f"{t['responsible']}: {escape(item.responsible)}"] if item.responsible else []
+        if item.due:
+            details.append(f"{t['due']}: {escape(item.due)}")
+        if item.status == "dropped" and item.reason:
+            details.append(f"{t['reason']}: {escape(item.reason)}")
+        if item.decided_in:
+            details.append(escape(t["decided"].format(name=item.decided_in)))
+        extra = f"<br><small>{' · '.join(details)}</small>" if details else ""
+        items.append(f"<li><strong>{t[item.status]}</strong>: {escape(item.what)}{extra}</li>")
+    return f"<h4>{t['actions']}</h4><ul class=actions>{''.join(items)}</ul>"
+
+
 def render_report(data: ReportInput) -> str:
     t = TEXTS.get(data.language, TEXTS["nb"])
     fewer = t["fewer"].format(n=data.min_group)
@@ -122,9 +198,10 @@ def render_report(data: ReportInput) -> str:
         quotes = "".join(f"<blockquote>{escape(text)}</blockquote>" for text in shown_quotes)
         keywords = escape(", ".join(theme.keywords))
         numbers = fewer if hidden else f"{theme.size} {t['answers']}, {theme.share:.0%}"
+        actions = _action_list((data.actions or {}).get(theme.id, []), t)
         sections.append(
             f"<section><h3>{escape(theme.label)} <small>{numbers}</small></h3>"
-            f"<p class=kw>{t['keywords']}: {keywords}</p>{quotes}</section>"
+            f"<p class=kw>{t['keywords']}: {keywords}</p>{quotes}{actions}</section>"
         )
     charted = [theme for theme in data.themes if not data.hides(theme)]
     if no_quotes:
@@ -143,12 +220,16 @@ def render_report(data: ReportInput) -> str:
             then_text = fewer if then_hidden else f"{then:.0%}"
             now_text = fewer if now_hidden else f"{current:.0%}"
             delta_text = "–" if then_hidden or now_hidden else f"{delta:+.0%}"
+            after = "<br>".join(
+                f"{escape(item.what)} ({t[item.status]})" for item in (data.previous_actions or {}).get(key, [])
+            )
             rows.append(
-                f"<tr><td>{escape(label)}</td><td>{then_text}</td><td>{now_text}</td><td>{delta_text}</td></tr>"
+                f"<tr><td>{escape(label)}</td><td>{then_text}</td><td>{now_text}</td><td>{delta_text}</td>"
+                f"<td>{after or '–'}</td></tr>"
             )
         change = (
             f"<p>{escape(data.previous_name or '')}</p><table><tr><th>{t['theme']}</th><th>{t['then']}</th>"
-            f"<th>{t['now']}</th><th>±</th></tr>{''.join(rows)}</table>"
+            f"<th>{t['now']}</th><th>±</th><th>{t['after']}</th></tr>{''.join(rows)}</table>"
         )
     else:
         change = f"<p>{t['none']}</p>"

@@ -20,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from analysis.assign import assign_to_existing
 from analysis.clustering import OTHER
+from analysis.learned import LearnedTheme
 from analysis.pipeline import AnswerText, ThemeAnalysis, ThemePipeline
 from analysis.store import StoredAnswer, persist_analysis, text_answers
 from analysis.taxonomy import load_taxonomy
@@ -27,7 +28,7 @@ from analysis.vectors import embed_texts, embedder_name, save_vectors, stored_ve
 from surveys.campaigns import require_campaign
 from surveys.ids import pk
 from surveys.models import AnswerTheme, Campaign, Theme
-from surveys.themes import answer_texts, campaign_assignments, campaign_themes, final_theme, recount
+from surveys.themes import answer_texts, campaign_assignments, campaign_themes, final_theme, recount, unit_themes
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, float], None]
@@ -58,9 +59,12 @@ def run_pipeline(
     label_language: str,
     progress: Progress | None = None,
     vectors: dict[int, np.ndarray] | None = None,
+    learned: list[LearnedTheme] | None = None,
 ) -> ThemeAnalysis:
     """Top-level (picklable) so a process pool can run it."""
-    pipeline = ThemePipeline(taxonomy_path, languages=languages or ["nb"], label_language=label_language)
+    pipeline = ThemePipeline(
+        taxonomy_path, languages=languages or ["nb"], label_language=label_language, learned=learned or ()
+    )
     return pipeline.fit_transform(answers, progress=progress, vectors=vectors)  # type: ignore[arg-type]  # int ids are Hashable; Mapping keys are invariant
 
 
@@ -96,6 +100,7 @@ async def analyse_campaign(
         loop = asyncio.get_running_loop()
         report("vectors", 0.02)
         vectors = await campaign_vectors(sessions, pool, answers, main_language(campaign))
+        learned = await learned_themes(sessions, campaign)
         report("analyse", 0.05)
         analysis = await loop.run_in_executor(
             pool,
@@ -106,6 +111,7 @@ async def analyse_campaign(
             main_language(campaign),
             forward,
             vectors,
+            learned,
         )
     finally:
         if own:
@@ -118,6 +124,20 @@ async def analyse_campaign(
     log.info("analysed campaign %s: %d answers, %d themes", campaign.id, len(inputs), len(summaries))
     report("done", 1.0)
     return summaries
+
+
+async def learned_themes(sessions: async_sessionmaker[AsyncSession], campaign: Campaign) -> list[LearnedTheme]:
+    """The unit's accepted themes, with the stored vectors of those example answers that still exist."""
+    model = embedder_name(main_language(campaign))
+    async with sessions() as session:
+        rows = await unit_themes(session, campaign.unit_id)
+        vectors = await stored_vectors(session, [i for row in rows for i in row.example_ids], model)
+    learned = []
+    for row in rows:
+        found = [vectors[i] for i in row.example_ids if i in vectors]
+        matrix = np.vstack(found).astype(np.float32) if found else np.zeros((0, 0), dtype=np.float32)
+        learned.append(LearnedTheme(row.key, row.label, tuple(row.terms), matrix))
+    return learned
 
 
 async def campaign_vectors(
@@ -158,8 +178,13 @@ async def assign_new_answers(
             members.setdefault(final_theme(by_id[row.theme_id], by_id).key, []).append(texts[answer_id])
         active = [theme for theme in themes if theme.merged_into_id is None]
         taxonomy_keys = {theme.taxonomy_key: theme.key for theme in active if theme.taxonomy_key}
+        rows = await unit_themes(session, campaign.unit_id)
+        learned = [LearnedTheme(row.key, row.label, tuple(row.terms)) for row in rows]
         pipeline = ThemePipeline(
-            taxonomy_path, languages=campaign.language_list or ["nb"], label_language=main_language(campaign)
+            taxonomy_path,
+            languages=campaign.language_list or ["nb"],
+            label_language=main_language(campaign),
+            learned=learned,
         )
         result = assign_to_existing(pipeline, members, taxonomy_keys, [AnswerText(a.id, a.text) for a in new])
         by_key = {theme.key: theme for theme in active}

@@ -16,8 +16,8 @@ from analysis.clustering import OTHER
 from analysis.pipeline import ThemeAnalysis
 from surveys.completion import counted_answers
 from surveys.ids import pk
-from surveys.models import Answer, AnswerTheme, Question, QuestionKind, Theme, ThemeRun, utcnow
-from surveys.themes import campaign_assignments, campaign_themes, final_theme, recount
+from surveys.models import Answer, AnswerTheme, Question, QuestionKind, Theme, ThemeRun, UnitTheme, utcnow
+from surveys.themes import ACCEPTED, REJECTED, campaign_assignments, campaign_themes, final_theme, other_theme, recount
 
 SAME_THEME_OVERLAP = 0.5  # share of a new theme's answers that must come from an old theme to count as the same
 
@@ -53,20 +53,41 @@ async def text_answers(session: AsyncSession, campaign_id: int, *, unassigned_on
     ]
 
 
+def rejected_again(analysis: ThemeAnalysis, existing: Sequence[Theme]) -> set[str]:
+    """Keys of discovered themes that are mostly a group a manager rejected: they are not suggested again."""
+    groups = [set(theme.reviewed_answers) for theme in existing if theme.review == REJECTED and theme.reviewed_answers]
+    found = set()
+    for result in analysis.themes:
+        if result.taxonomy_key is not None or result.is_other or not result.members:
+            continue
+        members = {_stored_id(answer_id) for answer_id in result.members}
+        if any(len(members & group) >= SAME_THEME_OVERLAP * len(members) for group in groups):
+            found.add(result.key)
+    return found
+
+
 def match_existing(
-    analysis: ThemeAnalysis, existing: Sequence[Theme], assignments: dict[int, AnswerTheme]
+    analysis: ThemeAnalysis,
+    existing: Sequence[Theme],
+    assignments: dict[int, AnswerTheme],
+    skip: set[str] | None = None,
 ) -> dict[str, Theme]:
-    """New theme key -> the existing row it continues: same key first, then the old theme most of its answers had."""
+    """New theme key -> the existing row it continues: same key first, then the old theme most of its answers had.
+
+    Rejected themes are never continued, and results in `skip` (rejected groups found again) match nothing."""
+    skip = skip or set()
+    existing = [theme for theme in existing if theme.review != REJECTED]
     by_key = {theme.key: theme for theme in existing}
     by_id = {pk(theme): theme for theme in existing}
     matched: dict[str, Theme] = {}
     used: set[int] = set()
-    for result in analysis.themes:
+    results = [result for result in analysis.themes if result.key not in skip]
+    for result in results:
         old = by_key.get(result.key)
         if old is not None:
             matched[result.key] = old
             used.add(pk(old))
-    for result in analysis.themes:
+    for result in results:
         if result.key in matched or not result.members:
             continue
         votes: dict[int, int] = {}
@@ -76,7 +97,7 @@ def match_existing(
                 votes[row.theme_id] = votes.get(row.theme_id, 0) + 1
         if votes:
             theme_id, count = max(votes.items(), key=lambda item: (item[1], -item[0]))
-            if count / len(result.members) >= SAME_THEME_OVERLAP and not by_id[theme_id].is_other:
+            if theme_id in by_id and count / len(result.members) >= SAME_THEME_OVERLAP and not by_id[theme_id].is_other:
                 matched[result.key] = by_id[theme_id]
                 used.add(theme_id)
     return matched
@@ -85,29 +106,50 @@ def match_existing(
 async def persist_analysis(
     session: AsyncSession, campaign_id: int, analysis: ThemeAnalysis, *, n_answers: int
 ) -> tuple[ThemeRun, list[Theme]]:
-    """Write a run: continue matching themes (ids, locked labels, merges), add new ones, respect manual moves."""
+    """Write a run: continue matching themes (ids, locked labels, merges), add new ones, respect manual moves.
+
+    A discovered theme that is mostly a group a manager rejected is not written; its answers go to "other"."""
     run = ThemeRun(campaign_id=campaign_id, n_answers=n_answers, parameters=dict(analysis.parameters))
     session.add(run)
     await session.flush()
     existing = await campaign_themes(session, campaign_id)
     assignments = await campaign_assignments(session, campaign_id)
-    matched = match_existing(analysis, existing, assignments)
+    suppressed = rejected_again(analysis, existing)
+    matched = match_existing(analysis, existing, assignments, suppressed)
     now = utcnow()
     row_for: dict[str, Theme] = {}
+    taken_keys = {theme.key for theme in existing}
     for result in analysis.themes:
+        if result.key in suppressed:
+            continue
         row = matched.get(result.key)
         if row is None:
-            row = Theme(campaign_id=campaign_id, key=result.key, label=result.label, created_at=now)
+            key, number = result.key, 2
+            while key in taken_keys:  # a rejected theme keeps its row and key
+                key, number = f"{result.key}-{number}", number + 1
+            taken_keys.add(key)
+            row = Theme(campaign_id=campaign_id, key=key, label=result.label, created_at=now)
             session.add(row)
         elif not row.label_locked and result.taxonomy_key is not None:
             row.label = result.label  # taxonomy labels follow the (possibly edited) file; discovered themes keep theirs
         row.keywords, row.taxonomy_key, row.is_other = list(result.keywords), result.taxonomy_key, result.is_other
+        learned = UnitTheme.id_in(result.taxonomy_key)
+        if learned is not None:  # the unit's own theme, found again: a manager's decision, not a suggestion
+            row.unit_theme_id, row.review = learned, row.review or ACCEPTED
         row.run_id, row.updated_at = run.id, now
         row_for[result.key] = row
+    if OTHER not in row_for and (suppressed or any(key == OTHER for key, _ in analysis.assignments.values())):
+        row_for[OTHER] = await other_theme(session, campaign_id)
+    for key in suppressed:
+        row_for[key] = row_for[OTHER]
     await session.flush()
     by_id = {pk(theme): theme for theme in await campaign_themes(session, campaign_id)}
     members: dict[int, list[int]] = {}
-    continuing = {pk(theme) for theme in by_id.values() if not theme.is_other and theme.merged_into_id is None}
+    continuing = {
+        pk(theme)
+        for theme in by_id.values()
+        if not theme.is_other and theme.merged_into_id is None and theme.review != REJECTED
+    }
     for key_of_answer, (key, score) in analysis.assignments.items():
         answer_id = _stored_id(key_of_answer)
         current = assignments.get(answer_id)
@@ -135,7 +177,7 @@ async def persist_analysis(
     stale = [answer_id for answer_id in assignments if answer_id not in present]
     if stale:
         await session.execute(delete(AnswerTheme).where(col(AnswerTheme.answer_id).in_(stale)))
-    quotes = {row_for[result.key].id: list(result.quotes) for result in analysis.themes}
+    quotes = {row_for[result.key].id: list(result.quotes) for result in analysis.themes if result.key not in suppressed}
     for theme in by_id.values():
         ids = members.get(pk(theme), [])
         wanted = set(ids)

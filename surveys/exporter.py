@@ -14,7 +14,7 @@ import io
 import json
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
 from zoneinfo import ZoneInfo
@@ -42,6 +42,7 @@ EXPORT_FIELDS = (
     "theme_id",
     "theme_label",
     "status",
+    "theme_confidence",
 )
 # What a spreadsheet shows, in this order; the header is looked up in the export catalogue.
 SHEET_FIELDS = (
@@ -56,6 +57,7 @@ SHEET_FIELDS = (
     "created_local",
     "theme_id",
     "theme_label",
+    "confidence_percent",
 )
 FORMATS = ("jsonl", "csv", "xlsx")
 DELIMITERS = {"semicolon": ";", "comma": ","}
@@ -86,7 +88,7 @@ async def export_rows(
     assert campaign.id is not None
     now = utcnow()
     query = (
-        sa.select(Answer, Question, Theme, target, Conversation)  # SQLModel's select() takes at most four
+        sa.select(Answer, Question, Theme, target, Conversation, AnswerTheme)  # SQLModel's select() takes four
         .join(Question, col(Question.id) == Answer.question_id)
         .outerjoin(AnswerTheme, col(AnswerTheme.answer_id) == Answer.id)
         .outerjoin(Theme, col(Theme.id) == AnswerTheme.theme_id)
@@ -96,9 +98,10 @@ async def export_rows(
         .order_by(col(Answer.id))
     )
     result = await session.stream(query.execution_options(yield_per=batch))
-    async for answer, question, theme, merged_into, conversation in result:
+    async for answer, question, theme, merged_into, conversation, placement in result:
         final = merged_into or theme
         hidden = final is not None and final.id in options.hidden_themes
+        confidence = None if final is None or hidden else placement_confidence(placement)
         created = as_utc(answer.created_at)
         status = completion_state(conversation, now).value
         yield {
@@ -119,7 +122,18 @@ async def export_rows(
             "created_local": created.astimezone(LOCAL).replace(tzinfo=None, microsecond=0),
             "theme_id": None if final is None or hidden else final.id,
             "theme_label": (options.hidden_label if hidden else final.label) if final else None,
+            "theme_confidence": confidence,
+            "confidence_percent": None if confidence is None else round(confidence * 100),
         }
+
+
+def placement_confidence(placement: AnswerTheme | None) -> float | None:
+    """0-1: the analysis' confidence in the answer's theme; 1 when a manager moved or confirmed it."""
+    if placement is None:
+        return None
+    if placement.manual:
+        return 1.0
+    return None if placement.score is None else round(float(placement.score), 2)
 
 
 def write_jsonl(rows: Iterable[dict[str, Any]], out: IO[str]) -> int:
@@ -169,7 +183,17 @@ def _widths(rows: list[dict[str, Any]], header: list[str]) -> list[int]:
     return widths
 
 
-def write_xlsx(rows: Iterable[dict[str, Any]], path_or_buffer: Path | io.BytesIO, *, language: str = "nb") -> int:
+# A further sheet of an XLSX export: its title, header and rows of cells (the actions, surveys.action_export).
+Sheet = tuple[str, list[str], list[list[Any]]]
+
+
+def write_xlsx(
+    rows: Iterable[dict[str, Any]],
+    path_or_buffer: Path | io.BytesIO,
+    *,
+    language: str = "nb",
+    extra_sheets: Iterable[Sheet] = (),
+) -> int:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
@@ -201,6 +225,29 @@ def write_xlsx(rows: Iterable[dict[str, Any]], path_or_buffer: Path | io.BytesIO
                 cell.number_format = DATE_FORMAT
             cells.append(cell)
         sheet.append(cells)
+    for title, names, table in extra_sheets:
+        extra = workbook.create_sheet(title)
+        extra.freeze_panes = "A2"
+        for index, name in enumerate(names, start=1):
+            extra.column_dimensions[get_column_letter(index)].width = min(MAX_WIDTH, max(len(name) + 2, 14))
+        header_row = []
+        for name in names:
+            cell = WriteOnlyCell(extra, value=name)
+            cell.font = bold
+            header_row.append(cell)
+        extra.append(header_row)
+        for values in table:
+            row_cells = []
+            for value in values:
+                cell = WriteOnlyCell(extra, value=value)
+                if isinstance(value, str):
+                    cell.data_type = "s"
+                elif isinstance(value, datetime):
+                    cell.number_format = DATE_FORMAT
+                elif isinstance(value, date):
+                    cell.number_format = "DD.MM.YYYY"
+                row_cells.append(cell)
+            extra.append(row_cells)
     workbook.save(path_or_buffer)
     return len(rows)
 

@@ -32,6 +32,9 @@ class Incoming:
     # The channel records delivered replies (ConversationEngine.mark_replied), so a redelivered update whose reply
     # never went out gets it rebuilt from what is stored instead of nothing.
     records_delivery: bool = False
+    # An old button gets a friendly line and the current question again, with its buttons, instead of a notice
+    # only: for a channel whose old buttons can sit where the current question is not seen (a second browser tab).
+    repeat_on_stale: bool = False
 
 
 @dataclass(frozen=True)

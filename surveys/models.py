@@ -88,6 +88,17 @@ class ConversationStatus(StrEnum):
     cancelled = "cancelled"
 
 
+class Area(SQLModel, table=True):
+    """A part of the municipality that units belong to ("Helse og omsorg" -> "Hjemmeteneste" -> units); a tree of
+    any depth through `parent_id` (surveys.areas refuses cycles). A leader for an area sees every unit under it."""
+
+    __tablename__ = "area"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_column=Column(Text, nullable=False, unique=True))
+    parent_id: int | None = _fk("area.id", nullable=True, ondelete="RESTRICT")
+    created_at: datetime = _created()
+
+
 class Unit(SQLModel, table=True):
     """An organisational unit, e.g. "Hjemmetjenesten Øst"."""
 
@@ -98,6 +109,7 @@ class Unit(SQLModel, table=True):
     min_group: int = Field(default=5, sa_column=Column(Integer, nullable=False, server_default="5"))
     created_at: datetime = _created()
     requires_totp: bool = False  # staff and managers of this unit must use two-factor login (admins always do)
+    area_id: int | None = _fk("area.id", nullable=True, ondelete="SET NULL")  # None: the unit is in no area yet
 
 
 class Survey(SQLModel, table=True):
@@ -158,6 +170,35 @@ class Campaign(SQLModel, table=True):
     @property
     def channel_list(self) -> list[str]:
         return [name for name in self.channels.split(",") if name]
+
+
+class AreaCampaign(SQLModel, table=True):
+    """The same campaign in every unit under an area (e.g. the 6 June day), so it can be rolled up across units.
+
+    Each unit still has its own Campaign (its own code, poster and small-number threshold); the members link them.
+    `day` is set for a kit (`viktig kit --date`): with the area it names the kit, so running it again finds it.
+    """
+
+    __tablename__ = "area_campaign"
+    __table_args__ = (UniqueConstraint("area_id", "name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    area_id: int = _fk("area.id", ondelete="RESTRICT")
+    name: str = Field(sa_column=Column(Text, nullable=False))
+    day: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    created_at: datetime = _created()
+
+
+class AreaCampaignMember(SQLModel, table=True):
+    """One unit's campaign in an area campaign; one per unit, so creating it again adds only missing units."""
+
+    __tablename__ = "area_campaign_member"
+    __table_args__ = (UniqueConstraint("area_campaign_id", "unit_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    area_campaign_id: int = _fk("area_campaign.id")
+    unit_id: int = _fk("unit.id")
+    campaign_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("campaign.id", ondelete="CASCADE"), nullable=False, unique=True)
+    )
 
 
 class Respondent(SQLModel, table=True):
@@ -273,6 +314,46 @@ class Theme(SQLModel, table=True):
     run_id: int | None = _fk("theme_run.id", nullable=True, ondelete="SET NULL")
     created_at: datetime = _created()
     updated_at: datetime = _created()
+    # A discovered theme is a suggestion until a manager reviews it: "accepted" (it joined the unit's taxonomy as
+    # unit_theme_id) or "rejected" (its answers went to "other"; reviewed_answers remembers the group, so a later
+    # run that finds the same group again does not suggest it again).
+    review: str | None = None
+    unit_theme_id: int | None = _fk("unit_theme.id", nullable=True, ondelete="SET NULL")
+    reviewed_answers: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False, default=list))
+
+
+class UnitTheme(SQLModel, table=True):
+    """A theme a manager accepted from a campaign's suggestions: part of the unit's own taxonomy from then on.
+
+    Later analyses of the unit's campaigns use it as an anchor: its terms as seed words, and the stored vectors of
+    its example answers as anchored neighbours. Examples are answer ids, not copies of the text, so an erased or
+    purged answer stops being an example with it (no answer text outlives its retention here).
+    """
+
+    __tablename__ = "unit_theme"
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = _fk("unit.id")
+    label: str = Field(sa_column=Column(Text, nullable=False))
+    terms: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    example_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    source_campaign_id: int | None = _fk("campaign.id", nullable=True, ondelete="SET NULL")
+    created_by: str = ""
+    created_at: datetime = _created()
+
+    @property
+    def key(self) -> str:
+        """The taxonomy key its themes carry in every campaign of the unit (matches them across campaigns)."""
+        return f"{UNIT_THEME_PREFIX}{self.id}"
+
+    @staticmethod
+    def id_in(key: str | None) -> int | None:
+        """The unit theme a taxonomy key stands for, or None for a key of the taxonomy file."""
+        if key is None or not key.startswith(UNIT_THEME_PREFIX) or not key[len(UNIT_THEME_PREFIX) :].isdigit():
+            return None
+        return int(key[len(UNIT_THEME_PREFIX) :])
+
+
+UNIT_THEME_PREFIX = "unit_"
 
 
 class AnswerTheme(SQLModel, table=True):
@@ -291,6 +372,7 @@ class StaffUser(SQLModel, table=True):
     password_hash: str
     role: str  # admin | manager | staff
     unit_id: int | None = _fk("unit.id", nullable=True, ondelete="SET NULL")
+    area_id: int | None = _fk("area.id", nullable=True, ondelete="SET NULL")  # role area_manager: sees the area's units
     language: str = "nb"
     active: bool = True
     created_at: datetime = _created()

@@ -2,8 +2,9 @@
 
 Public means anyone with the address, without logging in, so it shows only what is safe for anyone:
 
-- themes resting on at least the unit's "minste gruppe" people (surveys.small_numbers), never "other", with their
-  share; a theme below the limit is left out entirely, with its actions and quotes;
+- themes resting on at least the unit's "minste gruppe" people (surveys.small_numbers), never "other" and never a
+  suggestion no manager has reviewed, with their share; a theme below the limit is left out entirely, with its
+  actions and quotes;
 - the number of respondents only when it is at least the limit;
 - quotes a manager picked (at most QUOTES_PER_THEME per theme, never chosen automatically), and none at all from a
   campaign with fewer respondents than the limit; a picked answer that moved to a hidden theme is not shown;
@@ -32,6 +33,7 @@ from surveys.themes import (
     campaign_assignments,
     campaign_themes,
     final_theme,
+    is_suggestion,
     previous_campaign,
     theme_identity,
     themes_by_id,
@@ -117,7 +119,7 @@ async def _shown(session: AsyncSession, campaign: Campaign) -> tuple[SmallNumber
     themes = [
         theme
         for theme in await visible_themes(session, campaign.id)
-        if not theme.is_other and not protection.hides(people.get(theme.id or 0, 0))
+        if not theme.is_other and not is_suggestion(theme) and not protection.hides(people.get(theme.id or 0, 0))
     ]
     return protection, themes
 

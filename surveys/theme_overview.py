@@ -15,7 +15,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from surveys.actions import ShownAction, unit_actions
 from surveys.models import Campaign, Theme
 from surveys.small_numbers import SmallNumbers, small_numbers, theme_people
-from surveys.themes import ThemeCard, theme_cards, theme_identity, visible_themes
+from surveys.themes import (
+    ThemeCard,
+    UncertainAnswer,
+    is_suggestion,
+    theme_cards,
+    theme_identity,
+    uncertain_answers,
+    visible_themes,
+)
 
 
 @dataclass(frozen=True)
@@ -54,6 +62,16 @@ class ThemeOverview:
     previous: Campaign | None
     comparison: list[ComparisonRow]
     protection: SmallNumbers
+    uncertain: list[UncertainAnswer]  # only from themes this reader may see answers of
+
+    @property
+    def suggestions(self) -> list[ShownTheme]:
+        """Discovered themes no manager has reviewed: shown apart, to accept (optionally renamed) or reject."""
+        return [item for item in self.themes if is_suggestion(item.card.theme)]
+
+    @property
+    def settled(self) -> list[ShownTheme]:
+        return [item for item in self.themes if not is_suggestion(item.card.theme)]
 
 
 async def theme_overview(session: AsyncSession, campaign: Campaign, *, reveal: bool) -> ThemeOverview:
@@ -109,4 +127,12 @@ async def theme_overview(session: AsyncSession, campaign: Campaign, *, reveal: b
                         after.get(theme_identity(old), []),
                     )
                 )
-    return ThemeOverview(shown, before, comparison, protection)
+    uncertain: list[UncertainAnswer] = []
+    if reveal or not protection.quotes_hidden:
+        hidden_ids = {item.card.theme.id for item in shown if item.hidden}
+        uncertain = [
+            answer
+            for answer in await uncertain_answers(session, campaign.id)
+            if reveal or answer.theme.id not in hidden_ids
+        ]
+    return ThemeOverview(shown, before, comparison, protection, uncertain)

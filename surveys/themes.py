@@ -2,7 +2,10 @@
 
 The analysis (analysis/) writes runs; managers rename themes (the label is then locked, so later runs keep it),
 merge them (merged_into_id; the assignments move to the target) and move single answers (the assignment is marked
-manual, so later runs keep it). Every change ends in `recount`, which follows merges, so a theme's size and share
+manual, so later runs keep it). A discovered theme is a suggestion until reviewed: accepting it makes it part of the
+unit's taxonomy (UnitTheme; the analysis anchors the unit's later campaigns on it), rejecting it sends its answers
+to "other" and remembers the group so the next run does not suggest it again. Confirming an uncertain answer
+fixes its placement like a move. Every change ends in `recount`, which follows merges, so a theme's size and share
 mean the same whoever changed it. Functions take a session and do not commit: the caller owns the transaction.
 """
 
@@ -15,9 +18,16 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from surveys.errors import ViktigError
-from surveys.models import Answer, AnswerTheme, Campaign, Theme, ThemeRun, utcnow
+from surveys.models import Answer, AnswerTheme, Campaign, Theme, ThemeRun, UnitTheme, utcnow
 
 QUOTES_SHOWN = 3
+ACCEPTED, REJECTED = "accepted", "rejected"
+UNCERTAIN_BELOW = 0.5  # a placement's confidence under this: the answer could well belong elsewhere
+UNCERTAIN_SHOWN = 30
+TERMS_LEARNED = 3  # its most distinctive keywords, taken along as seed words
+EXAMPLES_LEARNED = 12  # its most confidently placed answers, whose vectors anchor it in later campaigns
+OTHER_KEY = "other"
+OTHER_LABELS = {"nb": "Annet", "nn": "Anna", "sv": "Övrigt", "en": "Other", "da": "Andet"}
 
 
 class ThemeError(ViktigError):
@@ -149,10 +159,157 @@ async def theme_cards(session: AsyncSession, campaign: Campaign) -> tuple[list[T
 
 
 async def rename_theme(session: AsyncSession, theme: Theme, label: str) -> None:
+    """A manager's name; for an accepted theme it is also the unit's name for it in later campaigns."""
     theme.label = label.strip()[:120]
     theme.label_locked = True
     theme.updated_at = utcnow()
     session.add(theme)
+    if theme.unit_theme_id is not None:
+        learned = await session.get(UnitTheme, theme.unit_theme_id)
+        if learned is not None:
+            learned.label = theme.label
+            session.add(learned)
+
+
+def is_suggestion(theme: Theme) -> bool:
+    """A theme the analysis found that neither the taxonomy nor the unit knows, not yet reviewed by a manager."""
+    return theme.taxonomy_key is None and not theme.is_other and theme.review is None and theme.merged_into_id is None
+
+
+async def unit_themes(session: AsyncSession, unit_id: int) -> list[UnitTheme]:
+    """The unit's accepted themes, oldest first."""
+    query = select(UnitTheme).where(UnitTheme.unit_id == unit_id).order_by(col(UnitTheme.id))
+    return list((await session.exec(query)).all())
+
+
+async def theme_members(session: AsyncSession, theme: Theme) -> list[AnswerTheme]:
+    """The theme's assignments, most confident first (quotes, the most central answers, lead)."""
+    rows = list((await session.exec(select(AnswerTheme).where(AnswerTheme.theme_id == theme.id))).all())
+    quoted = {answer_id: rank for rank, answer_id in enumerate(theme.quotes)}
+    rows.sort(key=lambda row: (quoted.get(row.answer_id, len(quoted)), -(row.score or 0.0), row.answer_id))
+    return rows
+
+
+def _require_suggestion(theme: Theme) -> None:
+    if not is_suggestion(theme):
+        raise ThemeError("theme.not_a_suggestion", theme_id=theme.id)
+
+
+async def accept_suggestion(session: AsyncSession, theme: Theme, label: str, *, actor: str) -> UnitTheme:
+    """The suggestion becomes a theme of the unit: named (the proposed name unless the manager gave another), with
+    its keywords as learned terms and its most central answers as examples; this campaign's theme carries its key,
+    so re-runs continue it and the comparison with the unit's next campaigns matches it."""
+    _require_suggestion(theme)
+    campaign = await session.get(Campaign, theme.campaign_id)
+    if campaign is None:
+        raise ThemeError("theme.other_campaign", theme_id=theme.id)
+    members = await theme_members(session, theme)
+    learned = UnitTheme(
+        unit_id=campaign.unit_id,
+        label=(label.strip() or theme.label)[:120],
+        terms=list(theme.keywords[:TERMS_LEARNED]),
+        example_ids=[row.answer_id for row in members[:EXAMPLES_LEARNED]],
+        source_campaign_id=campaign.id,
+        created_by=actor,
+    )
+    session.add(learned)
+    await session.flush()
+    theme.key = theme.taxonomy_key = learned.key
+    theme.unit_theme_id, theme.review = learned.id, ACCEPTED
+    theme.reviewed_answers = [row.answer_id for row in members]
+    await rename_theme(session, theme, learned.label)
+    await session.flush()
+    return learned
+
+
+async def other_theme(session: AsyncSession, campaign_id: int, label: str | None = None) -> Theme:
+    """The campaign's "other" theme, created when the analysis never needed one."""
+    existing = (
+        await session.exec(
+            select(Theme).where(Theme.campaign_id == campaign_id, col(Theme.is_other).is_(True)).order_by(col(Theme.id))
+        )
+    ).first()
+    if existing is not None:
+        return existing
+    if label is None:
+        campaign = await session.get(Campaign, campaign_id)
+        language = (campaign.language_list or ["nb"])[0] if campaign is not None else "nb"
+        label = OTHER_LABELS.get(language, OTHER_LABELS["nb"])
+    theme = Theme(campaign_id=campaign_id, key=OTHER_KEY, label=label, is_other=True)
+    session.add(theme)
+    await session.flush()
+    return theme
+
+
+async def reject_suggestion(session: AsyncSession, theme: Theme) -> None:
+    """Its answers go to "other" (a later run may still place them in a known theme); the group is remembered."""
+    _require_suggestion(theme)
+    members = await theme_members(session, theme)
+    other = await other_theme(session, theme.campaign_id)
+    theme.review, theme.reviewed_answers, theme.quotes = REJECTED, [row.answer_id for row in members], []
+    session.add(theme)
+    for row in members:
+        row.theme_id, row.manual = pk_of(other), False
+        session.add(row)
+    await recount(session, theme.campaign_id)
+
+
+def pk_of(theme: Theme) -> int:
+    assert theme.id is not None  # flushed rows always have one
+    return theme.id
+
+
+async def confirm_answer(session: AsyncSession, campaign_id: int, answer_id: int) -> AnswerTheme:
+    """A manager says the answer is where it belongs: the placement is fixed like a move, and no longer uncertain."""
+    row = await session.get(AnswerTheme, answer_id)
+    answer = await session.get(Answer, answer_id)
+    if row is None or answer is None or answer.campaign_id != campaign_id:
+        raise ThemeError("theme.not_in_campaign", answer_id=answer_id)
+    row.manual = True
+    session.add(row)
+    await session.flush()
+    return row
+
+
+def is_uncertain(row: AnswerTheme) -> bool:
+    """Placed by the analysis with low confidence, and no manager has confirmed or moved it."""
+    return not row.manual and row.score is not None and row.score < UNCERTAIN_BELOW
+
+
+@dataclass(frozen=True)
+class UncertainAnswer:
+    answer_id: int
+    text: str
+    theme: Theme  # after merges
+    confidence: float
+
+
+async def uncertain_answers(
+    session: AsyncSession, campaign_id: int, limit: int = UNCERTAIN_SHOWN
+) -> list[UncertainAnswer]:
+    """Answers the analysis placed in a theme with low confidence and no manager has confirmed, least sure first
+    ("other" is not a placement to confirm)."""
+    by_id = themes_by_id(await campaign_themes(session, campaign_id))
+    query = (
+        select(AnswerTheme, Answer.text)
+        .join(Answer, col(Answer.id) == AnswerTheme.answer_id)
+        .where(
+            Answer.campaign_id == campaign_id,
+            col(AnswerTheme.manual).is_(False),
+            col(AnswerTheme.score).is_not(None),
+            col(AnswerTheme.score) < UNCERTAIN_BELOW,
+        )
+        .order_by(col(AnswerTheme.score), col(AnswerTheme.answer_id))
+    )
+    found = []
+    for row, text in (await session.exec(query)).all():
+        theme = final_theme(by_id[row.theme_id], by_id)
+        if theme.is_other or theme.review == REJECTED:
+            continue
+        found.append(UncertainAnswer(row.answer_id, text, theme, float(row.score or 0.0)))
+        if len(found) >= limit:
+            break
+    return found
 
 
 async def merge_theme(session: AsyncSession, source: Theme, target: Theme) -> None:

@@ -24,6 +24,8 @@ ACTIONS = (
     "unpublish",
     "pick_quote",
     "unpick_quote",
+    *("add_area", "area_rename", "area_move", "area_delete", "area_add_unit", "area_remove_unit"),
+    *("area_campaign", "kit"),
 )
 
 _PATTERNS: list[tuple[re.Pattern[str], Callable[[str, re.Match[str]], str]]] = [
@@ -34,6 +36,10 @@ _PATTERNS: list[tuple[re.Pattern[str], Callable[[str, re.Match[str]], str]]] = [
     (
         re.compile(r"retention ended (\S+); (\d+) answers deleted"),
         lambda lang, m: dashboard_text(lang, "access_detail.purge", day=m[1], answers=m[2]),
+    ),
+    (
+        re.compile(r"actions, (\d+) rows"),
+        lambda lang, m: dashboard_text(lang, "access_detail.actions_export", rows=m[1]),
     ),
     (
         re.compile(r"(\w+), (\d+) rows"),

@@ -19,7 +19,7 @@ from surveys.answer_filter import EARLIEST_DAY, LATEST_DAY, MAX_ID, AnswerFilter
 from surveys.completion import CompletionState, completion_state
 from surveys.ids import pk
 from surveys.models import Answer, AnswerTheme, Conversation, Question, Theme, as_utc, utcnow
-from surveys.themes import campaign_themes, final_theme, themes_by_id
+from surveys.themes import campaign_themes, final_theme, is_uncertain, themes_by_id
 
 PAGE_SIZE = 50
 LOCAL = ZoneInfo("Europe/Oslo")
@@ -48,6 +48,7 @@ class AnswerRow:
     question: Question
     theme: Theme | None  # after merges; None before the analysis has placed it
     state: CompletionState
+    uncertain: bool = False  # placed with low confidence and not confirmed by a manager
 
 
 async def answer_page(
@@ -73,15 +74,10 @@ async def answer_page(
     shown = rows[:PAGE_SIZE]
     answer_ids = [answer.id for answer, _ in shown]
     placed = (
-        dict(
-            (
-                await session.exec(
-                    select(AnswerTheme.answer_id, AnswerTheme.theme_id).where(
-                        col(AnswerTheme.answer_id).in_(answer_ids)
-                    )
-                )
-            ).all()
-        )
+        {
+            row.answer_id: row
+            for row in (await session.exec(select(AnswerTheme).where(col(AnswerTheme.answer_id).in_(answer_ids)))).all()
+        }
         if answer_ids
         else {}
     )
@@ -98,10 +94,12 @@ async def answer_page(
     now = utcnow()
     page = []
     for answer, question in shown:
-        theme_id = placed.get(pk(answer))
+        placement = placed.get(pk(answer))
+        theme_id = placement.theme_id if placement is not None else None
         theme = final_theme(by_id[theme_id], by_id) if theme_id in by_id else None
         state = completion_state(conversations.get(answer.conversation_id), now)
-        page.append(AnswerRow(answer, question, theme, state))
+        unsure = placement is not None and theme is not None and not theme.is_other and is_uncertain(placement)
+        page.append(AnswerRow(answer, question, theme, state, unsure))
     next_cursor = encode_cursor(shown[-1][0]) if len(rows) > PAGE_SIZE else None
     return page, next_cursor
 

@@ -249,6 +249,8 @@ async def route(turn: Turn) -> Reply:
         await flow.on_edit(turn)
     else:
         await on_message(turn, kind)
+    if turn.stale_pressed and incoming.repeat_on_stale:
+        await flow.repeat_where_we_are(turn)
     turn.flush_preface()
     turn.reply.language = turn.language
     respondent = turn.respondent

@@ -354,3 +354,16 @@ def reopened(conversation: Conversation) -> None:
     """Writing again after /cancel takes the conversation up again."""
     if conversation.status == ConversationStatus.cancelled.value:
         conversation.status = ConversationStatus.active.value
+
+
+async def repeat_where_we_are(turn: Turn) -> None:
+    """An old button where the current question cannot be seen (a second browser tab): one friendly line and the
+    current question again, with buttons that work, rather than a notice that leaves the person stuck."""
+    if turn.reply.messages:
+        return  # the turn already said what comes next
+    conversation = turn.conversation or await turn.load_conversation()
+    if conversation is None or conversation.status != ConversationStatus.active.value:
+        return  # nothing current to show: the notice stays
+    turn.reply.notice = None
+    turn.preface = t(turn.language, "error.stale_repeat")
+    await turn.prompt()

@@ -26,6 +26,7 @@ from surveys.engine.turn import Turn
 from surveys.engine.words import NO, NO_MORE, YES, language_from_words, norm
 from surveys.i18n import catalogue, pick, t
 from surveys.messages import Button
+from surveys.models import Unit
 
 SUMMARY_ANSWER_CHARS = 400
 
@@ -88,7 +89,10 @@ async def prompt_consent(turn: Turn) -> None:
     campaign, lang = turn.campaign, turn.language
     assert campaign is not None
     survey_purpose = pick(campaign.purpose, lang) or t(lang, "welcome.purpose_default")
-    privacy = pick(campaign.privacy_text, lang) or t(lang, "privacy.default")
+    privacy = pick(campaign.privacy_text, lang)
+    if not privacy:
+        unit = await turn.session.get(Unit, campaign.unit_id)
+        privacy = default_privacy(lang, unit.name if unit else "", campaign.retention_months)
     if campaign.anonymous:
         privacy += "\n\n" + t(lang, "privacy.anonymous")
     actions = [("yes", t(lang, "consent.yes")), ("no", t(lang, "consent.no"))]
@@ -97,6 +101,16 @@ async def prompt_consent(turn: Turn) -> None:
         actions.append(("lang", "🌐 " + " / ".join(others)))
     welcome = t(lang, "welcome.text", campaign=campaign.name, purpose=survey_purpose)
     turn.say(welcome + "\n\n" + privacy + "\n\n" + t(lang, "consent.ask"), turn.buttons(actions))
+
+
+def default_privacy(language: str, unit: str, retention_months: int) -> str:
+    """The catalogue's privacy text for a campaign without its own: who keeps the answers (the unit), that a name
+    written in an answer is kept as written, and how long the answers are kept after the campaign closes."""
+    if retention_months == 1:
+        retention = t(language, "privacy.retention_one")
+    else:
+        retention = t(language, "privacy.retention_months", months=retention_months)
+    return t(language, "privacy.default", unit=unit, retention=retention)
 
 
 async def on_consent(turn: Turn, said: Said) -> None:

@@ -99,6 +99,7 @@ class Turn:
         self.language = DEFAULT_LANGUAGE
         self._preloaded: tuple[str | None, Conversation | None, Campaign | None] | None = None
         self.preface: str | None = None  # said at the start of the next message (one message, not an extra one)
+        self.stale_pressed = False  # an old or double-tapped button was ignored in this turn
 
     # ------------------------------------------------------------- replying
     def say(self, text: str, buttons: Rows = ()) -> None:
@@ -118,6 +119,7 @@ class Turn:
     def stale(self) -> None:
         """A double tap or an old button: harmless, tell the channel and do nothing."""
         self.reply.notice = t(self.language, "error.stale_button")
+        self.stale_pressed = True
 
     def button(self, label: str, action: str, value: str = "", *, respondent_level: bool = False) -> Button:
         turn = None if respondent_level else (self.conversation.turn if self.conversation is not None else 0)

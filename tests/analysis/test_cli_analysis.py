@@ -38,6 +38,13 @@ def campaign_with_answers(tmp_path: Path, name: str, texts: list[str]) -> str:
     return code
 
 
+def test_text_output_counts_one_answer_in_the_singular() -> None:
+    from viktig.commands.analysis import answers
+
+    assert (answers(1), answers(0), answers(2)) == ("1 answer", "0 answers", "2 answers")
+    assert answers(1, "new answer") == "1 new answer" and answers(3, "new answer") == "3 new answers"
+
+
 @pytest.mark.slow
 def test_analyse_prints_json_and_report_compares_with_the_previous_campaign(tmp_path: Path) -> None:
     viktig(tmp_path, "db", "upgrade")

@@ -12,10 +12,12 @@ from sqlmodel import select
 
 from surveys.campaigns import require_campaign
 from surveys.commands import COMMAND_NAMES, Command
+from surveys.engine.steps import default_privacy
 from surveys.exporter import collect_rows
 from surveys.i18n import t
 from surveys.models import Answer, ChannelContact, Conversation, ProcessedUpdate, Respondent
 from tests.bot.fixtures import Person, campaign_in, running_server
+from tests.support.factories import UNIT_NAME
 from tests.support.fake_bot_api import FakeBotApi
 
 ANSWERS = {
@@ -48,7 +50,7 @@ async def answer_survey(person: Person, code: str, language: str) -> None:
         assert LANGUAGE_BUTTON[language] in person.buttons()
         changed, welcome = await person.press(LANGUAGE_BUTTON[language], expect=2)
         assert changed == t(language, "language.changed")
-    assert t(language, "privacy.default") in welcome and t(language, "consent.ask") in welcome
+    assert default_privacy(language, UNIT_NAME, 12) in welcome and t(language, "consent.ask") in welcome
     assert [PROMPTS[language]] == await person.press(t(language, "consent.yes"))
     first, second, third = ANSWERS[language]
     await person.say(first)

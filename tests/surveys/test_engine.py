@@ -9,6 +9,7 @@ from sqlmodel import col, select
 
 from surveys.campaigns import require_campaign, set_status
 from surveys.engine import ConversationEngine
+from surveys.engine.steps import default_privacy
 from surveys.i18n import t
 from surveys.messages import IncomingKind
 from surveys.models import (
@@ -23,7 +24,7 @@ from surveys.models import (
 )
 from tests.conftest import TEST_SECRET
 from tests.support.chat_driver import ChatDriver
-from tests.support.factories import count
+from tests.support.factories import UNIT_NAME, count
 
 ANSWERS = {
     "nb": ["Å være sammen med barnebarna", "Kaffe med de andre på huset", "At de ansatte har tid til en prat"],
@@ -56,7 +57,7 @@ async def test_full_flow_in_each_language(conversation_engine, sessions, make_ca
         assert t("nb", "language.choose") in chat.text
         await chat.press({"nn": "Nynorsk", "sv": "Svenska", "en": "English"}[language])
     assert campaign.name in chat.text
-    assert t(language, "privacy.default") in chat.text
+    assert default_privacy(language, UNIT_NAME, campaign.retention_months) in chat.text
     await chat.press(t(language, "consent.yes"))
     prompts = {
         "nb": "Hva er viktig for deg?",
@@ -216,6 +217,31 @@ async def test_restart_resumes_at_the_same_step(database_url, sessions, make_cam
     assert await answer_texts(sessions, campaign.id) == ["Barnebarna", "Flere besøk"]
 
 
+@pytest.mark.parametrize("language", ["nb", "nn", "sv", "en"])
+async def test_default_privacy_text_names_the_unit_the_retention_and_keeps_names_honest(
+    conversation_engine, make_campaign, language: str
+) -> None:
+    campaign = await make_campaign(unit="Sykehjemmet Vest", retention_months=18)
+    chat = ChatDriver(conversation_engine, f"privacy-{language}", language_hint=language)
+    await chat.start(campaign.code)
+    if language != "nb":
+        await chat.press({"nn": "Nynorsk", "sv": "Svenska", "en": "English"}[language])
+    assert "Sykehjemmet Vest" in chat.text
+    assert {"nb": "18 måneder", "nn": "18 månader", "sv": "18 månader", "en": "18 months"}[language] in chat.text
+    # A name typed in an answer is kept (docs/privacy.md): the text must not promise otherwise, and says so.
+    broken_promises = ("ikke navnet ditt", "ikkje namnet ditt", "inte ditt namn", "not your name")
+    assert not any(promise in chat.text for promise in broken_promises)
+    name_kept = {
+        "nb": "skriver du et navn i svaret, blir det lagret",
+        "nn": "skriv du eit namn i svaret, blir det lagra",
+        "sv": "om du skriver ett namn i svaret sparas det",
+        "en": "if you write a name in an answer, it is stored",
+    }
+    assert name_kept[language] in chat.text
+    one_month = {"nb": "én måned", "nn": "éin månad", "sv": "en månad", "en": "one month"}
+    assert f" {one_month[language]} " in default_privacy(language, "Sykehjemmet Vest", 1)
+
+
 async def test_stale_and_double_tapped_buttons_do_no_harm(conversation_engine, sessions, make_campaign) -> None:
     campaign = await make_campaign()
     chat = ChatDriver(conversation_engine, "double-tapper")
@@ -229,6 +255,26 @@ async def test_stale_and_double_tapped_buttons_do_no_harm(conversation_engine, s
     await chat.press_payload(done)
     await chat.press_payload(done)
     assert chat.last.notice == t("nb", "error.stale_button")
+    assert await answer_texts(sessions, campaign.id) == ["Sol og frisk luft"]
+
+
+async def test_an_old_button_can_repeat_the_current_question(conversation_engine, sessions, make_campaign) -> None:
+    """A channel whose old buttons can sit out of sight of the current question (the web chat's second tab) asks
+    for the current question again: one friendly line, then the question with buttons that work."""
+    campaign = await make_campaign()
+    chat = ChatDriver(conversation_engine, "two-tabs", channel="web", campaign_code=campaign.code)
+    await chat.start(campaign.code)
+    no = chat.button(t("nb", "consent.no")).payload
+    await chat.press(t("nb", "consent.yes"))
+    await chat.say("Sol og frisk luft")
+    await chat.send(IncomingKind.choice, payload=no, repeat_on_stale=True)
+    assert chat.last.notice is None
+    [message] = chat.last.messages
+    assert message.text.startswith(t("nb", "error.stale_repeat")) and "Er det noe mer" in message.text
+    await chat.press(t("nb", "question.no_more"))  # the repeated button is the live one
+    assert chat.last.notice is None and chat.last.messages
+    await chat.press_payload(no)  # without asking for it: the notice only, as Telegram shows it
+    assert chat.last.messages == [] and chat.last.notice == t("nb", "error.stale_button")
     assert await answer_texts(sessions, campaign.id) == ["Sol og frisk luft"]
 
 

@@ -88,3 +88,22 @@ async def test_an_answer_of_another_campaign_cannot_be_moved_in(sessions, make_c
             await move_answer(session, other_themes["ids"][0], target)
         with pytest.raises(ThemeError):
             await move_answer(session, 10_000_000, target)
+
+
+async def test_the_export_carries_each_placements_confidence(sessions, make_campaign) -> None:
+    from surveys.exporter import ExportOptions, collect_rows
+
+    campaign, themes = await campaign_with_themes(sessions, make_campaign)
+    ids = themes["ids"]
+    async with sessions() as session, session.begin():
+        for answer_id, score in zip(ids, [0.9, 0.42, None, 0.7, 0.3, 0.55], strict=True):
+            row = await session.get_one(AnswerTheme, answer_id)
+            row.score = score
+        await move_answer(session, ids[4], await session.get_one(Theme, themes["family"].id))
+    async with sessions() as session:
+        rows = await collect_rows(session, campaign, ExportOptions())
+        hidden = await collect_rows(session, campaign, ExportOptions(hidden_themes=frozenset({pk(themes["outdoors"])})))
+    by_id = {row["answer_id"]: row for row in rows}
+    assert [by_id[i]["theme_confidence"] for i in ids] == [0.9, 0.42, None, 0.7, 1.0, 0.55]  # moved: 1.0
+    assert [by_id[i]["confidence_percent"] for i in ids] == [90, 42, None, 70, 100, 55]
+    assert {row["answer_id"]: row["theme_confidence"] for row in hidden}[ids[5]] is None  # withheld with its theme

@@ -238,7 +238,7 @@ async def test_excel_friendly_csv_and_xlsx(server: Server, browser, tmp_path: Pa
     assert '"Kaffe, prat; og selskap"' in body and ";'=1+1;" in body  # quoted where needed; no formula
     assert ";Våren 2026;Hjemmetjenesten Øst;Hva er viktig for deg?;" in body and ";Bokmål;Ansatt;" in body
     parsed = list(csv.reader(io.StringIO(body, newline=""), delimiter=";"))
-    assert [len(row) for row in parsed] == [11] * 4  # Excel sees eleven columns: header and three answers
+    assert [len(row) for row in parsed] == [12] * 4  # Excel sees twelve columns: header and three answers
     assert "matters" not in body and re.fullmatch(r"\d\d\.\d\d\.\d{4} \d\d:\d\d", parsed[1][8])  # Oslo time
 
     async with page.expect_download() as download_info:
@@ -253,7 +253,7 @@ async def test_excel_friendly_csv_and_xlsx(server: Server, browser, tmp_path: Pa
     sheet = load_workbook(target).active
     assert sheet is not None
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == "A1:K4"
+    assert sheet.auto_filter.ref == "A1:L4"
     assert sheet.column_dimensions["E"].width >= 20 and sheet.column_dimensions["A"].width >= 8
     when = sheet["I2"].value
     assert isinstance(when, datetime) and sheet["I2"].number_format == "DD.MM.YYYY HH:MM"
@@ -327,6 +327,7 @@ async def test_comparison_lists_themes_that_fell_to_zero(server: Server, browser
         "50 %",
         "0 %",
         "-50 prosentpoeng",
+        "–",  # no action was decided on it
     ]
     assert await table.locator("tbody tr").count() == 3  # selskap, trygghet (new), mat (gone)
     await context.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -10,6 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
+from surveys.i18n import t
 from web.passwords import verify_password
 
 
@@ -69,10 +71,16 @@ def test_demo_seeds_once_and_reuses_on_the_second_run(tmp_path: Path) -> None:
     second = viktig(["demo", "--no-serve"], db)
     assert second.returncode == 0 and "0 answers added" in second.stdout and "shown only now" not in second.stdout
     assert "--reset" in second.stdout
+    for run in (first, second):  # `make demo` prints no warnings: nothing of Python's, SQLAlchemy's or Alembic's
+        noise = [line for line in run.stderr.splitlines() if re.search(r"warn|deprecat|alembic", line, re.I)]
+        assert noise == [], noise
     engine = create_engine(f"sqlite:///{db}")
     with engine.connect() as connection:
+        [purpose] = connection.execute(text("SELECT purpose FROM campaign")).scalars()
         languages = {row[0] for row in connection.execute(text("SELECT DISTINCT language FROM answer"))}
         sources = {row[0] for row in connection.execute(text("SELECT DISTINCT source FROM answer"))}
         units = connection.execute(text("SELECT count(*) FROM unit")).scalar()
     engine.dispose()
     assert languages == {"nb", "nn", "sv", "en"} and sources == {"self", "staff", "paper"} and units == 2
+    assert json.loads(purpose) == {language: t(language, "demo.purpose") for language in ("nb", "nn", "sv", "en")}
+    assert len(set(json.loads(purpose).values())) == 4  # four languages, not bokmål four times

@@ -21,11 +21,14 @@ UNIT = "Hjemmetjenesten Øst"
 CARD = re.compile(r"Kort nummer \d+")
 
 
-async def _two_campaigns(server: Server) -> tuple[Campaign, dict[str, int], Campaign, dict[str, int]]:
+async def _two_campaigns(
+    server: Server, *, suggested: int = 0
+) -> tuple[Campaign, dict[str, int], Campaign, dict[str, int]]:
     earlier = await server.campaign(UNIT, name="Høsten 2025")
     before = await themes_with_sizes(server, pk(earlier), {"selskap": 10, "mat": 6})
     campaign = await server.campaign(UNIT, name="Våren 2026", languages="nn,nb,sv,en")
-    now = await themes_with_sizes(server, pk(campaign), {"selskap": 8, "trygghet": 6, "hagen": 2})
+    groups = {"selskap": 8, "trygghet": 6, "hagen": 2} | ({"fuglekassar": suggested} if suggested else {})
+    now = await themes_with_sizes(server, pk(campaign), groups, suggested=frozenset({"fuglekassar"}))
     await server.user("leder@kommune.no", "manager", UNIT)
     return earlier, before, campaign, now
 
@@ -114,7 +117,7 @@ async def test_staff_cannot_change_actions_and_another_unit_cannot_see_them(serv
 
 
 async def test_public_page_shows_only_shown_themes_picked_quotes_and_actions(server: Server, make_client) -> None:
-    _, _, campaign, now = await _two_campaigns(server)
+    _, _, campaign, now = await _two_campaigns(server, suggested=5)  # a discovered theme nobody has reviewed
     manager, citizen = make_client(), make_client()
     await manager.login("leder@kommune.no")
     await _add(manager, pk(campaign), now["selskap"], what="Kaffeprat kvar onsdag", responsible="Aktivitetsgruppa")
@@ -148,12 +151,13 @@ async def test_public_page_shows_only_shown_themes_picked_quotes_and_actions(ser
     assert '<html lang="nn">' in html and "Dette sa de – dette gjer vi" in html  # the campaign's main language
     assert "Selskap" in html and "Trygghet" in html and "Kaffeprat kvar onsdag" in html and "Aktivitetsgruppa" in html
     assert "Hagen" not in html and "Benk i hagen" not in html  # below the limit: not there at all
+    assert "Fuglekassar" not in html  # a suggestion is not a theme until a manager accepts it
     async with server.ctx.sessions() as session:
         from surveys.themes import answer_texts
 
         text = (await answer_texts(session, [picked]))[picked]
     assert CARD.findall(html) == [text]  # the picked answer, and no other
-    assert "16 personar svarte." in html and "50 % av svara" in html
+    assert "21 personar svarte." in html and "38 % av svara" in html  # selskap: 8 of 21
 
     await citizen.get(f"/p/{token}?lang=sv&lettlest=1")
     assert '<html lang="sv">' in citizen.last_html and "av 10 svar handlade om detta" in citizen.last_html

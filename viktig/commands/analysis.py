@@ -17,13 +17,16 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from surveys.access_log import record_access
+from surveys.actions import ShownAction, unit_actions
 from surveys.campaigns import require_campaign
 from surveys.ids import pk
 from surveys.models import Campaign, Theme, Unit
 from surveys.small_numbers import small_numbers, theme_people
+from surveys.themes import theme_identity, visible_themes
 from viktig.context import AppContext
 
 if TYPE_CHECKING:
+    from analysis.report import ReportAction
     from analysis.service import ThemeSummary
 
 JSON_FIELDS = ("id", "label", "size", "share", "keywords", "quotes")
@@ -72,7 +75,7 @@ async def _analyse(args: argparse.Namespace, ctx: AppContext) -> int:
     taxonomy = getattr(ctx.settings, "taxonomy_file", None)
     if args.assign_new:
         assigned = await assign_new_answers(ctx.sessions, args.campaign, taxonomy_path=taxonomy)
-        print(f"assigned {assigned} new answers to existing themes", file=sys.stderr)
+        print(f"assigned {answers(assigned, 'new answer')} to existing themes", file=sys.stderr)
         themes = await campaign_summary(ctx.sessions, args.campaign)
     else:
         themes = await _full_run(ctx, args.campaign, taxonomy)
@@ -83,12 +86,16 @@ async def _analyse(args: argparse.Namespace, ctx: AppContext) -> int:
     if not themes:
         print("no free-text answers to analyse yet")
     for theme in themes:
-        noun = "answer" if theme.size == 1 else "answers"
-        print(f"[{theme.id}] {theme.label} — {theme.size} {noun} ({theme.share:.0%})")
+        print(f"[{theme.id}] {theme.label} — {answers(theme.size)} ({theme.share:.0%})")
         print(f"    keywords: {', '.join(theme.keywords)}")
         for text in theme.quote_texts:
             print(f"    “{text}”")
     return 0
+
+
+def answers(count: int, noun: str = "answer") -> str:
+    """ "1 answer", "2 answers": the command's English output counts right."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 async def _full_run(ctx: AppContext, code: str, taxonomy: str | None) -> list[ThemeSummary]:
@@ -145,6 +152,7 @@ async def _report(args: argparse.Namespace, ctx: AppContext) -> int:
         if previous is not None:
             counted = await theme_people(session, pk(previous))
             previous_people = {row.key: counted.get(pk(row), row.size) for row in rows}
+        actions, previous_actions = await report_actions(session, campaign, previous, list(rows) if previous else [])
     html = render_report(
         ReportInput(
             campaign.name,
@@ -157,12 +165,43 @@ async def _report(args: argparse.Namespace, ctx: AppContext) -> int:
             people=people,
             previous_people=previous_people,
             respondents=protection.respondents,
+            actions=actions,
+            previous_actions=previous_actions,
         )
     )
     args.out.write_text(html, encoding="utf-8")
     await _log_access(ctx, args.campaign, "report", f"{len(themes)} themes")
     print(f"wrote {args.out}", file=sys.stderr)
     return 0
+
+
+async def report_actions(
+    session: AsyncSession, campaign: Campaign, previous: Campaign | None, previous_themes: list[Theme]
+) -> tuple[dict[int, list[ReportAction]], dict[str, list[ReportAction]] | None]:
+    """Per current theme its actions (own and carried over); per previous theme key those decided by then."""
+    from analysis.report import ReportAction
+
+    def line(shown: ShownAction) -> ReportAction:
+        action = shown.action
+        return ReportAction(
+            action.theme_label,
+            action.what,
+            action.status,
+            action.responsible,
+            action.due_on.strftime("%d.%m.%Y") if action.due_on else "",
+            action.reason,
+            shown.origin.name if shown.carried else "",
+        )
+
+    shown = await unit_actions(session, campaign)
+    current = {
+        pk(theme): [line(s) for s in shown.get(theme_identity(theme), [])]
+        for theme in await visible_themes(session, pk(campaign))
+    }
+    if previous is None:
+        return current, None
+    after = await unit_actions(session, campaign, up_to=previous.id)
+    return current, {theme.key: [line(s) for s in after.get(theme_identity(theme), [])] for theme in previous_themes}
 
 
 async def previous_campaign(session: AsyncSession, campaign: Campaign) -> Campaign | None:

@@ -10,11 +10,18 @@ from pathlib import Path
 from typing import IO
 
 from surveys.access_log import record_access
+from surveys.action_export import (
+    action_cells,
+    action_header,
+    action_rows,
+    write_actions_csv,
+    write_actions_jsonl,
+)
 from surveys.campaigns import accepts_answers, require_campaign
 from surveys.exporter import DELIMITERS, FORMATS, collect_rows, write_csv, write_jsonl, write_xlsx
 from surveys.import_batches import CHUNK_ROWS, run_import
 from surveys.importer import AnswerImportError, import_targets, prepare_import, read_import_file
-from surveys.staff_text import STAFF_LANGUAGES
+from surveys.staff_text import STAFF_LANGUAGES, staff_text
 from viktig.cli import UserError
 from viktig.context import AppContext
 
@@ -52,6 +59,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     export.add_argument(
         "--language", choices=STAFF_LANGUAGES, default="nb", help="column names and values in CSV and XLSX"
+    )
+    export.add_argument(
+        "--actions",
+        action="store_true",
+        help="export the campaign's actions (tiltak, with those carried over from earlier campaigns) instead of "
+        "its answers: one row per action",
     )
     export.set_defaults(handler=_export)
 
@@ -97,22 +110,32 @@ async def _export(args: argparse.Namespace, ctx: AppContext) -> int:
         raise UserError("--format xlsx needs --out FILE.xlsx")
     async with ctx.sessions() as session, session.begin():
         campaign = await require_campaign(session, args.campaign)
-        rows = await collect_rows(session, campaign)
+        rows = [] if args.actions else await collect_rows(session, campaign)
+        actions = await action_rows(session, campaign, args.language)
         await record_access(
             session,
             actor=f"cli:{getpass.getuser()}",
             action="export",
             campaign_id=campaign.id,
-            detail=f"{args.format}, {len(rows)} rows",
+            detail=f"actions, {len(actions)} rows" if args.actions else f"{args.format}, {len(rows)} rows",
         )
-    if args.format == "xlsx":
-        count = write_xlsx(rows, args.out, language=args.language)
+    sheet = (staff_text("export", args.language, "actions_sheet"), action_header(args.language), action_cells(actions))
+    if args.format == "xlsx" and args.actions:
+        write_xlsx([], args.out, language=args.language, extra_sheets=[sheet])
+        count = len(actions)
+    elif args.format == "xlsx":
+        count = write_xlsx(rows, args.out, language=args.language, extra_sheets=[sheet])
     else:
 
         def writer(out: IO[str]) -> int:
+            delimiter = DELIMITERS[args.delimiter]
+            if args.actions:
+                if args.format == "jsonl":
+                    return write_actions_jsonl(actions, out)
+                return write_actions_csv(actions, out, delimiter=delimiter, language=args.language)
             if args.format == "jsonl":
                 return write_jsonl(rows, out)
-            return write_csv(rows, out, delimiter=DELIMITERS[args.delimiter], language=args.language)
+            return write_csv(rows, out, delimiter=delimiter, language=args.language)
 
         if args.out is None:
             count = writer(sys.stdout)
@@ -120,5 +143,5 @@ async def _export(args: argparse.Namespace, ctx: AppContext) -> int:
             with args.out.open("w", encoding="utf-8", newline="") as handle:
                 count = writer(handle)
     if args.out is not None:
-        print(f"wrote {count} answers to {args.out}", file=sys.stderr)
+        print(f"wrote {count} {'actions' if args.actions else 'answers'} to {args.out}", file=sys.stderr)
     return 0

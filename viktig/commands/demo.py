@@ -14,10 +14,11 @@ import json
 from sqlmodel import col, select
 
 from surveys.campaigns import add_unit, create_campaign, get_unit_by_name
+from surveys.i18n import t
 from surveys.ids import pk
 from surveys.importer import import_answers
 from surveys.models import Answer, AnswerSource, Campaign, ThemeRun
-from surveys.settings import Settings
+from surveys.settings import LANGUAGES, Settings
 from viktig.cli import UserError
 from viktig.context import AppContext
 
@@ -170,9 +171,7 @@ async def seed(ctx: AppContext) -> tuple[str, int, str | None, int]:
                 unit=unit,
                 languages="nb,nn,sv,en",
                 channels="telegram,web,staff",
-                purpose={
-                    "nb": "Dette er en demo. Fortell gjerne hva som er viktig for deg, men ikke skriv noe personlig."
-                },
+                purpose={language: t(language, "demo.purpose") for language in LANGUAGES},
             )
         has_answers = (await session.exec(select(Answer.id).where(Answer.campaign_id == campaign.id).limit(1))).first()
         if has_answers is None:

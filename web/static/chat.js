@@ -59,7 +59,6 @@
     if (busy) { return; }
     var form = event.target;
     var data = new FormData(form, event.submitter || undefined);
-    if (form === compose && !String(data.get("text") || "").trim()) { return; }
     busy = true;
     document.querySelectorAll("#main button").forEach(function (b) { b.disabled = true; });
     status.textContent = "";
@@ -77,6 +76,7 @@
         var last = null;
         result.lines.forEach(function (line) { last = append(line); });
         if (result.language) { document.documentElement.lang = result.language; }
+        applyTexts(result.texts);
         if (form === compose) { compose.querySelector("textarea").value = ""; }
         var firstButton = last && last.querySelector("button");
         (firstButton || compose.querySelector("textarea")).focus();
@@ -87,6 +87,17 @@
         busy = false;
         document.querySelectorAll("#main button").forEach(function (b) { b.disabled = false; });
       });
+  }
+
+  /* The page's own texts in the conversation's language: a language chosen in the chat applies at once. */
+  function applyTexts(texts) {
+    if (!texts) { return; }
+    document.title = texts.title;
+    document.querySelectorAll("[data-text]").forEach(function (el) {
+      if (texts[el.dataset.text]) { el.textContent = texts[el.dataset.text]; }
+    });
+    log.setAttribute("aria-label", texts.conversation);
+    log.dataset.you = texts.you; log.dataset.bot = texts.bot; log.dataset.error = texts.error;
   }
 
   /* "Ferdig – neste person": shown after the thanks and on the summary; a kiosk campaign presses it by itself. */

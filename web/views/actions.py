@@ -7,12 +7,15 @@ action's number and status, never its text. A refused form comes back with its m
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from aiohttp import web
 
 from surveys.access_log import record_access
+from surveys.action_export import action_rows, write_actions_csv
 from surveys.actions import ActionError, ActionInput, action_of_unit, add_action, read_action, update_action
+from surveys.exporter import DELIMITERS
 from surveys.ids import pk
 from surveys.models import Theme
 from web.access import load_campaign, require_user, sessions_of
@@ -83,6 +86,28 @@ async def _refused(request: web.Request, problem: dict[str, Any]) -> web.Respons
     return await render_themes(request, user, problem, status=400)
 
 
+async def export_csv(request: web.Request) -> web.Response:
+    """The actions the campaign shows, one row per action, for Excel (the XLSX answers export has them as a sheet)."""
+    user = await require_user(request, "manager")
+    language = language_of(request)
+    delimiter = DELIMITERS.get(request.query.get("delimiter", "semicolon"), ";")
+    async with sessions_of(request)() as session, session.begin():
+        campaign = await load_campaign(session, user, request.match_info["id"])
+        rows = await action_rows(session, campaign, language)
+        await record_access(
+            session, actor=user.email, action="export", campaign_id=campaign.id, detail=f"actions, {len(rows)} rows"
+        )
+    out = io.StringIO()
+    write_actions_csv(rows, out, delimiter=delimiter, language=language)
+    return web.Response(
+        body=out.getvalue().encode("utf-8"),
+        content_type="text/csv",
+        charset="utf-8",
+        headers={"Content-Disposition": f'attachment; filename="viktig-{campaign.code}-tiltak.csv"'},
+    )
+
+
 def add_routes(app: web.Application) -> None:
+    app.router.add_get(r"/campaigns/{id:\d+}/actions.csv", export_csv)
     app.router.add_post(r"/campaigns/{id:\d+}/themes/{theme:\d+}/actions", add)
     app.router.add_post(r"/campaigns/{id:\d+}/actions/{action:\d+}", change)

@@ -13,6 +13,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from surveys.access_log import record_access
+from surveys.action_export import action_cells, action_header, action_rows
 from surveys.answer_filter import AnswerFilter
 from surveys.completion import CompletionState
 from surveys.exporter import DELIMITERS, ExportOptions, collect_rows, write_csv, write_xlsx
@@ -104,6 +105,7 @@ async def export(request: web.Request) -> web.Response:
             hidden_label=staff_text("export", language, "hidden", count=protection.min_group),
         )
         rows = await collect_rows(session, campaign, options)
+        actions = await action_rows(session, campaign, language) if kind == "xlsx" else []
         await record_access(
             session,
             actor=user.email,
@@ -120,7 +122,8 @@ async def export(request: web.Request) -> web.Response:
             body=out.getvalue().encode("utf-8"), content_type="text/csv", charset="utf-8", headers=headers
         )
     buffer = io.BytesIO()
-    write_xlsx(rows, buffer, language=language)
+    sheets = [(staff_text("export", language, "actions_sheet"), action_header(language), action_cells(actions))]
+    write_xlsx(rows, buffer, language=language, extra_sheets=sheets)
     return web.Response(
         body=buffer.getvalue(),
         headers=headers,

@@ -13,7 +13,7 @@ from surveys.campaigns import CampaignError, CampaignLinks, answer_stats, create
 from surveys.ids import pk
 from surveys.models import Campaign, CampaignStatus, StaffUser, Unit
 from surveys.settings import LANGUAGES
-from web.access import load_campaign, require_user, role_at_least, sessions_of
+from web.access import load_campaign, require_user, role_at_least, sessions_of, unit_scope
 from web.client_info import public_base_url
 from web.forms import read_campaign_form
 from web.i18n import chat_text, dashboard_text
@@ -33,8 +33,7 @@ async def campaign_list(request: web.Request) -> web.Response:
         query = (
             select(Campaign, Unit.name).join(Unit, col(Unit.id) == Campaign.unit_id).order_by(col(Campaign.id).desc())
         )
-        if user.role != "admin":
-            query = query.where(Campaign.unit_id == user.unit_id)
+        query = query.where((await unit_scope(session, user)).where(Campaign.unit_id))
         rows = (await session.exec(query)).all()
         stats = await answer_stats(session, [pk(campaign) for campaign, _ in rows])
     items = [
@@ -45,9 +44,7 @@ async def campaign_list(request: web.Request) -> web.Response:
 
 
 async def _units_for(session: AsyncSession, user: StaffUser) -> list[Unit]:
-    query = select(Unit).order_by(col(Unit.name))
-    if user.role != "admin":
-        query = query.where(Unit.id == user.unit_id)
+    query = select(Unit).where((await unit_scope(session, user)).where(Unit.id)).order_by(col(Unit.name))
     return list((await session.exec(query)).all())
 
 

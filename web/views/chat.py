@@ -163,13 +163,15 @@ def _end_label(language: str, step: str | None, finished: bool) -> str | None:
     return None
 
 
-def _button_label(transcript: Transcript | None, payload: str) -> str:
+def _button_label(transcript: Transcript | None, payload: str) -> str | None:
+    """What the person pressed, as its label; None for a button this visit no longer shows (an old tab's), never
+    the internal payload."""
     for line in reversed(transcript.lines if transcript else []):
         for row in line.buttons:
             for button in row:
                 if button.payload == payload:
                     return button.label
-    return payload
+    return None
 
 
 async def chat_post(request: web.Request) -> web.StreamResponse:
@@ -196,6 +198,7 @@ async def chat_post(request: web.Request) -> web.StreamResponse:
         campaign_code=code,
         update_key=f"web:{visit}:{nonce}",
         language_hint=_accept_language(request),
+        repeat_on_stale=True,  # an old tab's button: say so and show the current question there
     )
     reply = await request.app[CONVERSATIONS].handle(incoming)
     new: list[Line] = []
@@ -264,6 +267,7 @@ def _respond(
             if reset_after and reply
             else None,
             "nonce": secrets.token_urlsafe(12),
+            "texts": interface_texts(transcript.language if transcript else reply.language if reply else "nb"),
             "lines": [
                 {
                     "who": line.who,
@@ -274,6 +278,26 @@ def _respond(
             ],
         }
     )
+
+
+# The page's own texts (heading, label, hint...) that the script swaps when the person chooses another language.
+INTERFACE_KEYS = (
+    "title",
+    "skip_to_answer",
+    "conversation",
+    "you",
+    "bot",
+    "error",
+    "your_message",
+    "message_hint",
+    "send",
+    "end.hint",
+)
+
+
+def interface_texts(language: str) -> dict[str, str]:
+    """The chat page's interface in `language`, so a language chosen in the chat applies at once, not at a reload."""
+    return {key: chat_text(language, key) for key in INTERFACE_KEYS}
 
 
 def add_routes(app: web.Application) -> None:

@@ -1,4 +1,5 @@
-"""The themes page (managers): cards with share chart, keywords and quotes; rename, merge, run the analysis.
+"""The themes page (managers): cards with share chart, keywords and quotes; rename, merge, run the analysis;
+suggested themes to accept (into the unit's taxonomy) or reject; uncertain placements to confirm.
 
 The analysis runs through the `analyse` callable the root bound (one process pool for the server); without the
 analysis package it is None, and the dashboard works and says so.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import urlencode
 
 from aiohttp import web
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -17,7 +19,15 @@ from surveys.actions import STATUSES
 from surveys.ids import pk
 from surveys.models import Campaign, StaffUser, Theme
 from surveys.theme_overview import theme_overview
-from surveys.themes import latest_run, merge_theme, rename_theme
+from surveys.themes import (
+    ThemeError,
+    accept_suggestion,
+    confirm_answer,
+    latest_run,
+    merge_theme,
+    reject_suggestion,
+    rename_theme,
+)
 from web.access import load_campaign, require_user, sessions_of
 from web.charts import share_chart
 from web.i18n import dashboard_text
@@ -43,10 +53,9 @@ async def render_themes(
         if problem is None:
             await record_access(session, actor=user.email, action="view_themes", campaign_id=campaign.id)
     title = dashboard_text(language_of(request), "themes.chart")
-    cards = overview.themes
     charted = [
         (item.card.theme.label, item.card.theme.share)
-        for item in cards
+        for item in overview.themes
         if overview.protection.reveal or not item.hidden
     ]
     chart = share_chart(charted, title=title) if charted else ""
@@ -56,7 +65,12 @@ async def render_themes(
         "themes.html",
         {
             "campaign": campaign,
-            "cards": cards,
+            "cards": overview.settled,
+            "all_cards": overview.themes,
+            "suggestions": overview.suggestions,
+            "uncertain": overview.uncertain,
+            "done": request.query.get("done", ""),
+            "accepted_label": request.query.get("label", ""),
             "previous": overview.previous,
             "comparison": overview.comparison,
             "protection": overview.protection,
@@ -124,8 +138,48 @@ async def merge(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(f"/campaigns/{campaign.id}/themes#theme-{target.id}")
 
 
+async def accept(request: web.Request) -> web.Response:
+    """A suggestion becomes the unit's own theme, under the name in the form (the proposed one by default)."""
+    user = await require_user(request, "manager")
+    form = await request.post()
+    async with sessions_of(request)() as session, session.begin():
+        campaign, theme = await _theme(session, user, request)
+        try:
+            learned = await accept_suggestion(session, theme, str(form.get("label", "")), actor=user.email)
+        except ThemeError as error:
+            raise web.HTTPBadRequest(text=error.message(language_of(request))) from None
+    query = urlencode({"done": "accepted", "label": learned.label})
+    raise web.HTTPSeeOther(f"/campaigns/{campaign.id}/themes?{query}#theme-{theme.id}")
+
+
+async def reject(request: web.Request) -> web.Response:
+    user = await require_user(request, "manager")
+    async with sessions_of(request)() as session, session.begin():
+        campaign, theme = await _theme(session, user, request)
+        try:
+            await reject_suggestion(session, theme)
+        except ThemeError as error:
+            raise web.HTTPBadRequest(text=error.message(language_of(request))) from None
+    raise web.HTTPSeeOther(f"/campaigns/{campaign.id}/themes?done=rejected#suggestions")
+
+
+async def confirm(request: web.Request) -> web.Response:
+    """An uncertain answer is where it belongs: the placement is fixed, like a move."""
+    user = await require_user(request, "manager")
+    async with sessions_of(request)() as session, session.begin():
+        campaign = await load_campaign(session, user, request.match_info["id"])
+        try:
+            await confirm_answer(session, pk(campaign), int(request.match_info["answer"]))
+        except ThemeError as error:
+            raise web.HTTPNotFound(text=error.message(language_of(request))) from None
+    raise web.HTTPSeeOther(f"/campaigns/{campaign.id}/themes?done=confirmed#uncertain")
+
+
 def add_routes(app: web.Application) -> None:
     app.router.add_get(r"/campaigns/{id:\d+}/themes", themes_page)
     app.router.add_post(r"/campaigns/{id:\d+}/themes/analyse", run_analysis)
     app.router.add_post(r"/campaigns/{id:\d+}/themes/{theme:\d+}/rename", rename)
     app.router.add_post(r"/campaigns/{id:\d+}/themes/{theme:\d+}/merge", merge)
+    app.router.add_post(r"/campaigns/{id:\d+}/themes/{theme:\d+}/accept", accept)
+    app.router.add_post(r"/campaigns/{id:\d+}/themes/{theme:\d+}/reject", reject)
+    app.router.add_post(r"/campaigns/{id:\d+}/themes/confirm/{answer:\d+}", confirm)

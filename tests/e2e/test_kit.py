@@ -5,6 +5,7 @@ new campaigns."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -25,6 +26,7 @@ from surveys.models import AreaCampaign, Campaign, Theme, Unit
 from surveys.rollup import rollup
 from tests.conftest import TEST_SECRET
 from tests.web.theme_data import themes_in
+from viktig.migrate import upgrade
 
 UNITS = {  # unit -> (minste gruppe, themes and how many people in each)
     "Hjemmetjenesten Øst": (5, {"selskap": 8, "familie": 6, "tur": 2}),
@@ -98,7 +100,7 @@ def viktig(tmp_path: Path):
 
 
 async def test_kit_for_five_units_imports_and_the_heat_map_hides_small_cells(viktig, tmp_path: Path) -> None:
-    viktig("db", "upgrade")
+    upgrade(f"sqlite:///{tmp_path / 'kit.db'}")  # as `viktig db upgrade` does; the kit itself runs as a command
     engine = create_engine(f"sqlite:///{tmp_path / 'kit.db'}")
     sessions = session_factory(engine)
     try:
@@ -185,3 +187,49 @@ async def test_kit_for_five_units_imports_and_the_heat_map_hides_small_cells(vik
         assert hidden_share not in report
     assert "Temaene er ikke laget ennå." in report and "Skolehelsetjenesten" not in report
     assert "Besøksvenn hver uke (I gang, Frivilligsentralen, 2027-09-01)" in report
+
+
+@pytest.fixture
+def in_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
+    """`viktig ...` through viktig.cli.main in this process (the same parser and handlers, without a Python start
+    per command): returns the exit code, stdout and stderr."""
+    from viktig.cli import main
+
+    for name in [k for k in os.environ if k.startswith(("TELEGRAM_", "VIKTIG_", "DATABASE_URL"))]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'areas.db'}")
+    monkeypatch.setenv("VIKTIG_SECRET_KEY", TEST_SECRET)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))  # nothing piped: `user add` generates the password
+
+    def run(*args: str) -> tuple[int, str, str]:
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+def test_area_commands_build_the_tree_and_refuse_a_cycle(in_process) -> None:
+    upgrade(os.environ["DATABASE_URL"])
+    for args in (
+        ("area", "add", "Helse og omsorg"),
+        ("area", "add", "Hjemmetjenesten", "--parent", "Helse og omsorg"),
+        ("unit", "add", "Hjemmetjenesten Øst"),
+        ("area", "unit", "Hjemmetjenesten Øst", "--area", "Hjemmetjenesten"),
+    ):
+        assert in_process(*args)[0] == 0, args
+    code, _, err = in_process("area", "move", "Helse og omsorg", "--parent", "Hjemmetjenesten")
+    assert code == 1 and "cannot go under" in err
+    code, out, _ = in_process("area", "list", "--json")
+    assert [(row["path"], row["units"]) for row in json.loads(out)] == [
+        (["Helse og omsorg"], ["Hjemmetjenesten Øst"]),
+        (["Helse og omsorg", "Hjemmetjenesten"], ["Hjemmetjenesten Øst"]),
+    ]
+    code, out, _ = in_process("user", "add", "omrade@kommune.no", "--role", "area_manager", "--area", "Helse og omsorg")
+    assert code == 0 and "area_manager, Helse og omsorg" in out
+    code, _, err = in_process("user", "add", "leder2@kommune.no", "--role", "area_manager")
+    assert code == 1 and "needs --area" in err
+    code, out, _ = in_process("area", "campaign", "--area", "Hjemmetjenesten", "--name", "Våren", "--json")
+    made = json.loads(out)
+    assert (made["created"], [c["unit"] for c in made["campaigns"]]) == (1, ["Hjemmetjenesten Øst"])

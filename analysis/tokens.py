@@ -11,10 +11,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-import simplemma
 from nltk.stem.snowball import SnowballStemmer
 from nltk.tokenize import RegexpTokenizer
 from stop_words import get_stop_words
+
+from analysis import lemmas
 
 NEGATIONS: dict[str, frozenset[str]] = {
     "nb": frozenset({"ikke", "ikkje", "aldri", "ingen", "uten", "slippe", "unngå", "ei"}),
@@ -187,7 +188,7 @@ _LINKING = ("s", "e")
 @lru_cache(maxsize=500_000)
 def analyse_word(word: str, language: str) -> tuple[str, str, str | None, str | None]:
     """(lemma, stem, compound head, compound modifier) for one word, cached because answers repeat words a lot."""
-    lemma = simplemma.lemmatize(word, lang=language)
+    lemma = lemmas.lemmatize(word, language)
     if lemma != word and len(lemma) < 3 <= len(word):
         lemma = word  # simplemma maps some short forms onto unrelated two-letter lemmas
     stem = _STEMMERS[language].stem(word)
@@ -230,7 +231,7 @@ def split_compound(word: str, language: str) -> tuple[str | None, str | None]:
 
 @lru_cache(maxsize=500_000)
 def _is_known(word: str, language: str) -> bool:
-    return len(word) >= 3 and simplemma.is_known(word, lang=language)
+    return len(word) >= 3 and lemmas.is_known(word, language)
 
 
 class TokenAnalyser:

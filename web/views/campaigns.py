@@ -9,9 +9,10 @@ from aiohttp import web
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from surveys.actions import campaign_actions
 from surveys.campaigns import CampaignError, CampaignLinks, answer_stats, create_campaign, links_for, set_status
 from surveys.ids import pk
-from surveys.models import Campaign, CampaignStatus, StaffUser, Unit
+from surveys.models import Campaign, CampaignStatus, PublicPage, StaffUser, Unit
 from surveys.settings import LANGUAGES
 from web.access import load_campaign, require_user, role_at_least, sessions_of, unit_scope
 from web.client_info import public_base_url
@@ -135,7 +136,10 @@ async def campaign_page(request: web.Request) -> web.Response:
         campaign = await load_campaign(session, user, request.match_info["id"])
         unit = await session.get(Unit, campaign.unit_id)
         count, last = (await answer_stats(session, [pk(campaign)])).get(pk(campaign), (0, None))
+        actions = await campaign_actions(session, campaign)  # staff often carry them out: everyone may read them
+        public = await session.get(PublicPage, pk(campaign))
     links = campaign_links(request, campaign)
+    published = public is not None and public.published_at is not None
     return page(
         request,
         "campaign.html",
@@ -148,6 +152,8 @@ async def campaign_page(request: web.Request) -> web.Response:
             "local_only": only_here(links.web_link),
             "qr": qr_svg(links.web_link, scale=5, title=dashboard_text(language_of(request), "campaign.qr_caption")),
             "can_read": role_at_least(user, "manager"),
+            "actions": actions,
+            "public_link": f"{public_base_url(request).rstrip('/')}/p/{public.token}" if public and published else None,
         },
     )
 

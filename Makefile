@@ -26,8 +26,10 @@ browser:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	fi
 
+# On every core (pytest-xdist), a test file per worker at a time: module-scoped set-up is built once, and a file's
+# tests run in their order. (Not loadgroup: pytest-xdist 3.8 cannot group tests under pytest 9.2.)
 test: install browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
 # The inner loop while changing code: everything but the browser, slow and PostgreSQL tests (`make test` runs all).
 test-fast: $(BIN)/python

@@ -88,6 +88,17 @@ class ConversationStatus(StrEnum):
     cancelled = "cancelled"
 
 
+class Area(SQLModel, table=True):
+    """A part of the municipality that units belong to ("Helse og omsorg" -> "Hjemmeteneste" -> units); a tree of
+    any depth through `parent_id` (surveys.areas refuses cycles). A leader for an area sees every unit under it."""
+
+    __tablename__ = "area"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_column=Column(Text, nullable=False, unique=True))
+    parent_id: int | None = _fk("area.id", nullable=True, ondelete="RESTRICT")
+    created_at: datetime = _created()
+
+
 class Unit(SQLModel, table=True):
     """An organisational unit, e.g. "Hjemmetjenesten Øst"."""
 
@@ -98,6 +109,7 @@ class Unit(SQLModel, table=True):
     min_group: int = Field(default=5, sa_column=Column(Integer, nullable=False, server_default="5"))
     created_at: datetime = _created()
     requires_totp: bool = False  # staff and managers of this unit must use two-factor login (admins always do)
+    area_id: int | None = _fk("area.id", nullable=True, ondelete="SET NULL")  # None: the unit is in no area yet
 
 
 class Survey(SQLModel, table=True):
@@ -158,6 +170,35 @@ class Campaign(SQLModel, table=True):
     @property
     def channel_list(self) -> list[str]:
         return [name for name in self.channels.split(",") if name]
+
+
+class AreaCampaign(SQLModel, table=True):
+    """The same campaign in every unit under an area (e.g. the 6 June day), so it can be rolled up across units.
+
+    Each unit still has its own Campaign (its own code, poster and small-number threshold); the members link them.
+    `day` is set for a kit (`viktig kit --date`): with the area it names the kit, so running it again finds it.
+    """
+
+    __tablename__ = "area_campaign"
+    __table_args__ = (UniqueConstraint("area_id", "name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    area_id: int = _fk("area.id", ondelete="RESTRICT")
+    name: str = Field(sa_column=Column(Text, nullable=False))
+    day: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    created_at: datetime = _created()
+
+
+class AreaCampaignMember(SQLModel, table=True):
+    """One unit's campaign in an area campaign; one per unit, so creating it again adds only missing units."""
+
+    __tablename__ = "area_campaign_member"
+    __table_args__ = (UniqueConstraint("area_campaign_id", "unit_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    area_campaign_id: int = _fk("area_campaign.id")
+    unit_id: int = _fk("unit.id")
+    campaign_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("campaign.id", ondelete="CASCADE"), nullable=False, unique=True)
+    )
 
 
 class Respondent(SQLModel, table=True):
@@ -331,6 +372,7 @@ class StaffUser(SQLModel, table=True):
     password_hash: str
     role: str  # admin | manager | staff
     unit_id: int | None = _fk("unit.id", nullable=True, ondelete="SET NULL")
+    area_id: int | None = _fk("area.id", nullable=True, ondelete="SET NULL")  # role area_manager: sees the area's units
     language: str = "nb"
     active: bool = True
     created_at: datetime = _created()

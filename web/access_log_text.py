@@ -24,6 +24,8 @@ ACTIONS = (
     "unpublish",
     "pick_quote",
     "unpick_quote",
+    *("add_area", "area_rename", "area_move", "area_delete", "area_add_unit", "area_remove_unit"),
+    *("area_campaign", "kit"),
 )
 
 _PATTERNS: list[tuple[re.Pattern[str], Callable[[str, re.Match[str]], str]]] = [

@@ -10,7 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from surveys.errors import ViktigError
 from surveys.ids import pk
-from surveys.models import StaffUser, Unit
+from surveys.models import Area, StaffUser, Unit
 from web.access import ROLES
 from web.passwords import hash_password
 from web.staff_sessions import end_all_sessions
@@ -31,9 +31,18 @@ async def find_user(session: AsyncSession, email: str) -> StaffUser | None:
 
 
 async def save_user(
-    session: AsyncSession, *, email: str, role: str, unit: Unit | None, password: str, reset: bool = False
+    session: AsyncSession,
+    *,
+    email: str,
+    role: str,
+    unit: Unit | None,
+    password: str,
+    reset: bool = False,
+    area: Area | None = None,
 ) -> tuple[StaffUser, bool]:
-    """Create the account, or with reset=True set a new password (and role/unit) on an existing one.
+    """Create the account, or with reset=True set a new password (and role/unit/area) on an existing one.
+
+    An area manager belongs to an area (and sees every unit under it); managers and staff to a unit.
 
     Returns the user and whether it was created.
     """
@@ -42,7 +51,9 @@ async def save_user(
         raise AccountError("users.bad_email", "account.bad_email", email=email)
     if role not in ROLES:
         raise AccountError("users.bad_role", "account.bad_role", roles=", ".join(ROLES))
-    if role != "admin" and unit is None:
+    if role == "area_manager" and area is None:
+        raise AccountError("users.need_area", "account.need_area")
+    if role in ("staff", "manager") and unit is None:
         raise AccountError("users.need_unit", "account.need_unit")
     user = await find_user(session, email)
     if user is not None and not reset:
@@ -51,7 +62,8 @@ async def save_user(
     user = user or StaffUser(email=email, password_hash="", role=role)
     user.password_hash = hash_password(password)
     user.role = role
-    user.unit_id = unit.id if unit else None
+    user.unit_id = unit.id if unit and role != "area_manager" else None
+    user.area_id = area.id if area and role == "area_manager" else None
     user.active = True
     session.add(user)
     await session.flush()

@@ -39,7 +39,20 @@ def setup_web(
     theme_labels: LabelFor | None = None,
 ) -> None:
     """Add the dashboard and the web chat to `app`, with what they need from the root (see web.keys)."""
-    from web.views import account, actions, admin, answers, auth, campaigns, chat, entry, erasure, public, themes
+    from web.views import (
+        account,
+        actions,
+        admin,
+        answers,
+        areas,
+        auth,
+        campaigns,
+        chat,
+        entry,
+        erasure,
+        public,
+        themes,
+    )
 
     env = aiohttp_jinja2.setup(
         app, loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True, trim_blocks=True, lstrip_blocks=True
@@ -55,7 +68,7 @@ def setup_web(
     app.cleanup_ctx.append(entry.import_tasks)
     app.on_response_prepare.append(on_response_prepare)
     app.router.add_static("/static", STATIC, append_version=False)
-    for module in (auth, account, campaigns, answers, entry, themes, actions, public, admin, erasure, chat):
+    for module in (auth, account, campaigns, answers, entry, themes, actions, public, admin, areas, erasure, chat):
         module.add_routes(app)
 
 

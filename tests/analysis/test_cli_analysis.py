@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.conftest import TEST_SECRET
 
 DEV = Path(__file__).resolve().parents[1] / "data" / "answers" / "dev.jsonl"
+TEXTS = [json.loads(line)["text"] for line in DEV.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def viktig(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -22,8 +25,9 @@ def viktig(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
         VIKTIG_SECRET_KEY=TEST_SECRET,
         VIKTIG_PUBLIC_URL="https://viktig.example.no",
     )
+    # The timeout only guards against a hang: one analysis has taken over 120 s on a heavily loaded 2-core machine.
     result = subprocess.run(
-        [sys.executable, "-m", "viktig", *args], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120
+        [sys.executable, "-m", "viktig", *args], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300
     )
     assert result.returncode == 0, result.stderr
     return result
@@ -38,6 +42,30 @@ def campaign_with_answers(tmp_path: Path, name: str, texts: list[str]) -> str:
     return code
 
 
+@pytest.fixture(scope="module")
+def analysed_spring(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, list[dict[str, Any]]]:
+    """A CLI database whose campaign "Våren" (every third development answer) was analysed once, by the CLI.
+
+    Both tests start from this state; building it (five CLI processes, one of them a full analysis) costs more than
+    either test's own steps, so it is built once per module and each test works on its own copy of the file.
+    """
+    folder = tmp_path_factory.mktemp("spring")
+    viktig(folder, "db", "upgrade")
+    viktig(folder, "unit", "add", "Sykehjemmet")
+    code = campaign_with_answers(folder, "Våren", TEXTS[::3])
+    themes = json.loads(viktig(folder, "analyse", "--campaign", code, "--json").stdout)
+    return folder, code, themes
+
+
+@pytest.fixture
+def spring(analysed_spring: tuple[Path, str, list[dict[str, Any]]], tmp_path: Path) -> tuple[str, list[dict[str, Any]]]:
+    """This test's copy of the analysed database (in tmp_path, where `viktig` looks), its code and first themes."""
+    folder, code, themes = analysed_spring
+    for file in folder.glob("cli.db*"):
+        shutil.copyfile(file, tmp_path / file.name)
+    return code, themes
+
+
 def test_text_output_counts_one_answer_in_the_singular() -> None:
     from viktig.commands.analysis import answers
 
@@ -46,18 +74,13 @@ def test_text_output_counts_one_answer_in_the_singular() -> None:
 
 
 @pytest.mark.slow
-def test_analyse_prints_json_and_report_compares_with_the_previous_campaign(tmp_path: Path) -> None:
-    viktig(tmp_path, "db", "upgrade")
-    viktig(tmp_path, "unit", "add", "Sykehjemmet")
-    texts = [json.loads(line)["text"] for line in DEV.read_text(encoding="utf-8").splitlines() if line.strip()]
-    spring = campaign_with_answers(tmp_path, "Våren", texts[::3])
-    viktig(tmp_path, "analyse", "--campaign", spring)
-    autumn = campaign_with_answers(tmp_path, "Høsten", texts[1::3] + ["barnebarna", "familien min", "sønnen min"])
+def test_analyse_prints_json_and_report_compares_with_the_previous_campaign(tmp_path: Path, spring) -> None:
+    autumn = campaign_with_answers(tmp_path, "Høsten", TEXTS[1::3] + ["barnebarna", "familien min", "sønnen min"])
 
     result = viktig(tmp_path, "analyse", "--campaign", autumn, "--json")
     themes = json.loads(result.stdout)
     assert themes and all(set(theme) == {"id", "label", "size", "share", "keywords", "quotes"} for theme in themes)
-    assert sum(theme["size"] for theme in themes) == len(texts[1::3]) + 3
+    assert sum(theme["size"] for theme in themes) == len(TEXTS[1::3]) + 3
     family = next(theme for theme in themes if theme["label"] == "Familie")
     assert len(family["quotes"]) == 3 and all(isinstance(q, str) for q in family["quotes"])
     assert "100%" in result.stderr  # the progress bar
@@ -73,14 +96,9 @@ def test_analyse_prints_json_and_report_compares_with_the_previous_campaign(tmp_
 
 
 @pytest.mark.slow
-def test_analyse_assign_new_gives_new_answers_an_existing_theme_without_a_rerun(tmp_path: Path) -> None:
-    viktig(tmp_path, "db", "upgrade")
-    viktig(tmp_path, "unit", "add", "Sykehjemmet")
-    texts = [json.loads(line)["text"] for line in DEV.read_text(encoding="utf-8").splitlines() if line.strip()]
-    code = campaign_with_answers(tmp_path, "Våren", texts[::3])
-    first = {
-        theme["id"]: theme for theme in json.loads(viktig(tmp_path, "analyse", "--campaign", code, "--json").stdout)
-    }
+def test_analyse_assign_new_gives_new_answers_an_existing_theme_without_a_rerun(tmp_path: Path, spring) -> None:
+    code, themes = spring
+    first = {theme["id"]: theme for theme in themes}
     answers = tmp_path / "more.jsonl"
     answers.write_text('{"text": "oldebarna mine"}\n{"text": "barnebarna kommer på besøk"}\n', encoding="utf-8")
     viktig(tmp_path, "answers", "import", str(answers), "--campaign", code)
@@ -88,7 +106,7 @@ def test_analyse_assign_new_gives_new_answers_an_existing_theme_without_a_rerun(
     result = viktig(tmp_path, "analyse", "--campaign", code, "--assign-new", "--json")
     assert "assigned 2 new answers" in result.stderr
     after = {theme["id"]: theme for theme in json.loads(result.stdout)}
-    assert sum(theme["size"] for theme in after.values()) == len(texts[::3]) + 2
+    assert sum(theme["size"] for theme in after.values()) == len(TEXTS[::3]) + 2
     family = next(theme for theme in after.values() if theme["label"] == "Familie")
     assert family["size"] == first[family["id"]]["size"] + 2
     again = viktig(tmp_path, "analyse", "--campaign", code, "--assign-new")

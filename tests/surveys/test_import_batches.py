@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import col, select
 
+from surveys.deidentify import redact
 from surveys.import_batches import begin_import, run_import, store_chunks, unfinished_imports
-from surveys.importer import AnswerImportError, import_targets, prepare_import
+from surveys.importer import SEPARATE_PROCESS_BYTES, AnswerImportError, import_targets, prepare_import
 from surveys.models import Answer, AnswerImport, ImportStatus, utcnow
 from tests.support.factories import count
 
@@ -103,3 +104,27 @@ async def test_two_workers_on_one_import_store_each_chunk_once(sessions, make_ca
     assert sorted(await texts(sessions), key=lambda t: int(t.split()[-1])) == [
         f"Svar nummer {n}" for n in range(1, 2_001)
     ]
+
+
+async def test_a_big_file_is_checked_in_a_process_of_its_own_with_the_same_result(sessions, make_campaign) -> None:
+    campaign = await make_campaign()
+    raw = cards(20_000)
+    assert len(raw) >= SEPARATE_PROCESS_BYTES
+    async with sessions() as session:
+        targets = await import_targets(session, campaign)
+    elsewhere = await prepare_import(targets, raw, filename="kort.csv")
+    here = await prepare_import(targets, raw, filename="kort.csv", redact=default_redact_here)
+    assert (
+        [r["text"] for r in elsewhere.rows]
+        == [r["text"] for r in here.rows]
+        == [f"Svar nummer {n}" for n in range(1, 20_001)]
+    )
+    assert elsewhere.fingerprint == here.fingerprint
+    with pytest.raises(AnswerImportError) as caught:  # the reasons come back from the other process
+        await prepare_import(targets, cards(20_000, bad_line=19_999), filename="kort.csv")
+    assert [p.line for p in caught.value.reasons] == [19_999]
+
+
+def default_redact_here(text: str, language: str) -> str:
+    """The production de-identification, but not `is` the default, so the file is checked in this process."""
+    return redact(text, language)

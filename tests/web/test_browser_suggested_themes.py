@@ -66,7 +66,7 @@ async def test_accept_rename_open_rerun_and_next_campaign(server: Server, browse
     assert await card.locator(".tag.learned").inner_text() == "Enhetens eget tema"
 
     # Rename it.
-    await card.locator("summary").click()
+    await card.locator("summary", has_text="Gi nytt navn").click()
     await card.get_by_label("Nytt navn").fill("Lederens nye tema")
     await card.get_by_role("button", name="Gi nytt navn").click()
     await page.wait_for_url(f"**/themes#{card_id}")

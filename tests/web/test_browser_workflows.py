@@ -327,6 +327,7 @@ async def test_comparison_lists_themes_that_fell_to_zero(server: Server, browser
         "50 %",
         "0 %",
         "-50 prosentpoeng",
+        "–",  # no action was decided on it
     ]
     assert await table.locator("tbody tr").count() == 3  # selskap, trygghet (new), mat (gone)
     await context.close()

@@ -107,6 +107,16 @@ async def test_staff_cannot_change_actions_and_another_unit_cannot_see_them(serv
     staff, other = make_client(), make_client()
     await staff.login("ansatt@kommune.no")
     await staff.get(f"/campaigns/{campaign.id}")
+    assert "Ingen tiltak ennå." in staff.last_html
+    async with server.ctx.sessions() as session, session.begin():
+        from surveys.actions import add_action, read_action
+        from surveys.models import Theme
+
+        theme = await session.get_one(Theme, now["selskap"])
+        await add_action(session, campaign, theme, read_action("Kaffeprat", "Aktivitetsgruppa", status="in_progress"))
+    await staff.get(f"/campaigns/{campaign.id}")  # staff read the actions (they often carry them out)
+    listed = staff.last_html[staff.last_html.index('id="campaign-actions"') :]
+    assert "Kaffeprat" in listed and "Aktivitetsgruppa" in listed and "I gang" in listed
     response = await staff.post(f"/campaigns/{campaign.id}/themes/{now['selskap']}/actions", {"what": "x"})
     assert response.status == 403
     await other.login("annen@kommune.no")

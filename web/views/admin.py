@@ -13,9 +13,10 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from surveys.access_log import record_access
+from surveys.areas import area_tree
 from surveys.campaigns import CampaignError, add_unit
 from surveys.ids import pk
-from surveys.models import AccessLogEntry, Campaign, StaffUser, Unit
+from surveys.models import AccessLogEntry, Area, Campaign, StaffUser, Unit
 from web.access import ROLES, require_user, sessions_of
 from web.access_log_text import action_text, detail_text
 from web.accounts import AccountError, save_user
@@ -30,7 +31,15 @@ ACCESS_LOG_ROWS = 300
 async def _users_context(session: AsyncSession) -> dict[str, Any]:
     users = (await session.exec(select(StaffUser).order_by(col(StaffUser.email)))).all()
     units = (await session.exec(select(Unit).order_by(col(Unit.name)))).all()
-    return {"users": users, "units": units, "unit_names": {u.id: u.name for u in units}, "roles": ROLES}
+    nodes = await area_tree(session)
+    return {
+        "users": users,
+        "units": units,
+        "unit_names": {u.id: u.name for u in units},
+        "roles": ROLES,
+        "areas": nodes,
+        "area_names": {node.area.id: node.label for node in nodes},
+    }
 
 
 async def users_page(request: web.Request) -> web.Response:
@@ -50,8 +59,15 @@ async def add_user(request: web.Request) -> web.Response:
         async with sessions_of(request)() as session, session.begin():
             unit_id = str(form.get("unit_id", ""))
             unit = await session.get(Unit, int(unit_id)) if unit_id.isdigit() else None
+            area_id = str(form.get("area_id", ""))
+            area = await session.get(Area, int(area_id)) if area_id.isdigit() else None
             user, _ = await save_user(
-                session, email=str(form.get("email", "")), role=str(form.get("role", "")), unit=unit, password=password
+                session,
+                email=str(form.get("email", "")),
+                role=str(form.get("role", "")),
+                unit=unit,
+                area=area,
+                password=password,
             )
             created = {"email": user.email, "password": password}
             await record_access(

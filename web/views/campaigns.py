@@ -9,11 +9,12 @@ from aiohttp import web
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from surveys.actions import campaign_actions
 from surveys.campaigns import CampaignError, CampaignLinks, answer_stats, create_campaign, links_for, set_status
 from surveys.ids import pk
-from surveys.models import Campaign, CampaignStatus, StaffUser, Unit
+from surveys.models import Campaign, CampaignStatus, PublicPage, StaffUser, Unit
 from surveys.settings import LANGUAGES
-from web.access import load_campaign, require_user, role_at_least, sessions_of
+from web.access import load_campaign, require_user, role_at_least, sessions_of, unit_scope
 from web.client_info import public_base_url
 from web.forms import read_campaign_form
 from web.i18n import chat_text, dashboard_text
@@ -33,8 +34,7 @@ async def campaign_list(request: web.Request) -> web.Response:
         query = (
             select(Campaign, Unit.name).join(Unit, col(Unit.id) == Campaign.unit_id).order_by(col(Campaign.id).desc())
         )
-        if user.role != "admin":
-            query = query.where(Campaign.unit_id == user.unit_id)
+        query = query.where((await unit_scope(session, user)).where(Campaign.unit_id))
         rows = (await session.exec(query)).all()
         stats = await answer_stats(session, [pk(campaign) for campaign, _ in rows])
     items = [
@@ -45,9 +45,7 @@ async def campaign_list(request: web.Request) -> web.Response:
 
 
 async def _units_for(session: AsyncSession, user: StaffUser) -> list[Unit]:
-    query = select(Unit).order_by(col(Unit.name))
-    if user.role != "admin":
-        query = query.where(Unit.id == user.unit_id)
+    query = select(Unit).where((await unit_scope(session, user)).where(Unit.id)).order_by(col(Unit.name))
     return list((await session.exec(query)).all())
 
 
@@ -138,7 +136,10 @@ async def campaign_page(request: web.Request) -> web.Response:
         campaign = await load_campaign(session, user, request.match_info["id"])
         unit = await session.get(Unit, campaign.unit_id)
         count, last = (await answer_stats(session, [pk(campaign)])).get(pk(campaign), (0, None))
+        actions = await campaign_actions(session, campaign)  # staff often carry them out: everyone may read them
+        public = await session.get(PublicPage, pk(campaign))
     links = campaign_links(request, campaign)
+    published = public is not None and public.published_at is not None
     return page(
         request,
         "campaign.html",
@@ -151,6 +152,8 @@ async def campaign_page(request: web.Request) -> web.Response:
             "local_only": only_here(links.web_link),
             "qr": qr_svg(links.web_link, scale=5, title=dashboard_text(language_of(request), "campaign.qr_caption")),
             "can_read": role_at_least(user, "manager"),
+            "actions": actions,
+            "public_link": f"{public_base_url(request).rstrip('/')}/p/{public.token}" if public and published else None,
         },
     )
 

@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from surveys.models import Campaign, StaffUser
 from surveys.pseudonyms import normalise_reference
 from surveys.rights import ErasureScope, erase_by_reference, erasure_scope, find_by_reference
-from web.access import require_user, sessions_of
+from web.access import require_user, sessions_of, unit_scope
 from web.render import page
 
 
@@ -31,9 +31,10 @@ async def _scope_for(session: AsyncSession, user: StaffUser, reference: str) -> 
         if scope.campaign_ids
         else []
     )
-    if user.role != "admin" and not any(c.unit_id == user.unit_id for c in campaigns):
+    units = await unit_scope(session, user)
+    if not any(units.allows(c.unit_id) for c in campaigns):
         return None
-    names = [c.name for c in campaigns if user.role == "admin" or c.unit_id == user.unit_id]
+    names = [c.name for c in campaigns if units.allows(c.unit_id)]
     return scope, names
 
 

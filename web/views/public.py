@@ -109,7 +109,7 @@ async def public_poster(request: web.Request) -> web.Response:
     campaign, token = await _published(request)
     language = reader_language(request, campaign)
     address = public_address(request, token)
-    qr = qr_svg(address, scale=10, title=chat_text(language, "public.qr"))
+    qr = qr_svg(address, scale=7, title=chat_text(language, "public.qr"))
     return await _render(request, campaign, token, "public/poster.html", {"qr": qr})
 
 

@@ -86,6 +86,7 @@ async def test_manager_publishes_and_a_citizen_reads_it_in_nynorsk(server: Serve
 
     # The citizen: no login, a phone set to nynorsk, the address the QR code gave.
     citizen_context = await browser.new_context(locale="nn-NO")
+    await citizen_context.add_init_script(path=str(shared.AXE))
     citizen = await citizen_context.new_page()
     citizen.set_default_timeout(20_000)
     assert address.startswith(server.url + "/p/")
@@ -101,6 +102,7 @@ async def test_manager_publishes_and_a_citizen_reads_it_in_nynorsk(server: Serve
     assert "Ansvarleg: Aktivitetsgruppa" in body and "5. mai 2026" in body
     statuses = await citizen.locator("section.theme .status").all_inner_texts()
     assert statuses == ["I gang", "Planlagt"]
+    await shared.assert_accessible(citizen, "public page")
     html = await citizen.content()
     assert CARD.findall(html) == [picked]  # the one picked answer, no other
     assert "Mat og måltid" not in html and "Food" not in html  # 3 people: not on the page at all
@@ -108,6 +110,7 @@ async def test_manager_publishes_and_a_citizen_reads_it_in_nynorsk(server: Serve
     await citizen.wait_for_url("**lettlest=1")
     assert "5 av 10 svar handla om dette." in await citizen.locator("main").inner_text()
     assert "Vi held på med dette." in await citizen.locator("main").inner_text()
+    await shared.assert_accessible(citizen, "public page, lettlest")
     await citizen.get_by_role("link", name="Svenska").click()
     await citizen.wait_for_url("**lang=sv**")
     assert "Det här sa ni. Det här gör vi." in await citizen.locator("h1").inner_text()

@@ -14,7 +14,8 @@ import contextlib
 import importlib.util
 import logging
 import multiprocessing
-from collections.abc import AsyncGenerator
+import signal
+from collections.abc import AsyncGenerator, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -74,7 +75,9 @@ class AnalysisPool:
             return
         taxonomy = str(self.taxonomy_path) if self.taxonomy_path else None
         try:
-            await asyncio.get_running_loop().run_in_executor(self.executor, warm_up, taxonomy)
+            with _worker_ignores_ctrl_c():
+                warming = asyncio.get_running_loop().run_in_executor(self.executor, warm_up, taxonomy)
+            await warming
         except Exception as error:  # noqa: BLE001 - a failed warm-up only makes the first run slower
             log.warning("analysis_warm_up_failed error=%s", type(error).__name__)
 
@@ -84,7 +87,10 @@ class AnalysisPool:
 
         if self.executor is None:
             raise RuntimeError("the analysis pool is not running (the app has not started or has stopped)")
+        with _worker_ignores_ctrl_c():  # starts the worker here when the warm-up has not (a no-op call otherwise)
+            started = asyncio.get_running_loop().run_in_executor(self.executor, int)
         try:
+            await started
             themes = await analyse_campaign(
                 self.sessions, campaign_code, taxonomy_path=self.taxonomy_path, executor=self.executor
             )
@@ -98,3 +104,16 @@ class AnalysisPool:
 
 def _new_executor() -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+
+
+@contextlib.contextmanager
+def _worker_ignores_ctrl_c() -> Iterator[None]:
+    """Around a submit that may start the worker: Ctrl-C in a terminal reaches every process of the group, and the
+    server stops on it and shuts the pool down itself (a running analysis finishes first). The worker is started
+    with SIGINT blocked, which it inherits, so it never prints a KeyboardInterrupt traceback, not even when the key
+    comes while it starts. Blocked, not ignored: a Ctrl-C meant for the server in that moment waits, it is not lost."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)

@@ -101,7 +101,7 @@ async def test_choosing_a_language_switches_the_whole_chat_page_at_once(server: 
     await page.get_by_text(t("en", "consent.ask")).last.wait_for()
     assert await interface_texts(page) == expected_texts("en")  # no reload needed
     await page.get_by_role("button", name=t("en", "consent.yes")).click()
-    await page.get_by_text("What matters to you?").last.wait_for()
+    await page.locator("#log li.bot", has_text="What matters to you?").wait_for()  # not the page heading
     await page.reload()
     assert await interface_texts(page) == expected_texts("en")
     await context.close()
@@ -113,7 +113,7 @@ async def test_an_empty_send_with_javascript_gets_the_engines_answer(server: Ser
     campaign = await server.campaign("Hjemmetjenesten Øst")
     context, page = await chat_page(browser, server, campaign.code)
     await page.get_by_role("button", name=t("nb", "consent.yes")).click()
-    await page.get_by_text("Hva er viktig for deg?").last.wait_for()
+    await page.locator("#log li.bot", has_text="Hva er viktig for deg?").wait_for()  # not the page heading
     mine = await page.locator("#log li.me").count()
     await page.get_by_label("Ditt svar").fill("   ")
     await page.get_by_role("button", name="Send").click()

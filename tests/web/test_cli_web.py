@@ -5,13 +5,17 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, text
 
 from surveys.i18n import t
+from tests.support.serve_cluster import free_port
 from web.passwords import verify_password
 
 
@@ -84,3 +88,51 @@ def test_demo_seeds_once_and_reuses_on_the_second_run(tmp_path: Path) -> None:
     assert languages == {"nb", "nn", "sv", "en"} and sources == {"self", "staff", "paper"} and units == 2
     assert json.loads(purpose) == {language: t(language, "demo.purpose") for language in ("nb", "nn", "sv", "en")}
     assert len(set(json.loads(purpose).values())) == 4  # four languages, not bokmål four times
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_the_server_and_its_analysis_worker_quietly(tmp_path: Path) -> None:
+    """`make demo`, then Ctrl-C: the terminal sends SIGINT to every process of the group, the analysis worker too.
+    The server says it shuts down; nothing prints a traceback."""
+    db = tmp_path / "viktig.db"
+    assert viktig(["db", "upgrade"], db).returncode == 0
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "VIKTIG_SECRET_KEY": "cli-test-secret-0123456789"}
+    env["PORT"], env["HOST"] = str(free_port()), "127.0.0.1"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "viktig.cli", "serve"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a terminal gives `make demo`
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while not worker_of(server.pid) and time.monotonic() < deadline:  # started a few seconds after start-up
+            assert server.poll() is None, server.communicate()
+            time.sleep(0.05)
+        assert worker_of(server.pid), "the analysis worker never started"
+        os.killpg(server.pid, signal.SIGINT)  # what Ctrl-C does, here while the worker starts and warms up
+        _, stderr = server.communicate(timeout=240)
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.communicate()
+    assert server.returncode == 0, stderr
+    assert "shutting down" in stderr
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
+
+
+def worker_of(pid: int) -> list[int]:
+    """The server's analysis worker process (multiprocessing's spawned child, not its resource tracker)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    pids = [int(child) for child in children.read_text().split()] if children.exists() else []
+    return [child for child in pids if b"spawn_main" in _cmdline(child)]
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:  # it ended in between
+        return b""

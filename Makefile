@@ -5,12 +5,17 @@ BIN := $(VENV)/bin
 
 .PHONY: demo test test-fast check install browser serve clean
 
+# pip shows errors only (-qq): a failed install still prints pip's error and stops make. Its warnings are noise
+# here: a pip configuration with extra local indexes warns about every package they lack, and setuptools' editable
+# build notes that folders named like a package come first on import (here those folders are the packages).
+PIP_INSTALL := $(BIN)/python -m pip install --quiet --quiet
+
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(PIP_INSTALL) --upgrade pip
 
 install: $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(PIP_INSTALL) -e ".[test]"
 
 demo: install
 	$(BIN)/viktig demo

@@ -33,6 +33,7 @@ from surveys.access_log import record_access
 from surveys.db import affected_rows
 from surveys.models import (
     Answer,
+    AnswerImport,
     AnswerTheme,
     Campaign,
     ChannelContact,
@@ -238,6 +239,8 @@ async def _purge_campaign(session: AsyncSession, campaign: DueCampaign, report: 
     await session.execute(update(Theme).where(col(Theme.campaign_id) == cid).values(merged_into_id=None))
     report.themes += await affected_rows(session, delete(Theme).where(col(Theme.campaign_id) == cid))
     report.theme_runs += await affected_rows(session, delete(ThemeRun).where(col(ThemeRun.campaign_id) == cid))
+    # The import records hold no answer text, but a file name and a hash of the file's contents: they go too.
+    await session.execute(delete(AnswerImport).where(col(AnswerImport.campaign_id) == cid))
     report.campaigns += 1
 
 

@@ -12,7 +12,8 @@ from sqlmodel import col, select
 from surveys.deidentify import redact
 from surveys.import_batches import begin_import, run_import, store_chunks, unfinished_imports
 from surveys.importer import SEPARATE_PROCESS_BYTES, AnswerImportError, import_targets, prepare_import
-from surveys.models import Answer, AnswerImport, ImportStatus, utcnow
+from surveys.models import Answer, AnswerImport, Campaign, ImportStatus, utcnow
+from surveys.retention import run_purge
 from tests.support.factories import count
 
 
@@ -128,3 +129,15 @@ async def test_a_big_file_is_checked_in_a_process_of_its_own_with_the_same_resul
 def default_redact_here(text: str, language: str) -> str:
     """The production de-identification, but not `is` the default, so the file is checked in this process."""
     return redact(text, language)
+
+
+async def test_the_import_records_go_when_the_campaign_is_purged(sessions, make_campaign) -> None:
+    campaign = await make_campaign(retention_months=1)
+    await run_import(sessions, await prepared_file(sessions, campaign, cards(3)), actor="test")
+    async with sessions() as session, session.begin():
+        closed = utcnow() - timedelta(days=40)
+        await session.execute(
+            update(Campaign).where(col(Campaign.id) == campaign.id).values(status="closed", closed_at=closed)
+        )
+    await run_purge(sessions)
+    assert await count(sessions, Answer) == 0 and await count(sessions, AnswerImport) == 0

@@ -150,3 +150,27 @@ async def test_an_old_button_in_a_second_tab_repeats_the_current_question(server
     assert await second.locator("#log li.bot").count() == bot_lines + 1
     assert t("nb", "error.stale_button") not in await second.locator("#log").inner_text()
     await context.close()
+
+
+async def test_the_first_page_loads_have_no_console_errors(server: Server, browser) -> None:
+    """What a person trying `make demo` opens first: the login page, the dashboard and the web chat, without a
+    single failed request or console message (a missing icon was one)."""
+    campaign = await server.campaign("Hjemmetjenesten Øst")
+    await server.user("leder@kommune.no", "manager", "Hjemmetjenesten Øst")
+    context = await browser.new_context(locale="nb-NO")
+    page = await context.new_page()
+    said: list[str] = []
+    page.on("console", lambda message: said.append(f"{message.type}: {message.text}"))
+    page.on("requestfailed", lambda request: said.append(f"failed: {request.url}"))
+    for path in ("/login", f"/s/{campaign.code}"):
+        await page.goto(server.url + path)
+        await page.wait_for_load_state("networkidle")
+    icon = await context.request.get(server.url + "/static/favicon.svg")
+    assert icon.status == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+    await context.close()
+    context, page = await logged_in(browser, server, "leder@kommune.no")
+    page.on("console", lambda message: said.append(f"{message.type}: {message.text}"))
+    await page.goto(f"{server.url}/campaigns/{campaign.id}")
+    await page.wait_for_load_state("networkidle")
+    assert said == []
+    await context.close()

@@ -1,0 +1,118 @@
+"""`viktig answers import` of a big file: progress lines, and a run that is killed or interrupted half-way is finished
+by running the same command again, with every row stored exactly once."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import TEST_SECRET
+
+ROWS = 30_000
+
+
+def environment(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "VIKTIG_", "DATABASE_URL"))}
+    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'cli.db'}", VIKTIG_SECRET_KEY=TEST_SECRET)
+    return env
+
+
+def command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "viktig", *args]
+
+
+def run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        command(*args), capture_output=True, text=True, env=environment(tmp_path), cwd=tmp_path, timeout=300
+    )
+
+
+def campaign_with_cards(tmp_path: Path) -> tuple[str, Path]:
+    assert run(tmp_path, "db", "upgrade").returncode == 0
+    run(tmp_path, "unit", "add", "Sykehjemmet")
+    created = run(tmp_path, "campaign", "create", "--name", "Dagen", "--unit", "Sykehjemmet", "--json")
+    cards = tmp_path / "kort.csv"
+    lines = ["Tekst;Språk"] + [f"Kort nummer {n};nb" for n in range(1, ROWS + 1)]
+    cards.write_bytes(("\r\n".join(lines) + "\r\n").encode("cp1252"))
+    return json.loads(created.stdout)["code"], cards
+
+
+def database(tmp_path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(tmp_path / "cli.db", timeout=30)
+
+
+def stop_half_way(tmp_path: Path, code: str, cards: Path, how: signal.Signals) -> int:
+    """Start the import, and send `how` once some chunks, but not all, are stored; the rows stored then."""
+    process = subprocess.Popen(
+        command("answers", "import", str(cards), "--campaign", code),
+        env=environment(tmp_path),
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            with database(tmp_path) as connection:
+                row = connection.execute("SELECT stored_rows FROM answer_import").fetchone()
+            if row is not None and 0 < row[0] < ROWS:
+                process.send_signal(how)
+                break
+            assert process.poll() is None, "the import ended before it could be stopped"
+            time.sleep(0.002)
+        process.wait(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    with database(tmp_path) as connection:
+        (stored,) = connection.execute("SELECT stored_rows FROM answer_import").fetchone()
+        (answers,) = connection.execute("SELECT count(*) FROM answer").fetchone()
+    assert 0 < stored < ROWS and answers == stored  # the record says exactly what is in the database
+    return int(stored)
+
+
+def assert_every_row_once(tmp_path: Path) -> None:
+    with database(tmp_path) as connection:
+        texts = [text for (text,) in connection.execute("SELECT text FROM answer ORDER BY id")]
+        imports = connection.execute("SELECT status, stored_rows, total_rows FROM answer_import").fetchall()
+    assert texts == [f"Kort nummer {n}" for n in range(1, ROWS + 1)]
+    assert imports == [("done", ROWS, ROWS)]
+
+
+@pytest.mark.slow
+def test_a_killed_import_is_finished_by_the_same_command_once_it_has_gone_quiet(tmp_path: Path) -> None:
+    code, cards = campaign_with_cards(tmp_path)
+    stored = stop_half_way(tmp_path, code, cards, signal.SIGKILL)
+    too_soon = run(tmp_path, "answers", "import", str(cards), "--campaign", code)
+    assert too_soon.returncode == 1 and "being imported right now" in too_soon.stderr
+    assert f"({stored} of {ROWS} rows stored so far)" in too_soon.stderr
+    with database(tmp_path) as connection:  # a minute passes: the killed import has gone quiet
+        connection.execute("UPDATE answer_import SET updated_at = datetime('now', '-2 minutes')")
+    again = run(tmp_path, "answers", "import", str(cards), "--campaign", code)
+    assert again.returncode == 0, again.stderr
+    assert f"all {ROWS} rows are valid" in again.stderr and f"stored {ROWS} of {ROWS} rows" in again.stderr
+    assert f"imported {ROWS - stored} answers" in again.stdout
+    assert f"{stored} of them were stored by an earlier run that stopped" in again.stdout
+    assert_every_row_once(tmp_path)
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_between_chunks_and_the_same_command_continues_at_once(tmp_path: Path) -> None:
+    code, cards = campaign_with_cards(tmp_path)
+    stored = stop_half_way(tmp_path, code, cards, signal.SIGINT)
+    with database(tmp_path) as connection:
+        assert connection.execute("SELECT status FROM answer_import").fetchone() == ("interrupted",)
+    again = run(tmp_path, "answers", "import", str(cards), "--campaign", code)
+    assert again.returncode == 0, again.stderr
+    assert f"imported {ROWS - stored} answers" in again.stdout
+    assert_every_row_once(tmp_path)

@@ -81,6 +81,7 @@ class MeaningClusterer:
     - `precision`: the share of anchored answers whose neighbours' vote must name their own theme at a similarity,
       for that similarity to become the joining threshold (leave-one-out on the run's anchors).
     - `min_size`: answers a discovered theme needs; smaller groups are "other".
+    - `max_voters`: anchored answers that vote for unanchored ones; above that, a fixed random sample of them.
     - `max_tree`: distinct answers clustered directly; above that, k-means first groups them into that many small
       groups, whose centres are then clustered (the tree is quadratic in its input).
     """
@@ -95,6 +96,7 @@ class MeaningClusterer:
         default_similarity: float = 0.35,
         default_distance: float = 0.9,
         max_tree: int = 3000,
+        max_voters: int = 10_000,
         method: LinkageMethod = "average",
         tolerance: float = 0.8,
         random_state: int = 0,
@@ -108,6 +110,7 @@ class MeaningClusterer:
         self.default_similarity = default_similarity
         self.default_distance = default_distance
         self.max_tree = max_tree
+        self.max_voters = max_voters
         self.random_state = random_state
 
     # -- calibration --------------------------------------------------------------------------------------------
@@ -180,8 +183,9 @@ class MeaningClusterer:
 
         # 1. every unanchored answer's vote among anchored neighbours (kept for later decisions)
         if len(anchored):
-            indices, similarities = top_neighbours(vectors[rest], vectors[anchored], self.k)
-            winner, share, mean = neighbour_vote(labels, indices, similarities, len(themes))
+            pool = self._voters(len(anchored))
+            indices, similarities = top_neighbours(vectors[rest], vectors[anchored[pool]], self.k)
+            winner, share, mean = neighbour_vote(labels[pool], indices, similarities, len(themes))
         else:
             winner = np.zeros(len(rest), dtype=np.int64)
             share = mean = np.zeros(len(rest))
@@ -234,6 +238,15 @@ class MeaningClusterer:
                     keys[row], how[row] = f"new:{best + 1}", "discovered"
                     confidence[row] = float(np.clip(0.3 + closeness[best] - joining, 0.1, 0.5))
         return Placement(keys, confidence, how, thresholds)
+
+    def _voters(self, anchored: int) -> np.ndarray:
+        """Positions of the anchored answers that vote: all of them up to `max_voters`, else a fixed uniform random
+        sample of that many (each theme keeps about its share). Every unanchored answer is compared with every
+        voter, so at 100 000 answers (40 000 anchored) this product was 30 of the run's 58 CPU seconds."""
+        if anchored <= self.max_voters:
+            return np.arange(anchored)
+        rng = np.random.default_rng(self.random_state)
+        return np.sort(rng.choice(anchored, size=self.max_voters, replace=False))
 
     def _tree(self, vectors: np.ndarray) -> np.ndarray:
         if self.method == "ward":  # on unit vectors, Euclidean distance is a function of cosine

@@ -195,8 +195,6 @@ def write_xlsx(
     extra_sheets: Iterable[Sheet] = (),
 ) -> int:
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
     rows = list(rows)
@@ -207,49 +205,46 @@ def write_xlsx(
         sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{len(rows) + 1}"
-    bold = Font(bold=True)
-    header_cells = []
-    for name in header:
-        cell = WriteOnlyCell(sheet, value=name)
-        cell.font = bold
-        header_cells.append(cell)
-    sheet.append(header_cells)
+    sheet.append(_header_cells(sheet, header))
     for row in rows:
-        cells = []
-        for key in SHEET_FIELDS:
-            value = row[key]
-            cell = WriteOnlyCell(sheet, value=value)
-            if isinstance(value, str):
-                cell.data_type = "s"  # never a formula, even if an answer starts with "="
-            elif isinstance(value, datetime):
-                cell.number_format = DATE_FORMAT
-            cells.append(cell)
-        sheet.append(cells)
+        sheet.append([_typed_cell(sheet, row[key]) for key in SHEET_FIELDS])
     for title, names, table in extra_sheets:
         extra = workbook.create_sheet(title)
         extra.freeze_panes = "A2"
         for index, name in enumerate(names, start=1):
             extra.column_dimensions[get_column_letter(index)].width = min(MAX_WIDTH, max(len(name) + 2, 14))
-        header_row = []
-        for name in names:
-            cell = WriteOnlyCell(extra, value=name)
-            cell.font = bold
-            header_row.append(cell)
-        extra.append(header_row)
+        extra.append(_header_cells(extra, names))
         for values in table:
-            row_cells = []
-            for value in values:
-                cell = WriteOnlyCell(extra, value=value)
-                if isinstance(value, str):
-                    cell.data_type = "s"
-                elif isinstance(value, datetime):
-                    cell.number_format = DATE_FORMAT
-                elif isinstance(value, date):
-                    cell.number_format = "DD.MM.YYYY"
-                row_cells.append(cell)
-            extra.append(row_cells)
+            extra.append([_typed_cell(extra, value) for value in values])
     workbook.save(path_or_buffer)
     return len(rows)
+
+
+def _header_cells(sheet: Any, names: Iterable[str]) -> list[Any]:
+    """Bold header cells, the same on the answers sheet and every extra sheet."""
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    cells = []
+    for name in names:
+        cell = WriteOnlyCell(sheet, value=name)
+        cell.font = Font(bold=True)
+        cells.append(cell)
+    return cells
+
+
+def _typed_cell(sheet: Any, value: Any) -> Any:
+    """Text is always text (never a formula, even if an answer starts with "="); dates are real Excel dates."""
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"
+    elif isinstance(value, datetime):
+        cell.number_format = DATE_FORMAT
+    elif isinstance(value, date):
+        cell.number_format = "DD.MM.YYYY"
+    return cell
 
 
 async def collect_rows(

@@ -45,6 +45,9 @@ class SessionFacade:
     def bind(self) -> Any:
         return self._session.get_bind()
 
+    def get_bind(self) -> Any:
+        return self._session.get_bind()
+
     def add(self, instance: Any) -> None:
         self._session.add(instance)
 

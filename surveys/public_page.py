@@ -30,6 +30,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from surveys.actions import ShownAction, unit_actions
 from surveys.errors import ViktigError
 from surveys.models import Answer, Campaign, PublicPage, PublicQuote, Theme, Unit, utcnow
+from surveys.notify import page_published
 from surveys.small_numbers import SmallNumbers, small_numbers, theme_people
 from surveys.themes import (
     answer_texts,
@@ -116,6 +117,8 @@ async def set_published(session: AsyncSession, campaign: Campaign, published: bo
         row.published_at = utcnow() if published else None
         session.add(row)
         await session.flush()
+        if published:  # the people who asked hear about it, once (surveys.notify; sent by the bot's process)
+            await page_published(session, row.campaign_id)
     return row, changed
 
 

@@ -87,7 +87,7 @@ async def test_staff_entry_answers_list_filters_export_and_access_log(
     # Staff typing for a person can tell them where the public page will be (the chat's thanks, in their language).
     async with server.ctx.sessions() as session:
         token = (await session.get_one(PublicPage, campaign.id)).token
-    assert f"Her kan du se hva vi gjør med svarene: <a href=\"{server.url}/p/{token}?lang=nb\"" in client.last_html
+    assert f'Her kan du se hva vi gjør med svarene: <a href="{server.url}/p/{token}?lang=nb"' in client.last_html
     # A bad paper-card file stores nothing and names the rows.
     bad = b"text,language\nFin dag,nb\nSvar,xx\n"
     import aiohttp

@@ -60,18 +60,20 @@ class TimedFake(FakeBotApi):
 # -- the server process ----------------------------------------------------------------------------------------
 
 
-def ceiling_child(database_url: str, port: int, base_url: str, token: str) -> None:
+def ceiling_child(database_url: str, port: int, base_url: str, token: str, answer_in_response: bool) -> None:
     from bench.ceiling_bot import serve
 
     async def main() -> None:
         stop = asyncio.Event()
         asyncio.get_running_loop().add_signal_handler(15, stop.set)
-        await serve(database_url, port, base_url, token, stop)
+        await serve(database_url, port, base_url, token, stop, answer_in_response)
 
     asyncio.run(main())
 
 
-def serve_child(database_url: str, port: int, base_url: str, token: str, profile: str | None) -> None:
+def serve_child(
+    database_url: str, port: int, base_url: str, token: str, profile: str | None, answer_in_response: bool
+) -> None:
     from aiohttp import web
 
     from bot.limits import SendLimits
@@ -93,7 +95,7 @@ def serve_child(database_url: str, port: int, base_url: str, token: str, profile
         limits = SendLimits(
             overall_per_second=100_000, overall_burst=100_000, per_chat_per_second=10_000, per_chat_burst=100
         )
-        add_telegram(app, ctx, limits=limits, reminder_interval=None)
+        add_telegram(app, ctx, limits=limits, reminder_interval=None, answer_in_response=answer_in_response)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", port).start()
@@ -148,7 +150,12 @@ def cpu_seconds(pid: int) -> float:
 
 
 async def run(
-    database_url: str, respondents: int, answers: int, profile: str | None, bot: str = "viktig"
+    database_url: str,
+    respondents: int,
+    answers: int,
+    profile: str | None,
+    bot: str = "viktig",
+    answer_in_response: bool = True,
 ) -> dict[str, float]:
     from surveys.campaigns import add_unit, create_campaign, get_unit_by_name
     from surveys.db import create_engine, session_factory
@@ -171,6 +178,7 @@ async def run(
             fake.base_url,
             fake.token,
             profile or "",
+            "answer-in-response" if answer_in_response else "",
         ]
         child = subprocess.Popen(command, cwd=ROOT)  # noqa: ASYNC220 - returns at once; the child is killed below
         try:
@@ -224,12 +232,12 @@ def databases(arguments: argparse.Namespace, workdir: Path) -> list[tuple[str, s
 
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--ceiling-child":
-        database_url, port, base_url, token = sys.argv[2:6]
-        ceiling_child(database_url, int(port), base_url, token)
+        database_url, port, base_url, token, _profile, answer_in_response = sys.argv[2:8]
+        ceiling_child(database_url, int(port), base_url, token, bool(answer_in_response))
         return
     if len(sys.argv) > 1 and sys.argv[1] == "--serve-child":
-        database_url, port, base_url, token, profile = sys.argv[2:7]
-        serve_child(database_url, int(port), base_url, token, profile or None)
+        database_url, port, base_url, token, profile, answer_in_response = sys.argv[2:8]
+        serve_child(database_url, int(port), base_url, token, profile or None, bool(answer_in_response))
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--respondents", type=int, default=50)
@@ -238,6 +246,11 @@ def main() -> None:
         "--database-url", help="run on this database only (default: SQLite, plus PostgreSQL from TEST_DATABASE_URL)"
     )
     parser.add_argument("--profile", help="write a cProfile of the server process to this file")
+    parser.add_argument(
+        "--without-answer-in-response",
+        action="store_true",
+        help="answer button presses with their own Bot API call, not in the webhook's response body",
+    )
     arguments = parser.parse_args()
     print(
         f"{arguments.respondents} respondents at once, {arguments.answers + 5} updates each; "
@@ -246,27 +259,33 @@ def main() -> None:
     )
     print(
         f"{'database':10s} {'bot':8s} {'updates':>7s} {'updates/s':>9s} {'p50 ms':>7s} {'p99 ms':>7s} "
-        f"{'CPU ms/update':>13s} {'CPU ratio':>9s}",
+        f"{'CPU ms/update':>13s} {'CPU ratio':>9s} {'rate ratio':>10s}  (ratios: to the ceiling bot)",
         flush=True,
     )
     with tempfile.TemporaryDirectory() as workdir:
         for name, url, cleanup in databases(arguments, Path(workdir)):
             try:
+                in_response = not arguments.without_answer_in_response
                 results = {
-                    bot: asyncio.run(run(url, arguments.respondents, arguments.answers, arguments.profile, bot))
+                    bot: asyncio.run(
+                        run(url, arguments.respondents, arguments.answers, arguments.profile, bot, in_response)
+                    )
                     for bot in ("viktig", "ceiling")
                 }
             finally:
                 if cleanup:
                     cleanup()
-            ratio = results["viktig"]["cpu_ms_per_update"] / results["ceiling"]["cpu_ms_per_update"]
+            ceiling = results["ceiling"]
             for bot, result in results.items():
+                cpu_ratio = result["cpu_ms_per_update"] / ceiling["cpu_ms_per_update"]
+                rate_ratio = result["updates_per_second"] / ceiling["updates_per_second"]
                 print(
                     f"{name:10s} {bot:8s} {result['updates']:7.0f} {result['updates_per_second']:9.0f} "
                     f"{result['p50_ms']:7.1f} {result['p99_ms']:7.1f} {result['cpu_ms_per_update']:13.2f} "
-                    f"{ratio if bot == 'viktig' else 1.0:8.2f}x",
+                    f"{cpu_ratio:8.2f}x {rate_ratio:9.2f}x",
                     flush=True,
                 )
+    print(f"load average {os.getloadavg()[0]:.1f} at the end", flush=True)
 
 
 if __name__ == "__main__":

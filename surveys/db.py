@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Delete, Engine, Update, event, text
+from sqlalchemy import CursorResult, Delete, Engine, Insert, Update, event, text
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -154,8 +154,8 @@ async def ping(engine: AsyncEngine) -> None:
         await connection.execute(text("SELECT 1"))
 
 
-async def affected_rows(session: AsyncSession, statement: Delete | Update) -> int:
-    """Run a bulk DELETE or UPDATE and return how many rows it touched.
+async def affected_rows(session: AsyncSession, statement: Delete | Update | Insert) -> int:
+    """Run a bulk DELETE, UPDATE or INSERT ... SELECT and return how many rows it touched.
 
     SQLModel's `execute()` is typed as returning a plain `Result`; for DML it is a `CursorResult`, which has the count.
     """

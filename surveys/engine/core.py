@@ -40,6 +40,7 @@ from surveys.models import (
     utcnow,
 )
 from surveys.pseudonyms import pseudonym
+from surveys.sealing import seal, unseal
 
 log = logging.getLogger("surveys.engine")
 
@@ -91,6 +92,14 @@ class ConversationEngine:
 
     def pseudonym_for(self, channel: str, user_ref: str) -> str:
         return pseudonym(self._secret_key, channel, user_ref)
+
+    def seal_address(self, address: str) -> str:
+        """A channel address sealed under the secret key, for the people who asked to be told (surveys.notify)."""
+        return seal(self._secret_key, address)
+
+    def open_address(self, sealed: str) -> str:
+        """The address back; raises surveys.sealing.SealBroken for one sealed under another key."""
+        return unseal(self._secret_key, sealed)
 
     def _lock_for(self, key: str) -> asyncio.Lock:
         lock = self._locks.get(key)
@@ -288,7 +297,8 @@ async def on_message(turn: Turn, kind: IncomingKind) -> None:
         turn.say_key(refusal)
         return
     completed = conversation.status == ConversationStatus.completed.value
-    step = turn.steps[flow.Step.done if completed else conversation.step]
+    # A completed conversation is at "done", or still at the question asked after the thanks ("notify").
+    step = turn.steps[flow.Step.done if completed and conversation.step != flow.Step.notify else conversation.step]
     if kind is IncomingKind.choice:
         if button is None or button.turn != conversation.turn or not step.accepts(button):
             turn.stale()  # a double tap, an old button, or one this step does not show

@@ -117,7 +117,9 @@ async def rename(request: web.Request) -> web.Response:
         campaign, theme = await _theme(session, user, request)
         if label:
             await rename_theme(session, theme, label)
-            await record_access(session, actor=user.email, action="rename_theme", campaign_id=campaign.id, detail=_ref(theme))
+            await record_access(
+                session, actor=user.email, action="rename_theme", campaign_id=campaign.id, detail=_ref(theme)
+            )
     raise web.HTTPSeeOther(f"/campaigns/{campaign.id}/themes#theme-{theme.id}")
 
 
@@ -164,7 +166,9 @@ async def reject(request: web.Request) -> web.Response:
             await reject_suggestion(session, theme)
         except ThemeError as error:
             raise web.HTTPBadRequest(text=error.message(language_of(request))) from None
-        await record_access(session, actor=user.email, action="reject_theme", campaign_id=campaign.id, detail=_ref(theme))
+        await record_access(
+            session, actor=user.email, action="reject_theme", campaign_id=campaign.id, detail=_ref(theme)
+        )
     raise web.HTTPSeeOther(f"/campaigns/{campaign.id}/themes?done=rejected#suggestions")
 
 
@@ -178,7 +182,11 @@ async def confirm(request: web.Request) -> web.Response:
         except ThemeError as error:
             raise web.HTTPNotFound(text=error.message(language_of(request))) from None
         await record_access(
-            session, actor=user.email, action="confirm_placement", campaign_id=campaign.id, detail=f"answer {row.answer_id}"
+            session,
+            actor=user.email,
+            action="confirm_placement",
+            campaign_id=campaign.id,
+            detail=f"answer {row.answer_id}",
         )
     raise web.HTTPSeeOther(f"/campaigns/{campaign.id}/themes?done=confirmed#uncertain")
 

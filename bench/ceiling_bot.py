@@ -2,9 +2,8 @@
 
 PTB over the same aiohttp transport as Viktig, the same conversation shape (start, consent button, answers with an
 "anything more?" button, a second question, a summary with a send button, thanks and a reference), the state in
-memory and one durable INSERT per update (the update's key, committed before the webhook is answered); a button
-press is answered in the webhook's response body when Viktig's is too, so both make the same Bot API calls.
-Whatever Viktig costs above this is the price of its engine and storage.
+memory and one durable INSERT per update (the update's key, committed before the webhook is answered). Whatever
+Viktig costs above this is the price of its engine and storage.
 """
 
 from __future__ import annotations
@@ -62,20 +61,16 @@ def _keyboard(label: str, data: str) -> InlineKeyboardMarkup:
 
 
 class CeilingBot:
-    def __init__(self, bot: Bot, keys: DurableKeys, answer_in_response: bool) -> None:
+    def __init__(self, bot: Bot, keys: DurableKeys) -> None:
         self.bot = bot
         self.keys = keys
-        self.answer_in_response = answer_in_response
         self.step: dict[int, str] = {}
 
-    async def handle(self, update: Update) -> dict[str, str] | None:
-        """Returns the call for the webhook's response body, if any (as Viktig answers a button press there)."""
+    async def handle(self, update: Update) -> None:
         await self.keys.insert(f"telegram:{update.update_id}")
         if update.callback_query is not None:
             query = update.callback_query
-            answer = {"method": "answerCallbackQuery", "callback_query_id": query.id}
-            if not self.answer_in_response:
-                await self.bot.answer_callback_query(query.id)
+            await self.bot.answer_callback_query(query.id)
             chat, data = query.message.chat.id if query.message else query.from_user.id, query.data or ""
             if data == "yes":
                 self.step[chat] = "question"
@@ -87,10 +82,10 @@ class CeilingBot:
                 self.step.pop(chat, None)
                 await self.bot.send_message(chat, t("nb", "done.thanks"))
                 await self.bot.send_message(chat, t("nb", "done.reference", reference="ABC-123"))
-            return answer if self.answer_in_response else None
+            return
         message = update.message
         if message is None:
-            return None
+            return
         chat, text = message.chat.id, message.text or ""
         if text.startswith("/start"):
             self.step[chat] = "consent"
@@ -108,12 +103,9 @@ class CeilingBot:
             await self.bot.send_message(
                 chat, t("nb", "summary.intro") + "\n" + text, reply_markup=_keyboard(t("nb", "summary.send"), "send")
             )
-        return None
 
 
-async def serve(
-    database_url: str, port: int, base_url: str, token: str, stop: asyncio.Event, answer_in_response: bool = True
-) -> None:
+async def serve(database_url: str, port: int, base_url: str, token: str, stop: asyncio.Event) -> None:
     transport = TelegramTransport()
     bot = Bot(
         token,
@@ -124,12 +116,12 @@ async def serve(
     keys = DurableKeys(database_url)
     await keys.open()
     await bot.initialize()
-    ceiling = CeilingBot(bot, keys, answer_in_response)
+    ceiling = CeilingBot(bot, keys)
 
     async def webhook(request: web.Request) -> web.Response:
         data: Any = json.loads(await request.read())
-        call = await ceiling.handle(Update.de_json(data, bot))
-        return web.json_response(call) if call else web.Response(status=200)
+        await ceiling.handle(Update.de_json(data, bot))
+        return web.Response(status=200)
 
     async def health(_request: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})

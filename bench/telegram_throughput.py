@@ -60,20 +60,18 @@ class TimedFake(FakeBotApi):
 # -- the server process ----------------------------------------------------------------------------------------
 
 
-def ceiling_child(database_url: str, port: int, base_url: str, token: str, answer_in_response: bool) -> None:
+def ceiling_child(database_url: str, port: int, base_url: str, token: str) -> None:
     from bench.ceiling_bot import serve
 
     async def main() -> None:
         stop = asyncio.Event()
         asyncio.get_running_loop().add_signal_handler(15, stop.set)
-        await serve(database_url, port, base_url, token, stop, answer_in_response)
+        await serve(database_url, port, base_url, token, stop)
 
     asyncio.run(main())
 
 
-def serve_child(
-    database_url: str, port: int, base_url: str, token: str, profile: str | None, answer_in_response: bool
-) -> None:
+def serve_child(database_url: str, port: int, base_url: str, token: str, profile: str | None) -> None:
     from aiohttp import web
 
     from bot.limits import SendLimits
@@ -95,7 +93,7 @@ def serve_child(
         limits = SendLimits(
             overall_per_second=100_000, overall_burst=100_000, per_chat_per_second=10_000, per_chat_burst=100
         )
-        add_telegram(app, ctx, limits=limits, reminder_interval=None, answer_in_response=answer_in_response)
+        add_telegram(app, ctx, limits=limits, reminder_interval=None)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", port).start()
@@ -150,12 +148,7 @@ def cpu_seconds(pid: int) -> float:
 
 
 async def run(
-    database_url: str,
-    respondents: int,
-    answers: int,
-    profile: str | None,
-    bot: str = "viktig",
-    answer_in_response: bool = True,
+    database_url: str, respondents: int, answers: int, profile: str | None, bot: str = "viktig"
 ) -> dict[str, float]:
     from surveys.campaigns import add_unit, create_campaign, get_unit_by_name
     from surveys.db import create_engine, session_factory
@@ -178,7 +171,6 @@ async def run(
             fake.base_url,
             fake.token,
             profile or "",
-            "answer-in-response" if answer_in_response else "",
         ]
         child = subprocess.Popen(command, cwd=ROOT)  # noqa: ASYNC220 - returns at once; the child is killed below
         try:
@@ -232,12 +224,12 @@ def databases(arguments: argparse.Namespace, workdir: Path) -> list[tuple[str, s
 
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--ceiling-child":
-        database_url, port, base_url, token, _profile, answer_in_response = sys.argv[2:8]
-        ceiling_child(database_url, int(port), base_url, token, bool(answer_in_response))
+        database_url, port, base_url, token = sys.argv[2:6]
+        ceiling_child(database_url, int(port), base_url, token)
         return
     if len(sys.argv) > 1 and sys.argv[1] == "--serve-child":
-        database_url, port, base_url, token, profile, answer_in_response = sys.argv[2:8]
-        serve_child(database_url, int(port), base_url, token, profile or None, bool(answer_in_response))
+        database_url, port, base_url, token, profile = sys.argv[2:7]
+        serve_child(database_url, int(port), base_url, token, profile or None)
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--respondents", type=int, default=50)
@@ -246,11 +238,6 @@ def main() -> None:
         "--database-url", help="run on this database only (default: SQLite, plus PostgreSQL from TEST_DATABASE_URL)"
     )
     parser.add_argument("--profile", help="write a cProfile of the server process to this file")
-    parser.add_argument(
-        "--without-answer-in-response",
-        action="store_true",
-        help="answer button presses with their own Bot API call, not in the webhook's response body",
-    )
     arguments = parser.parse_args()
     print(
         f"{arguments.respondents} respondents at once, {arguments.answers + 5} updates each; "
@@ -265,11 +252,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as workdir:
         for name, url, cleanup in databases(arguments, Path(workdir)):
             try:
-                in_response = not arguments.without_answer_in_response
                 results = {
-                    bot: asyncio.run(
-                        run(url, arguments.respondents, arguments.answers, arguments.profile, bot, in_response)
-                    )
+                    bot: asyncio.run(run(url, arguments.respondents, arguments.answers, arguments.profile, bot))
                     for bot in ("viktig", "ceiling")
                 }
             finally:

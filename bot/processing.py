@@ -35,20 +35,6 @@ class StorageUnavailable(Exception):
     """The database failed while handling an update; nothing was acknowledged, Telegram should deliver again."""
 
 
-class ResponseCall:
-    """Room for one Bot API call in the webhook's response body, which Telegram executes after the POST.
-
-    Telegram tells nobody whether such a call worked, so only a call whose failure changes nothing goes here: the
-    answer to a button press (answerCallbackQuery; a failed one is ignored anyway, and nothing is recorded about
-    it). Replies (sendMessage) never do: their delivery is recorded (`processed_update.replied_at`), and a
-    redelivered update whose reply was not delivered gets it rebuilt, which needs to know. It saves one outgoing
-    HTTP request per button press.
-    """
-
-    def __init__(self) -> None:
-        self.call: dict[str, object] | None = None
-
-
 class Outcome(Enum):
     handled = "handled"
     duplicate = "duplicate"  # processed and answered before: nothing sent
@@ -83,23 +69,22 @@ class UpdateProcessor:
             lock = self._chat_locks[chat_id] = asyncio.Lock()
         return lock
 
-    async def handle(self, update: Update, response: ResponseCall | None = None) -> Outcome:
-        """Handle one update; with `response` (webhook mode) a button press is answered in the response body."""
+    async def handle(self, update: Update) -> Outcome:
         routed = route(update)
         if routed is None:
             return Outcome.ignored
         if routed.chat_id is None:
-            await self._answer_callback(routed, None, response)
+            await self._answer_callback(routed, None)
             return Outcome.ignored
         # FIFO per chat: replies to one person leave in the order the person wrote.
         async with self._chat_lock(routed.chat_id):
-            return await self._handle_in_order(routed, response)
+            return await self._handle_in_order(routed)
 
-    async def _handle_in_order(self, routed: Routed, response: ResponseCall | None) -> Outcome:
+    async def _handle_in_order(self, routed: Routed) -> Outcome:
         assert routed.chat_id is not None
         language = normalise_language(routed.language_hint) or DEFAULT_LANGUAGE
         if routed.decline_group or routed.incoming is None:
-            await self._answer_callback(routed, t(language, "error.group_chat"), response)
+            await self._answer_callback(routed, t(language, "error.group_chat"))
             await self.sender.send_messages(routed.chat_id, [OutgoingMessage(t(language, "error.group_chat"))], None)
             return Outcome.declined
         try:
@@ -109,14 +94,14 @@ class UpdateProcessor:
             raise StorageUnavailable(type(error).__name__) from error
         except Exception as error:  # noqa: BLE001 - a bug must never reach the chat as anything but a kind message
             log.error("telegram update failed: %s at %s", type(error).__name__, where(error))
-            await self._answer_callback(routed, None, response)
+            await self._answer_callback(routed, None)
             await self.sender.send_messages(
                 routed.chat_id, [OutgoingMessage(t(language, "error.internal"))], routed.incoming.user_ref
             )
             return Outcome.failed
         if reply.duplicate and not reply.messages:
             return Outcome.duplicate  # processed and answered before
-        await self._answer_callback(routed, reply.notice, response)
+        await self._answer_callback(routed, reply.notice)
         delivery = await self._send_reply(routed, reply)
         if routed.incoming.update_key and delivery is not Delivery.failed:
             await self.ledger.record(routed.incoming.update_key)
@@ -136,17 +121,11 @@ class UpdateProcessor:
             log.warning("telegram reply incomplete for one %s update (stored; rebuilt if delivered again)", CHANNEL)
         return outcome
 
-    async def _answer_callback(self, routed: Routed, notice: str | None, response: ResponseCall | None) -> None:
+    async def _answer_callback(self, routed: Routed, notice: str | None) -> None:
         """Every button press is answered, or the person's client shows a spinner for a long time."""
         if routed.callback_query_id is None:
             return
-        text = notice[:200] if notice else None
-        if response is not None and response.call is None:
-            response.call = {"method": "answerCallbackQuery", "callback_query_id": routed.callback_query_id}
-            if text:
-                response.call["text"] = text
-            return
         try:
-            await self.bot.answer_callback_query(routed.callback_query_id, text=text)
+            await self.bot.answer_callback_query(routed.callback_query_id, text=notice[:200] if notice else None)
         except TelegramError as error:  # an expired query (e.g. after downtime) is harmless
             log.info("callback query not answered: %s", type(error).__name__)

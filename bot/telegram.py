@@ -63,7 +63,6 @@ def setup_telegram(
     limits: SendLimits | None = None,
     reminder_interval: float | None = 60.0,
     poll_timeout: int = 10,
-    answer_in_response: bool = True,
 ) -> TelegramChannel:
     """Wire the channel into `app`; the Bot API is first contacted when the server starts."""
     parts = _Parts(sessions, conversations, settings)
@@ -94,7 +93,7 @@ def setup_telegram(
     secret = webhook_secret(settings.secret_key)
     poller = None if webhook else StoredFirstPoller(application.bot, processor, timeout=poll_timeout)
     if webhook:
-        app.router.add_post(WEBHOOK_PATH, webhook_handler(processor, secret, answer_in_response=answer_in_response))
+        app.router.add_post(WEBHOOK_PATH, webhook_handler(processor, secret))
     application.add_error_handler(_log_error)
 
     async def lifecycle(_app: web.Application) -> AsyncIterator[None]:

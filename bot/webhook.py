@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from telegram import Update
 
-from bot.processing import ResponseCall, StorageUnavailable, UpdateProcessor
+from bot.processing import StorageUnavailable, UpdateProcessor
 from bot.webhook_auth import SECRET_HEADER
 
 log = logging.getLogger(__name__)
@@ -22,11 +22,7 @@ log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram/webhook"
 
 
-def webhook_handler(
-    processor: UpdateProcessor, secret: str, *, answer_in_response: bool = True
-) -> Callable[[web.Request], Awaitable[web.Response]]:
-    """With `answer_in_response`, a button press is answered in the 200 response's body (`ResponseCall`)."""
-
+def webhook_handler(processor: UpdateProcessor, secret: str) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def handle(request: web.Request) -> web.Response:
         given = request.headers.get(SECRET_HEADER, "")
         if not hmac.compare_digest(given.encode(), secret.encode()):
@@ -34,13 +30,10 @@ def webhook_handler(
         update = parse_update(await request.read(), processor)
         if update is None:
             return web.Response(status=400, text="not an update")
-        response = ResponseCall() if answer_in_response else None
         try:
-            await processor.handle(update, response)
+            await processor.handle(update)
         except StorageUnavailable:
             return web.Response(status=503, text="storage unavailable, deliver again")
-        if response is not None and response.call is not None:
-            return web.json_response(response.call)
         return web.Response(status=200)
 
     return handle

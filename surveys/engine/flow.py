@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from surveys.campaigns import accepts_answers, find_campaign
+from surveys.campaigns import accepts_answers
 from surveys.engine.kinds import kind_of
 from surveys.engine.payloads import Payload
 from surveys.engine.turn import Turn
 from surveys.engine.words import NO, YES, language_from_words, norm
 from surveys.i18n import normalise_language, t
 from surveys.models import Campaign, Conversation, ConversationStatus, Question, QuestionKind
-from surveys.rights import erase_respondent
 from surveys.settings import DEFAULT_LANGUAGE, LANGUAGES
 
 log = logging.getLogger("surveys.engine")
@@ -45,7 +44,7 @@ def channel_permission(channel: str) -> str:
 # ------------------------------------------------------------------ welcome
 async def start(turn: Turn, code: str | None) -> None:
     """/start with a campaign code: welcome a new person, or take a returning one back to where they were."""
-    campaign = await find_campaign(turn.session, code) if code else None
+    campaign = await turn.find_campaign(code) if code else None
     if code and campaign is None:
         turn.say_key("campaign.unknown_code")
         return
@@ -242,7 +241,7 @@ async def on_edit(turn: Turn) -> None:
     answer = await turn.answer_to_message()
     if answer is None:
         return  # the edited message was not an answer (a command, or something refused): nothing to update
-    campaign = await turn.session.get(Campaign, answer.campaign_id)
+    campaign = await turn.campaign_by_id(answer.campaign_id)
     refusal = accepts_answers(campaign, turn.now) if campaign else "campaign.closed"
     if refusal is not None:
         turn.say_key(refusal)
@@ -340,12 +339,10 @@ async def on_pending_text(turn: Turn, text: str) -> bool:
 
 
 async def erase(turn: Turn) -> None:
-    assert turn.respondent is not None and turn.respondent.id is not None
-    counts = await erase_respondent(turn.session, turn.respondent.id)
+    counts = await turn.erase_respondent()
     log.info(
         "erasure by respondent %s: %d answers, %d conversations", turn.key[:10], counts.answers, counts.conversations
     )
-    turn.respondent = None
     turn.conversation = None
     turn.say_key("delete.done")
 

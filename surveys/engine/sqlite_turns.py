@@ -16,7 +16,7 @@ from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlmodel import Session
 
 T = TypeVar("T")
@@ -57,6 +57,30 @@ class SessionFacade:
         self._session.flush()
 
 
+class ConnectionFacade:
+    """The AsyncConnection methods a Core turn uses, over a sync Connection; `session()` is an ORM session in the
+    same transaction, for the few steps that keep the ORM (an erasure)."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    @property
+    def dialect(self) -> Any:
+        return self._connection.dialect
+
+    async def execute(self, statement: Any, parameters: Any = None, **kwargs: Any) -> Any:
+        return self._connection.execute(statement, parameters, **kwargs)
+
+    async def scalar(self, statement: Any, parameters: Any = None, **kwargs: Any) -> Any:
+        return self._connection.scalar(statement, parameters, **kwargs)
+
+    async def scalars(self, statement: Any, parameters: Any = None, **kwargs: Any) -> Any:
+        return self._connection.scalars(statement, parameters, **kwargs)
+
+    def session(self) -> SessionFacade:
+        return SessionFacade(Session(bind=self._connection, expire_on_commit=False))
+
+
 def run_to_end(coroutine: Coroutine[Any, Any, T]) -> T:
     """Drive a coroutine that never waits; one that tries to wait is a bug here, and says so."""
     try:
@@ -78,6 +102,13 @@ class SQLiteTurns:
 
     async def run(self, turn: Callable[[SessionFacade], Coroutine[Any, Any, T]]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._thread, self._run, turn)
+
+    async def run_connection(self, turn: Callable[[ConnectionFacade], Coroutine[Any, Any, T]]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._thread, self._on_connection, turn)
+
+    def _on_connection(self, turn: Callable[[ConnectionFacade], Coroutine[Any, Any, T]]) -> T:
+        with self._engine.connect() as connection, connection.begin():
+            return run_to_end(turn(ConnectionFacade(connection)))
 
     def _run(self, turn: Callable[[SessionFacade], Coroutine[Any, Any, T]]) -> T:
         with Session(self._engine, expire_on_commit=False) as session, session.begin():

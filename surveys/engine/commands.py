@@ -54,6 +54,8 @@ async def show_data(turn: Turn, argument: str | None) -> None:
             )
         for text, created in conversation.answers:
             lines.append(t(lang, "mydata.answer", text=text, date=date_text(created)))
+        if conversation.campaign_name in data.notify_campaigns:
+            lines.append(t(lang, "mydata.notify"))
     turn.say("\n".join(lines))
 
 
@@ -71,11 +73,16 @@ async def ask_delete(turn: Turn, argument: str | None) -> None:
     turn.say(t(lang, "delete.confirm"), buttons)
 
 
+async def stop_notices(turn: Turn, argument: str | None) -> None:
+    await flow.stop_notices(turn)
+
+
 COMMANDS: dict[str, CommandHandler] = {
     Command.start.value: start,
     Command.help.value: show_help,
     Command.cancel.value: cancel,
     Command.language.value: change_language,
     Command.mydata.value: show_data,
+    Command.stop.value: stop_notices,
     Command.delete.value: ask_delete,
 }

@@ -19,12 +19,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from surveys.campaigns import accepts_answers
 from surveys.commands import parse_command
-from surveys.db import lock_number, sqlite_turn_engine
+from surveys.db import lock_number
 from surveys.deidentify import redact as default_redact
 from surveys.engine import flow, store
 from surveys.engine.commands import COMMANDS
 from surveys.engine.payloads import Payload
-from surveys.engine.sqlite_turns import SQLiteTurns
+from surveys.engine.sqlite_turns import SQLiteTurns, one_hop_engine
 from surveys.engine.steps import STEPS, Said, StepSpec
 from surveys.engine.store import ConnectionDb, TurnDb
 from surveys.engine.turn import Turn
@@ -39,6 +39,7 @@ from surveys.models import (
     utcnow,
 )
 from surveys.pseudonyms import pseudonym
+from surveys.sealing import seal, unseal
 
 log = logging.getLogger("surveys.engine")
 
@@ -74,7 +75,7 @@ class ConversationEngine:
         max_answer_chars: int = MAX_ANSWER_CHARS,
         clock: Callable[[], datetime] = utcnow,
         steps: Mapping[str, StepSpec] = STEPS,
-        one_hop_sqlite: bool = False,
+        one_hop_sqlite: bool = True,
     ) -> None:
         self._sessions = sessions
         self._secret_key = secret_key
@@ -87,11 +88,20 @@ class ConversationEngine:
         bind = sessions.kw.get("bind")
         assert isinstance(bind, AsyncEngine), "the engine's turns run on the sessions' engine"
         self._bind = bind
-        sqlite = sqlite_turn_engine(bind) if one_hop_sqlite and isinstance(bind, AsyncEngine) else None
+        # SQLite through aiosqlite: the whole turn in one hop to the database thread (`sqlite_turns`).
+        sqlite = one_hop_engine(bind) if one_hop_sqlite else None
         self._sqlite_turns = SQLiteTurns(sqlite) if sqlite is not None else None
 
     def pseudonym_for(self, channel: str, user_ref: str) -> str:
         return pseudonym(self._secret_key, channel, user_ref)
+
+    def seal_address(self, address: str) -> str:
+        """A channel address sealed under the secret key, for the people who asked to be told (surveys.notify)."""
+        return seal(self._secret_key, address)
+
+    def open_address(self, sealed: str) -> str:
+        """The address back; raises surveys.sealing.SealBroken for one sealed under another key."""
+        return unseal(self._secret_key, sealed)
 
     def _lock_for(self, key: str) -> asyncio.Lock:
         lock = self._locks.get(key)
@@ -291,7 +301,8 @@ async def on_message(turn: Turn, kind: IncomingKind) -> None:
         turn.say_key(refusal)
         return
     completed = conversation.status == ConversationStatus.completed.value
-    step = turn.steps[flow.Step.done if completed else conversation.step]
+    # A completed conversation is at "done", or still at the question asked after the thanks ("notify").
+    step = turn.steps[flow.Step.done if completed and conversation.step != flow.Step.notify else conversation.step]
     if kind is IncomingKind.choice:
         if button is None or button.turn != conversation.turn or not step.accepts(button):
             turn.stale()  # a double tap, an old button, or one this step does not show

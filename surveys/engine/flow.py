@@ -10,7 +10,9 @@ from surveys.engine.payloads import Payload
 from surveys.engine.turn import Turn
 from surveys.engine.words import NO, YES, language_from_words, norm
 from surveys.i18n import normalise_language, t
+from surveys.ids import pk
 from surveys.models import Campaign, Conversation, ConversationStatus, Question, QuestionKind
+from surveys.notify import NOTIFY_CHANNELS, forget_contacts, has_contact, keep_contact
 from surveys.settings import DEFAULT_LANGUAGE, LANGUAGES
 
 log = logging.getLogger("surveys.engine")
@@ -27,6 +29,7 @@ class Step:
     edit_pick = "edit_pick"
     edit_text = "edit_text"
     done = "done"
+    notify = "notify"  # after the thanks: "do you want to hear what we do with the answers?" (a completed conversation)
 
 
 class Pending:
@@ -266,8 +269,55 @@ async def complete(turn: Turn) -> None:
     if turn.campaign.anonymous:
         await turn.unlink_anonymous(conversation)
     else:
-        turn.say_key("done.reference", reference=turn.respondent.reference)
+        reference = t(turn.language, "done.reference", reference=turn.respondent.reference)
+        if await notify_offered(turn):
+            conversation.step = Step.notify  # the question rides on the reference: still two messages
+            offer_notify(turn, reference)
+        else:
+            turn.say(reference)
     await turn.drop_contact_if_unneeded()
+
+
+async def notify_offered(turn: Turn) -> bool:
+    """Ask "tell me what you did?" only where the channel can write later (Telegram gives an address; the web chat
+    and staff entry do not), never in an anonymous campaign (a kept address would link the person to it), and not
+    again once the person said yes for this campaign."""
+    if turn.incoming.channel not in NOTIFY_CHANNELS or not turn.incoming.address:
+        return False
+    assert turn.respondent is not None and turn.campaign is not None
+    return not await has_contact(await turn.orm_session(), pk(turn.respondent), pk(turn.campaign))
+
+
+def offer_notify(turn: Turn, before: str = "") -> None:
+    lang = turn.language
+    ask = t(lang, "notify.ask")
+    buttons = tuple((turn.button(t(lang, f"notify.{value}"), "notify", value),) for value in ("yes", "no"))
+    turn.say(f"{before}\n\n{ask}" if before else ask, buttons)
+
+
+async def answer_notify(turn: Turn, wanted: bool) -> None:
+    """Yes keeps the sealed address for this campaign (surveys.notify); no keeps nothing."""
+    conversation = turn.conversation
+    assert conversation is not None and turn.campaign is not None
+    conversation.step = Step.done
+    conversation.turn += 1
+    turn.touch()
+    if wanted and turn.respondent is not None and turn.incoming.address:
+        sealed = turn.engine.seal_address(turn.incoming.address)
+        await keep_contact(
+            await turn.orm_session(), pk(turn.respondent), pk(turn.campaign), turn.incoming.channel, sealed
+        )
+        turn.say_key("notify.saved")
+    else:
+        turn.say_key("notify.declined")
+
+
+async def stop_notices(turn: Turn) -> None:
+    """/stopp: no more messages about what was done; the kept addresses are deleted."""
+    forgotten = (
+        await forget_contacts(await turn.orm_session(), pk(turn.respondent)) if turn.respondent is not None else 0
+    )
+    turn.say_key("notify.stopped" if forgotten else "notify.none")
 
 
 async def add_more(turn: Turn) -> None:

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -150,6 +151,8 @@ def test_terminal_chat_records_staff_answers(viktig) -> None:
     session = "\n".join(["1", "Å gå tur med hunden", "Synge i koret", "1", "1", "1"]) + "\n"
     result = viktig("chat", "--campaign", code, "--language", "nb", input=session)
     assert "Hva er viktig for deg?" in result.stdout and "Tusen takk" in result.stdout
+    # The thanks say where the public page will be, so staff can tell the person (issue 16, item 3).
+    assert re.search(r"Her kan du se hva vi gjør med svarene: https?://\S+/p/[A-Za-z0-9_-]{20,}\n", result.stdout)
     rows = [json.loads(line) for line in viktig("export", "--campaign", code).stdout.splitlines()]
     assert [(row["text"], row["source"]) for row in rows] == [
         ("Å gå tur med hunden", "staff"),

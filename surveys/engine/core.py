@@ -191,8 +191,8 @@ class ConversationEngine:
                 if conversation.status == ConversationStatus.completed.value:
                     turn.say_key("done.thanks")
                     assert turn.campaign is not None and turn.respondent is not None
-                    if not turn.campaign.anonymous:
-                        turn.say_key("done.reference", reference=turn.respondent.reference)
+                    if not turn.campaign.anonymous:  # with the question after it, if it is still open
+                        flow.say_reference(turn, offer=conversation.step == flow.Step.notify)
                 else:
                     await turn.prompt()
             step = conversation.step if conversation is not None else None

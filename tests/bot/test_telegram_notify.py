@@ -135,3 +135,18 @@ async def test_twelve_yes_of_twenty_hear_once_per_change_and_stop_when_they_say_
     assert texts_in(blobs, [str(person.chat_id) for person in people]) == {}  # sealed, not in plain text
     assert fake_bot_api.unanswered_callbacks == set()
     assert fake_bot_api.violations == []
+
+
+async def test_the_running_bot_sends_what_the_dashboard_queued(fake_bot_api: FakeBotApi, sqlite_url: str) -> None:
+    """No call from the dashboard to Telegram: the channel's own sweep finds the queued row and sends it."""
+    campaign = await campaign_in(sqlite_url)
+    async with running_server(fake_bot_api, sqlite_url, "polling", reminder_interval=0.05) as server:
+        person = Person(fake_bot_api, FIRST_ID + 99)
+        await answer_and_reply(person, campaign.code, True)
+        async with server.ctx.sessions() as session, session.begin():
+            row = await session.get(Campaign, campaign.id)
+            assert row is not None
+            await set_published(session, row, True)
+        [message] = (await fake_bot_api.wait_for_messages(person.chat_id, person.seen + 1, timeout=WAIT))[-1:]
+        assert message["text"].startswith("Nå kan du lese hva dere sa")
+    assert fake_bot_api.violations == []

@@ -47,7 +47,6 @@ class DeliveryStatus:
     sent = "sent"  # claimed and handed to the channel (a crash after the claim loses it rather than sends twice)
     failed = "failed"  # MAX_ATTEMPTS failures
     capped = "capped"  # the person had had max_per_month messages in the last 30 days
-    withdrawn = "withdrawn"  # the page was taken down before the message went
 
 
 def page_change(campaign_id: int) -> str:
@@ -170,16 +169,21 @@ async def claim_due(
     limit: int = 100,
 ) -> list[DueNotice]:
     """Claim up to `limit` pending deliveries of `channel` (marked sent before sending, as reminders are) and say
-    what each should read; deliveries over a person's monthly cap become `capped`, ones whose page was withdrawn
-    `withdrawn`. Runs in the caller's transaction; on PostgreSQL the rows are locked with SKIP LOCKED."""
+    what each should read; deliveries over a person's monthly cap become `capped`. A delivery whose page was taken
+    down again waits (it goes if the page comes back: the link must work). Runs in the caller's transaction; on
+    PostgreSQL the rows are locked with SKIP LOCKED."""
     moment = now or utcnow()
     query = (
         select(NotifyDelivery, NotifyContact, col(Respondent.language), col(Campaign.name), PublicPage)
         .join(NotifyContact, col(NotifyContact.id) == col(NotifyDelivery.contact_id))
         .join(Respondent, col(Respondent.id) == col(NotifyContact.respondent_id))
         .join(Campaign, col(Campaign.id) == col(NotifyContact.campaign_id))
-        .outerjoin(PublicPage, col(PublicPage.campaign_id) == col(NotifyContact.campaign_id))
-        .where(col(NotifyDelivery.status) == DeliveryStatus.pending, col(NotifyContact.channel) == channel)
+        .join(PublicPage, col(PublicPage.campaign_id) == col(NotifyContact.campaign_id))
+        .where(
+            col(NotifyDelivery.status) == DeliveryStatus.pending,
+            col(NotifyContact.channel) == channel,
+            col(PublicPage.published_at).is_not(None),
+        )
         .order_by(col(NotifyDelivery.id))
         .limit(limit)
     )
@@ -192,9 +196,7 @@ async def claim_due(
     actions = await _actions(session, [delivery.change for delivery, *_ in rows])
     due: list[DueNotice] = []
     for delivery, contact, language, campaign_name, page in rows:
-        if page is None or page.published_at is None:
-            delivery.status = DeliveryStatus.withdrawn
-        elif sent_recently.get(contact.respondent_id, 0) >= max_per_month:
+        if sent_recently.get(contact.respondent_id, 0) >= max_per_month:
             delivery.status = DeliveryStatus.capped
         else:
             sent_recently[contact.respondent_id] = sent_recently.get(contact.respondent_id, 0) + 1

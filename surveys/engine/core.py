@@ -15,18 +15,18 @@ from prometheus_client import Counter, Histogram
 from sqlalchemy import insert
 from sqlalchemy import update as sa_update
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from surveys.campaigns import accepts_answers
 from surveys.commands import parse_command
-from surveys.db import lock_and_claim, lock_key, on_postgresql, sqlite_turn_engine
+from surveys.db import lock_and_claim, lock_key, on_postgresql
 from surveys.deidentify import redact as default_redact
 from surveys.engine import flow
 from surveys.engine.commands import COMMANDS
 from surveys.engine.payloads import Payload
-from surveys.engine.sqlite_turns import SQLiteTurns
+from surveys.engine.sqlite_turns import SQLiteTurns, one_hop_engine
 from surveys.engine.steps import STEPS, Said, StepSpec
 from surveys.engine.turn import Turn
 from surveys.messages import Incoming, IncomingKind, Reply
@@ -76,7 +76,7 @@ class ConversationEngine:
         max_answer_chars: int = MAX_ANSWER_CHARS,
         clock: Callable[[], datetime] = utcnow,
         steps: Mapping[str, StepSpec] = STEPS,
-        one_hop_sqlite: bool = False,
+        one_hop_sqlite: bool = True,
     ) -> None:
         self._sessions = sessions
         self._secret_key = secret_key
@@ -86,8 +86,8 @@ class ConversationEngine:
         self.steps = steps
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self.question_cache: dict[int, tuple[Question, ...]] = {}
-        bind = sessions.kw.get("bind")
-        sqlite = sqlite_turn_engine(bind) if one_hop_sqlite and isinstance(bind, AsyncEngine) else None
+        # SQLite through aiosqlite: the whole turn in one hop to the database thread (`sqlite_turns`).
+        sqlite = one_hop_engine(sessions.kw.get("bind")) if one_hop_sqlite else None
         self._sqlite_turns = SQLiteTurns(sqlite) if sqlite is not None else None
 
     def pseudonym_for(self, channel: str, user_ref: str) -> str:
@@ -116,7 +116,7 @@ class ConversationEngine:
         async with self._lock_for(key):
             try:
                 if self._sqlite_turns is not None:
-                    reply, started = await self._sqlite_turns.run(
+                    reply, started = await self._sqlite_turns.run_session(
                         lambda facade: self._turn(cast(AsyncSession, facade), incoming, key, queued)
                     )
                 else:
@@ -177,8 +177,8 @@ class ConversationEngine:
                 if conversation.status == ConversationStatus.completed.value:
                     turn.say_key("done.thanks")
                     assert turn.campaign is not None and turn.respondent is not None
-                    if not turn.campaign.anonymous:
-                        turn.say_key("done.reference", reference=turn.respondent.reference)
+                    if not turn.campaign.anonymous:  # with the question after it, if it is still open
+                        flow.say_reference(turn, offer=conversation.step == flow.Step.notify)
                 else:
                     await turn.prompt()
             step = conversation.step if conversation is not None else None

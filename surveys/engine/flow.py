@@ -270,13 +270,22 @@ async def complete(turn: Turn) -> None:
     if turn.campaign.anonymous:
         await turn.unlink_anonymous(conversation)
     else:
-        reference = t(turn.language, "done.reference", reference=turn.respondent.reference)
-        if await notify_offered(turn):
-            conversation.step = Step.notify  # the question rides on the reference: still two messages
-            offer_notify(turn, reference)
-        else:
-            turn.say(reference)
+        offer = await notify_offered(turn)
+        if offer:
+            conversation.step = Step.notify
+        say_reference(turn, offer=offer)
     await turn.drop_contact_if_unneeded()
+
+
+def say_reference(turn: Turn, *, offer: bool) -> None:
+    """The erasure reference; with `offer` the question "tell me what you did?" rides on it (still two messages
+    after "send", the thanks and this)."""
+    assert turn.respondent is not None
+    reference = t(turn.language, "done.reference", reference=turn.respondent.reference)
+    if offer:
+        offer_notify(turn, reference)
+    else:
+        turn.say(reference)
 
 
 async def notify_offered(turn: Turn) -> bool:

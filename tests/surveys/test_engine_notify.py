@@ -62,6 +62,21 @@ async def test_yes_keeps_a_sealed_address_and_stop_deletes_it(
     assert chat.text == t("nb", "notify.none")
 
 
+async def test_a_rebuilt_thanks_asks_again_while_the_question_is_open(
+    conversation_engine: ConversationEngine, make_campaign
+) -> None:
+    campaign = await make_campaign()
+    chat = ChatDriver(conversation_engine, "8000000006", address="8000000006")
+    await to_thanks(chat, campaign.code)
+    send_again = dict(update_key="telegram:lost-reply", records_delivery=True)
+    await chat.say("/hjelp", **send_again)
+    rebuilt = await chat.say("/hjelp", **send_again)  # its reply never reached the person: rebuilt from the state
+    assert rebuilt.duplicate and rebuilt.texts[0] == t("nb", "done.thanks")
+    assert rebuilt.texts[1].endswith(t("nb", "notify.ask"))
+    await chat.press(t("nb", "notify.yes"))  # the rebuilt buttons work
+    assert chat.text == t("nb", "notify.saved")
+
+
 async def test_no_and_other_channels_keep_nothing(
     conversation_engine: ConversationEngine, sessions, make_campaign
 ) -> None:

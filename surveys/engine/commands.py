@@ -40,7 +40,7 @@ async def show_data(turn: Turn, argument: str | None) -> None:
     if turn.respondent is None:
         turn.say_key("mydata.none")
         return
-    data = await respondent_data(turn.session, turn.respondent)
+    data = await respondent_data(await turn.orm_session(), turn.respondent)
     lang = turn.language
     lines = [t(lang, "mydata.header", reference=data.reference)]
     if data.language:

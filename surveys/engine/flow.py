@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from surveys.campaigns import accepts_answers, find_campaign
+from surveys.campaigns import accepts_answers
 from surveys.engine.kinds import kind_of
 from surveys.engine.payloads import Payload
 from surveys.engine.turn import Turn
@@ -13,7 +13,6 @@ from surveys.i18n import normalise_language, t
 from surveys.ids import pk
 from surveys.models import Campaign, Conversation, ConversationStatus, Question, QuestionKind
 from surveys.notify import NOTIFY_CHANNELS, forget_contacts, has_contact, keep_contact
-from surveys.rights import erase_respondent
 from surveys.settings import DEFAULT_LANGUAGE, LANGUAGES
 
 log = logging.getLogger("surveys.engine")
@@ -48,7 +47,7 @@ def channel_permission(channel: str) -> str:
 # ------------------------------------------------------------------ welcome
 async def start(turn: Turn, code: str | None) -> None:
     """/start with a campaign code: welcome a new person, or take a returning one back to where they were."""
-    campaign = await find_campaign(turn.session, code) if code else None
+    campaign = await turn.find_campaign(code) if code else None
     if code and campaign is None:
         turn.say_key("campaign.unknown_code")
         return
@@ -245,7 +244,7 @@ async def on_edit(turn: Turn) -> None:
     answer = await turn.answer_to_message()
     if answer is None:
         return  # the edited message was not an answer (a command, or something refused): nothing to update
-    campaign = await turn.session.get(Campaign, answer.campaign_id)
+    campaign = await turn.campaign_by_id(answer.campaign_id)
     refusal = accepts_answers(campaign, turn.now) if campaign else "campaign.closed"
     if refusal is not None:
         turn.say_key(refusal)
@@ -295,7 +294,7 @@ async def notify_offered(turn: Turn) -> bool:
     if turn.incoming.channel not in NOTIFY_CHANNELS or not turn.incoming.address:
         return False
     assert turn.respondent is not None and turn.campaign is not None
-    return not await has_contact(turn.session, pk(turn.respondent), pk(turn.campaign))
+    return not await has_contact(await turn.orm_session(), pk(turn.respondent), pk(turn.campaign))
 
 
 def offer_notify(turn: Turn, before: str = "") -> None:
@@ -314,7 +313,9 @@ async def answer_notify(turn: Turn, wanted: bool) -> None:
     turn.touch()
     if wanted and turn.respondent is not None and turn.incoming.address:
         sealed = turn.engine.seal_address(turn.incoming.address)
-        await keep_contact(turn.session, pk(turn.respondent), pk(turn.campaign), turn.incoming.channel, sealed)
+        await keep_contact(
+            await turn.orm_session(), pk(turn.respondent), pk(turn.campaign), turn.incoming.channel, sealed
+        )
         turn.say_key("notify.saved")
     else:
         turn.say_key("notify.declined")
@@ -322,7 +323,9 @@ async def answer_notify(turn: Turn, wanted: bool) -> None:
 
 async def stop_notices(turn: Turn) -> None:
     """/stopp: no more messages about what was done; the kept addresses are deleted."""
-    forgotten = await forget_contacts(turn.session, pk(turn.respondent)) if turn.respondent is not None else 0
+    forgotten = (
+        await forget_contacts(await turn.orm_session(), pk(turn.respondent)) if turn.respondent is not None else 0
+    )
     turn.say_key("notify.stopped" if forgotten else "notify.none")
 
 
@@ -395,12 +398,10 @@ async def on_pending_text(turn: Turn, text: str) -> bool:
 
 
 async def erase(turn: Turn) -> None:
-    assert turn.respondent is not None and turn.respondent.id is not None
-    counts = await erase_respondent(turn.session, turn.respondent.id)
+    counts = await turn.erase_respondent()
     log.info(
         "erasure by respondent %s: %d answers, %d conversations", turn.key[:10], counts.answers, counts.conversations
     )
-    turn.respondent = None
     turn.conversation = None
     turn.say_key("delete.done")
 

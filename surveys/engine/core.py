@@ -21,7 +21,7 @@ from surveys.campaigns import accepts_answers
 from surveys.commands import parse_command
 from surveys.db import lock_number
 from surveys.deidentify import redact as default_redact
-from surveys.engine import flow, store
+from surveys.engine import flow, pending, store
 from surveys.engine.commands import COMMANDS
 from surveys.engine.payloads import Payload
 from surveys.engine.sqlite_turns import SQLiteTurns, one_hop_engine
@@ -278,12 +278,12 @@ async def on_message(turn: Turn, kind: IncomingKind) -> None:
     respondent = turn.respondent
     if button is not None and button.respondent_level:
         if respondent is not None and respondent.pending_action:
-            await flow.on_pending_choice(turn, button)
+            await pending.on_pending_choice(turn, button)
         else:
             turn.stale()
         return
-    pending = respondent is not None and respondent.pending_action and kind is IncomingKind.text
-    if pending and await flow.on_pending_text(turn, turn.incoming.text):
+    awaiting = respondent is not None and respondent.pending_action and kind is IncomingKind.text
+    if awaiting and await pending.on_pending_text(turn, turn.incoming.text):
         return
     conversation = await turn.load_conversation()
     if conversation is None:

@@ -71,10 +71,14 @@ class E5Embedder:
             return E5Embedder._shared
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """Identical texts are embedded once per process (a small cache: answers such as "familien" repeat)."""
+        """Identical texts are embedded once per process (a small cache: answers such as "familien" repeat). Texts
+        are compared and embedded with their white space collapsed ("familien ", "familien\n"), which the tokenizer
+        would collapse anyway; case is kept: lower-casing every answer measured slightly worse on the realistic
+        development set (pipeline ARI 0.367 against 0.385)."""
         result = np.zeros((len(texts), self.dim), dtype=np.float32)
         todo: dict[str, list[int]] = {}
-        for row, text in enumerate(texts):
+        for row, raw in enumerate(texts):
+            text = " ".join(raw.split())
             cached = self._cache.get((self.language, text))
             if cached is not None:
                 result[row] = cached
@@ -85,7 +89,7 @@ class E5Embedder:
             unique = list(todo)
             for start in range(0, len(unique), self.batch_size):
                 chunk = unique[start : start + self.batch_size]
-                batch = [self.template.format(text.strip() or "-") for text in chunk]
+                batch = [self.template.format(text or "-") for text in chunk]
                 vectors = normalise_rows(np.asarray(model.query(batch), dtype=np.float32).reshape(len(batch), -1))
                 self.calls += len(batch)
                 for text, vector in zip(chunk, vectors, strict=True):

@@ -26,6 +26,7 @@ from analysis.normalise import Normaliser, is_non_answer
 from analysis.seeds import SeedMatcher, primary_theme, seed_vocabulary
 from analysis.taxonomy import Taxonomy, load_taxonomy
 from analysis.tokens import Token, TokenAnalyser
+from analysis.weak import split_weak_groups
 
 Progress = Callable[[str, float], None]
 
@@ -47,6 +48,7 @@ class ThemeResult:
     keywords: list[str]
     quotes: list[Hashable]
     members: list[Hashable] = field(repr=False)
+    found_in: str | None = None  # a group split off this taxonomy theme (analysis/weak.py), else None
 
 
 @dataclass
@@ -94,6 +96,7 @@ class ThemePipeline:
         min_theme_share: float = 0.002,
         random_state: int = 0,
         learned: Sequence[LearnedTheme] = (),
+        weak_groups: bool = True,
     ) -> None:
         base = taxonomy if isinstance(taxonomy, Taxonomy) else load_taxonomy(taxonomy)
         self.learned = tuple(learned)
@@ -114,6 +117,7 @@ class ThemePipeline:
         self._embedder = embedder
         self.centre_vectors = centre_vectors
         self.learned_metric = learned_metric
+        self.weak_groups = weak_groups  # suggest groups found inside weak taxonomy themes (analysis/weak.py)
 
     @property
     def embedder(self) -> Embedder:
@@ -245,8 +249,22 @@ class ThemePipeline:
             float(placement.thresholds.get("discovery_distance", self.clusterer.default_distance)),
         )
         keys = self._drop_small_known_themes(keys, prepared.weights)
+        found_in: dict[str, str] = {}
+        if self.weak_groups:
+            weak = split_weak_groups(
+                keys,
+                placement.how,
+                placement.confidence,
+                meaning,
+                prepared.weights,
+                float(placement.thresholds.get("discovery_distance", self.clusterer.default_distance)),
+                min_size=self.clusterer.min_size,
+                min_share=self.clusterer.min_share,
+            )
+            keys, placement.how, found_in = weak.keys, weak.how, weak.found_in
+            parameters["weak_groups"] = len(found_in)
         report("labels", 0.85)
-        themes = self._describe(prepared, keys, meaning, word_matrix)
+        themes = self._describe(prepared, keys, meaning, word_matrix, found_in)
         assignments: dict[Hashable, tuple[str, float]] = {}
         how: dict[Hashable, str] = {}
         renamed = {theme.key for theme in themes}
@@ -294,6 +312,7 @@ class ThemePipeline:
         keys: list[str],
         meaning: np.ndarray,
         word_matrix: sp.csr_matrix,
+        found_in: Mapping[str, str] | None = None,
     ) -> list[ThemeResult]:
         language = self.label_language
         total = float(prepared.weights.sum())
@@ -373,6 +392,7 @@ class ThemePipeline:
                     keywords=keywords if key != OTHER else keywords[:5],
                     quotes=[prepared.ids[row][0] for row in quotes],
                     members=[answer_id for row in rows for answer_id in prepared.ids[row]],
+                    found_in=(found_in or {}).get(key),
                 )
             )
         themes.sort(key=lambda theme: (theme.is_other, -theme.size, theme.key))

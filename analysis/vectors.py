@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from analysis.embedding import E5Embedder, default_embedder, from_bytes, to_bytes
+from analysis.embedding import TEMPLATES, E5Embedder, default_embedder, from_bytes, to_bytes
 from surveys.models import Answer, AnswerVector, Campaign, Question, QuestionKind
 
 log = logging.getLogger(__name__)
@@ -28,6 +28,12 @@ BATCH = 256
 def embedder_name(language: str) -> str:
     """The model name the default embedder stores for a campaign of this main language (without loading it)."""
     return E5Embedder(language).name
+
+
+def current_models() -> list[str]:
+    """Every model name the default embedder stores today (one per frame language). A vector stored under any other
+    name (an earlier model or frame) is stale: the worker embeds its answer again, once, and replaces it."""
+    return sorted({embedder_name(language) for language in TEMPLATES})
 
 
 async def stored_vectors(session: AsyncSession, answer_ids: Sequence[int], model: str) -> dict[int, np.ndarray]:
@@ -65,12 +71,14 @@ def embed_texts(language: str, texts: list[str]) -> np.ndarray:
 async def answers_without_vectors(
     session: AsyncSession, *, campaign_id: int | None = None, limit: int = BATCH
 ) -> list[tuple[int, str, str]]:
-    """(answer id, text, campaign main language) of free-text answers with no vector of their campaign's model."""
+    """(answer id, text, campaign main language) of free-text answers with no vector, or only a stale one (of a
+    model name the embedder no longer makes)."""
+    current = (col(AnswerVector.answer_id) == Answer.id) & col(AnswerVector.model).in_(current_models())
     query = (
         select(Answer.id, Answer.text, Campaign.languages)
         .join(Question, col(Question.id) == Answer.question_id)
         .join(Campaign, col(Campaign.id) == Answer.campaign_id)
-        .outerjoin(AnswerVector, col(AnswerVector.answer_id) == Answer.id)
+        .outerjoin(AnswerVector, current)
         .where(Question.kind == QuestionKind.text.value, col(AnswerVector.answer_id).is_(None))
         .order_by(col(Answer.id))
         .limit(limit)

@@ -23,6 +23,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import aiosqlite  # noqa: E402
+
 from surveys.db import create_engine, session_factory  # noqa: E402
 from surveys.engine import ConversationEngine  # noqa: E402
 from surveys.i18n import t  # noqa: E402
@@ -31,6 +33,28 @@ from tests.support.factories import make_campaign  # noqa: E402
 from viktig.migrate import upgrade  # noqa: E402
 
 SECRET = "bench-secret-key-0123456789abcdef"
+
+
+class HopCounter:
+    """Counts calls handed to aiosqlite's worker thread: each is one trip from the event loop to the database thread
+    and back (a cursor, an execute, a fetch, a commit, or a whole SQLite turn)."""
+
+    def __init__(self) -> None:
+        self.hops = 0
+        self._original = aiosqlite.Connection._execute
+
+    def __enter__(self) -> HopCounter:
+        original = self._original
+
+        async def counted(connection: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
+            self.hops += 1
+            return await original(connection, fn, *args, **kwargs)
+
+        aiosqlite.Connection._execute = counted  # type: ignore[method-assign,assignment]
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        aiosqlite.Connection._execute = self._original  # type: ignore[method-assign]
 
 
 async def measure(database_url: str, respondents: int, answers: int) -> dict[str, float]:
@@ -62,11 +86,18 @@ async def measure(database_url: str, respondents: int, answers: int) -> dict[str
         for answer in range(answers):
             await send(IncomingKind.text, text=f"Svar {answer} fra {number}: tid med familien og turer i skogen")
 
-    started, cpu = time.perf_counter(), time.process_time()
-    await asyncio.gather(*(person(number) for number in range(respondents)))
-    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    with HopCounter() as counter:
+        started, cpu = time.perf_counter(), time.process_time()
+        await asyncio.gather(*(person(number) for number in range(respondents)))
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     await engine.dispose()
-    return {"updates": updates, "seconds": elapsed, "per_second": updates / elapsed, "cpu_ms": cpu / updates * 1000}
+    return {
+        "updates": updates,
+        "seconds": elapsed,
+        "per_second": updates / elapsed,
+        "cpu_ms": cpu / updates * 1000,
+        "hops": counter.hops / updates,
+    }
 
 
 def main() -> None:
@@ -94,7 +125,7 @@ def main() -> None:
                 print(
                     f"{name:10} respondents={arguments.respondents} updates={figures['updates']} "
                     f"time={figures['seconds']:.1f}s  {figures['per_second']:.0f} updates/s  "
-                    f"cpu={figures['cpu_ms']:.1f} ms/update",
+                    f"cpu={figures['cpu_ms']:.2f} ms/update  thread hops={figures['hops']:.1f}/update",
                     flush=True,
                 )
             finally:

@@ -22,10 +22,11 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 from bot.limits import OutgoingLimiter, SendLimits
 from bot.menu import register_commands
+from bot.notifications import send_due_notifications
 from bot.outgoing import Sender
 from bot.polling import StoredFirstPoller
 from bot.processing import UpdateProcessor, where
-from bot.reminders import ReminderParts, send_due_reminders
+from bot.reminders import send_due_reminders
 from bot.transport import GET_UPDATES_POOL_SIZE, TelegramTransport
 from bot.updates import ALLOWED_UPDATES, CHANNEL
 from bot.webhook import WEBHOOK_PATH, webhook_handler
@@ -50,6 +51,7 @@ TELEGRAM = web.AppKey("telegram", TelegramChannel)
 class _Parts:
     sessions: async_sessionmaker[AsyncSession]
     conversations: ConversationEngine
+    settings: Settings
 
 
 def setup_telegram(
@@ -63,7 +65,7 @@ def setup_telegram(
     poll_timeout: int = 10,
 ) -> TelegramChannel:
     """Wire the channel into `app`; the Bot API is first contacted when the server starts."""
-    parts = _Parts(sessions, conversations)
+    parts = _Parts(sessions, conversations, settings)
     assert settings.telegram_bot_token, "setup_telegram needs TELEGRAM_BOT_TOKEN"
     if limits is None:
         limits = SendLimits.for_rate(settings.telegram_send_rate)
@@ -134,10 +136,15 @@ async def _log_error(_update: object, context: ContextTypes.DEFAULT_TYPE) -> Non
         log.error("telegram application error: %s at %s", type(error).__name__, where(error))
 
 
-async def _sweep_reminders(parts: ReminderParts, sender: Sender, interval: float) -> None:
+async def _sweep_reminders(parts: _Parts, sender: Sender, interval: float) -> None:
+    """Reminders, then the messages to people who asked to hear what was done (both through the channel's limiter)."""
     while True:
         await asyncio.sleep(interval)
         try:
             await send_due_reminders(parts, sender.bot, sender=sender)
         except Exception as error:  # noqa: BLE001 - a failed sweep is retried next minute
             log.error("reminder sweep failed: %s at %s", type(error).__name__, where(error))
+        try:
+            await send_due_notifications(parts, sender.bot, sender=sender)
+        except Exception as error:  # noqa: BLE001 - a failed sweep is retried next minute
+            log.error("notification sweep failed: %s at %s", type(error).__name__, where(error))

@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from surveys.errors import ViktigError
 from surveys.models import ActionStatus, Campaign, Theme, ThemeAction, utcnow
+from surveys.notify import action_done
 from surveys.themes import campaign_themes, final_theme, theme_identity, themes_by_id
 
 MAX_WHAT = 500
@@ -103,10 +104,12 @@ async def add_action(session: AsyncSession, campaign: Campaign, theme: Theme, da
         theme_label=target.label,
         what="",
     )
-    _apply(action, data)
-    action.done_at = action.updated_at if data.status == ActionStatus.done.value else None
+    done = _apply(action, data)
+    action.done_at = action.updated_at if done else None
     session.add(action)
     await session.flush()
+    if done:
+        await action_done(session, action)
     return action
 
 
@@ -119,6 +122,8 @@ async def update_action(session: AsyncSession, action: ThemeAction, data: Action
         action.theme_key, action.theme_label = theme_identity(target), target.label
     session.add(action)
     await session.flush()
+    if became_done:  # the people who asked hear about it, once (surveys.notify; sent by the bot's process)
+        await action_done(session, action)
     return became_done
 
 

@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from surveys.errors import ViktigError
 from surveys.ids import pk
 from surveys.models import Answer, Campaign, CampaignStatus, Channel, Survey, Unit, as_utc, utcnow
+from surveys.public_page import page_of
 from surveys.settings import LANGUAGES
 from surveys.survey_files import DEFAULT_SURVEY_KEY, ensure_default_survey
 
@@ -127,6 +128,7 @@ async def create_campaign(
     )
     session.add(campaign)
     await session.flush()
+    await page_of(session, campaign)  # its public page's address exists from the start (the chat's thanks show it)
     return campaign
 
 
@@ -146,6 +148,7 @@ async def set_status(session: AsyncSession, campaign: Campaign, status: Campaign
     campaign.closed_at = utcnow() if status is CampaignStatus.closed else None
     session.add(campaign)
     await session.flush()
+    await page_of(session, campaign)  # its public page's address exists from the start (the chat's thanks show it)
     return campaign
 
 

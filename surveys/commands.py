@@ -11,6 +11,7 @@ class Command(StrEnum):
     cancel = "cancel"
     language = "language"
     mydata = "mydata"
+    stop = "stop"  # no more messages about what was done with the answers
     delete = "delete"
 
 
@@ -22,6 +23,7 @@ COMMAND_NAMES: dict[str, dict[Command, str]] = {
         Command.cancel: "avbryt",
         Command.language: "sprak",
         Command.mydata: "mine_data",
+        Command.stop: "stopp",
         Command.delete: "slett",
     },
     "nn": {
@@ -30,6 +32,7 @@ COMMAND_NAMES: dict[str, dict[Command, str]] = {
         Command.cancel: "avbryt",
         Command.language: "sprak",
         Command.mydata: "mine_data",
+        Command.stop: "stopp",
         Command.delete: "slett",
     },
     "sv": {
@@ -38,6 +41,7 @@ COMMAND_NAMES: dict[str, dict[Command, str]] = {
         Command.cancel: "avbryt",
         Command.language: "sprak",
         Command.mydata: "mina_data",
+        Command.stop: "stopp",
         Command.delete: "radera",
     },
     "en": {
@@ -46,6 +50,7 @@ COMMAND_NAMES: dict[str, dict[Command, str]] = {
         Command.cancel: "cancel",
         Command.language: "language",
         Command.mydata: "mydata",
+        Command.stop: "stop",
         Command.delete: "delete",
     },
 }
@@ -56,8 +61,7 @@ _ALIASES.update(
         "hjälp": Command.help,
         "språk": Command.language,
         "språg": Command.language,
-        "stopp": Command.cancel,
-        "stop": Command.cancel,
+        "stoppa": Command.stop,
         "mine_data": Command.mydata,
         "minedata": Command.mydata,
         "mina_uppgifter": Command.mydata,

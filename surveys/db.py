@@ -5,13 +5,14 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-from datetime import datetime
+import sqlite3
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Delete, Engine, Update, event, text
+from sqlalchemy import CursorResult, Delete, Engine, Insert, Update, event, text
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import PoolResetState, StaticPool
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -50,6 +51,8 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
         kwargs.setdefault("pool_size", 1)
         kwargs.setdefault("max_overflow", 0)
         kwargs.setdefault("pool_timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)
+        # Rolled back on return only when in a transaction (`_roll_back_if_in_transaction`).
+        kwargs.setdefault("pool_reset_on_return", None)
         engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs)
         _configure_sqlite(engine.sync_engine)
         return engine
@@ -75,67 +78,81 @@ def private_sqlite_file(path: str) -> None:
             companion.chmod(mode & 0o700)  # drop group and other bits only: a read-only file stays read-only
 
 
-def sqlite_turn_engine(engine: AsyncEngine) -> Engine | None:
-    """For a SQLite file: a synchronous engine on the same file, with the same settings and one connection, for
-    `surveys.engine.sqlite_turns` to run a whole turn in one thread hop. None for anything else."""
-    url = engine.url
-    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
-        return None
-    sync = create_sync_engine(
-        url.set(drivername="sqlite"),
-        hide_parameters=True,
-        pool_size=1,
-        max_overflow=0,
-        pool_timeout=SQLITE_BUSY_TIMEOUT_MS / 1000,
-        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
-    )
-    _configure_sqlite(sync)
-    return sync
+def configure_sqlite_connection(dbapi_connection: Any) -> None:
+    """Everything a SQLite connection needs before its first statement, in one place.
+
+    It runs once per connection the async engine's pool opens. A turn that runs in one thread hop
+    (`surveys.engine.sqlite_turns`) runs on that same pooled connection, so it has every one of these settings and
+    every setting made on the connection later (the full-disk test's `max_page_count`), with no second copy.
+    """
+    # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin (see `_begin_immediate`).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")  # durable against a power cut, not only a crash
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA secure_delete=ON")  # erased answers are overwritten, not left in free pages
+    cursor.close()
+
+
+def _begin_immediate(connection: Any) -> None:
+    # IMMEDIATE takes the write lock up front, so read-then-write transactions wait instead of failing with
+    # "database is locked" when another connection commits in between.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _roll_back_if_in_transaction(dbapi_connection: Any, record: Any, state: PoolResetState) -> None:
+    """A connection goes back to the pool rolled back, but only if it is in a transaction (sqlite3 knows without a
+    trip to the database thread): a turn run in one thread hop has committed there already, and the pool's
+    unconditional rollback would be a second hop for nothing."""
+    if not state.asyncio_safe or state.transaction_was_reset:
+        return
+    driver = record.driver_connection if record is not None else None
+    if driver is None or driver.in_transaction:
+        dbapi_connection.rollback()
 
 
 def _configure_sqlite(engine: Engine) -> None:
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin (see the "begin" hook).
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=FULL")  # durable against a power cut, not only a crash
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA secure_delete=ON")  # erased answers are overwritten, not left in free pages
-        cursor.close()
+    event.listen(engine, "connect", lambda dbapi_connection, _record: configure_sqlite_connection(dbapi_connection))
+    event.listen(engine, "begin", _begin_immediate)
+    event.listen(engine, "reset", _roll_back_if_in_transaction)
 
-    @event.listens_for(engine, "begin")
-    def _on_begin(connection: Any) -> None:
-        # IMMEDIATE takes the write lock up front, so read-then-write transactions wait instead of failing with
-        # "database is locked" when another connection commits in between.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+class _Lent:
+    """The pool's sqlite3 connection as seen by a synchronous engine during a turn: closing it leaves it open,
+    because the async engine's pool owns it."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._connection = connection
+
+    def close(self) -> None:
+        pass
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._connection, name)
+
+
+def lent_sqlite_engine(connection: sqlite3.Connection) -> Engine:
+    """A synchronous engine whose one connection is `connection`, a sqlite3 connection the async engine's pool
+    opened and configured (`configure_sqlite_connection`), for running a whole turn inside aiosqlite's thread.
+
+    Nothing is configured again here but the BEGIN IMMEDIATE hook, which belongs to SQLAlchemy's transactions
+    rather than to the connection.
+    """
+    lent = _Lent(connection)
+    engine = create_sync_engine("sqlite://", creator=lambda: lent, poolclass=StaticPool, hide_parameters=True)
+    event.listen(engine, "begin", _begin_immediate)
+    return engine
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
 
 
-def _lock_number(key: str) -> int:
+def lock_number(key: str) -> int:
+    """The PostgreSQL advisory-lock number of a key (a respondent's pseudonym, an import)."""
     return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
-
-
-_LOCK_AND_CLAIM = text(
-    "INSERT INTO processed_update (key, processed_at) "
-    "SELECT :key, :now FROM (SELECT pg_advisory_xact_lock(:lock)) AS held"
-)
-
-
-def on_postgresql(session: AsyncSession) -> bool:
-    bind = session.bind
-    return bind is not None and bind.dialect.name == "postgresql"
-
-
-async def lock_and_claim(session: AsyncSession, key: str, update_key: str, now: datetime) -> None:
-    """PostgreSQL: take the key's lock and insert the update's key in one statement (one round trip); a key seen
-    before fails the primary key once the lock is held."""
-    await session.execute(_LOCK_AND_CLAIM, {"key": update_key, "now": now, "lock": _lock_number(key)})
 
 
 async def lock_key(session: AsyncSession, key: str) -> None:
@@ -146,7 +163,7 @@ async def lock_key(session: AsyncSession, key: str) -> None:
     """
     bind = session.bind
     if bind is not None and bind.dialect.name == "postgresql":
-        await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _lock_number(key)})
+        await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": lock_number(key)})
 
 
 async def ping(engine: AsyncEngine) -> None:
@@ -154,8 +171,8 @@ async def ping(engine: AsyncEngine) -> None:
         await connection.execute(text("SELECT 1"))
 
 
-async def affected_rows(session: AsyncSession, statement: Delete | Update) -> int:
-    """Run a bulk DELETE or UPDATE and return how many rows it touched.
+async def affected_rows(session: AsyncSession, statement: Delete | Update | Insert) -> int:
+    """Run a bulk DELETE, UPDATE or INSERT ... SELECT and return how many rows it touched.
 
     SQLModel's `execute()` is typed as returning a plain `Result`; for DML it is a `CursorResult`, which has the count.
     """

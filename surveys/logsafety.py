@@ -24,8 +24,6 @@ import re
 from collections.abc import Iterable
 from urllib.parse import quote
 
-from surveys.deidentify import redact
-
 __all__ = ["RedactingFilter", "install_log_redaction", "quiet_noisy_loggers"]
 
 SECRET_PLACEHOLDER = "[secret]"
@@ -79,6 +77,14 @@ def _secret_forms(secrets: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted(forms, key=len, reverse=True))  # longest first, so a whole token goes before its tail
 
 
+def _redact(text: str) -> str:
+    """`surveys.deidentify.redact`, imported at the first record: its patterns (phonenumbers, python-stdnum) would
+    otherwise add a tenth of a second to every `viktig` command, most of which log nothing."""
+    from surveys.deidentify import redact
+
+    return redact(text, "en")
+
+
 class RedactingFilter(logging.Filter):
     """Rewrites each record's message (rendered with its args) and traceback without secrets or personal data.
 
@@ -90,6 +96,13 @@ class RedactingFilter(logging.Filter):
         super().__init__()
         self._secrets = _secret_forms(secrets)
         self._keep_addresses = keep_addresses
+        self._handlers: list[logging.Handler] = []  # where install_log_redaction put it
+
+    def uninstall(self) -> None:
+        """Take this filter off every handler install_log_redaction put it on (a test's clean-up)."""
+        for handler in self._handlers:
+            handler.removeFilter(self)
+        self._handlers.clear()
 
     def scrub(self, text: str, payload: bool = False) -> str:
         """`text` without secrets, identifiers and long ids; with `payload`, also without quoted values."""
@@ -99,7 +112,7 @@ class RedactingFilter(logging.Filter):
             text = _QUOTED.sub(_mask_value, text)
         if not self._keep_addresses:
             text = _ADDRESS.sub(_mask_address, text)
-        return _LONG_NUMBER.sub(_mask_number, redact(text, "en"))
+        return _LONG_NUMBER.sub(_mask_number, _redact(text))
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
@@ -139,6 +152,7 @@ def install_log_redaction(secrets: list[str], *, keep_addresses: bool = False) -
         for old in [f for f in handler.filters if isinstance(f, RedactingFilter)]:
             handler.removeFilter(old)
         handler.addFilter(redacting)
+        redacting._handlers.append(handler)
     return redacting
 
 

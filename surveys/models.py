@@ -557,3 +557,37 @@ class AnswerImport(SQLModel, table=True):
     started_at: datetime = _created()
     updated_at: datetime = _created()
     finished_at: datetime | None = _ts(nullable=True)
+
+
+class NotifyContact(SQLModel, table=True):
+    """How to tell one person what was done with a campaign's answers: kept only because they said yes to
+    "Vil du få vite hva vi gjør med svarene?" (surveys.notify).
+
+    The channel address (a Telegram chat id) is sealed under a key derived from VIKTIG_SECRET_KEY
+    (surveys.sealing), never stored in plain text. Deleted by /stopp, by /slett (surveys.rights), when the channel
+    says the person cannot be reached, and when the campaign's retention ends (surveys.retention).
+    """
+
+    __tablename__ = "notify_contact"
+    __table_args__ = (UniqueConstraint("respondent_id", "campaign_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    respondent_id: int = _fk("respondent.id")
+    campaign_id: int = _fk("campaign.id")
+    channel: str = Field(sa_column=Column(Text, nullable=False))
+    sealed_address: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = _created()
+
+
+class NotifyDelivery(SQLModel, table=True):
+    """One message about one change (page published, action gjennomført) to one contact; the unique pair makes a
+    second click or a re-run of the sender add and send nothing. `status`: pending, sent, failed, capped."""
+
+    __tablename__ = "notify_delivery"
+    __table_args__ = (UniqueConstraint("contact_id", "change"), Index("ix_notify_delivery_status", "status"))
+    id: int | None = Field(default=None, primary_key=True)
+    contact_id: int = _fk("notify_contact.id", index=False)
+    change: str = Field(sa_column=Column(Text, nullable=False))  # "page:<campaign id>" | "action:<action id>"
+    status: str = Field(default="pending", sa_column=Column(Text, nullable=False))
+    attempts: int = 0
+    created_at: datetime = _created()
+    sent_at: datetime | None = _ts(nullable=True)

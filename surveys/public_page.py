@@ -10,9 +10,11 @@ Public means anyone with the address, without logging in, so it shows only what 
   campaign with fewer respondents than the limit; a picked answer that moved to a hidden theme is not shown;
 - the actions on the shown themes, the campaign's own and those carried over from earlier campaigns of the unit.
 
-The page is off until a manager publishes it. Its address carries a random token made once per campaign (the
-poster's QR code keeps working across unpublish and publish); an unknown token and an unpublished page look the
-same (404). Functions take a session and do not commit.
+The page is off until a manager publishes it. Its address carries a random token made with the campaign (older
+campaigns get theirs the first time it is asked for), so the web chat's thanks can give the address from the first
+answer on and the poster's QR code keeps working across unpublish and publish. Before publishing the address shows
+only "come back later" (page_by_token tells the web which); an unknown token is 404. Functions take a session and
+do not commit.
 """
 
 from __future__ import annotations
@@ -21,12 +23,14 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from surveys.actions import ShownAction, unit_actions
 from surveys.errors import ViktigError
 from surveys.models import Answer, Campaign, PublicPage, PublicQuote, Theme, Unit, utcnow
+from surveys.notify import page_published
 from surveys.small_numbers import SmallNumbers, small_numbers, theme_people
 from surveys.themes import (
     answer_texts,
@@ -79,14 +83,29 @@ class Candidate:
     picked: bool
 
 
+def page_address(base_url: str, token: str) -> str:
+    """The page's address under the site's public base URL (what the chat's thanks and the poster QR code give)."""
+    return f"{base_url.rstrip('/')}/p/{token}"
+
+
 async def page_of(session: AsyncSession, campaign: Campaign) -> PublicPage:
-    """The campaign's public page row, made (unpublished, with its token) the first time it is asked for."""
+    """The campaign's public page row, made (unpublished, with its token) the first time it is asked for.
+
+    create_campaign makes it at once; for a campaign older than that, two people finishing the chat at the same
+    moment may both make it, so the insert runs in a savepoint and the loser reads the winner's row.
+    """
     assert campaign.id is not None
     row = await session.get(PublicPage, campaign.id)
-    if row is None:
-        row = PublicPage(campaign_id=campaign.id, token=secrets.token_urlsafe(TOKEN_BYTES))
-        session.add(row)
-        await session.flush()
+    if row is not None:
+        return row
+    row = PublicPage(campaign_id=campaign.id, token=secrets.token_urlsafe(TOKEN_BYTES))
+    try:
+        async with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        found = await session.get(PublicPage, campaign.id, populate_existing=True)
+        assert found is not None
+        return found
     return row
 
 
@@ -98,17 +117,18 @@ async def set_published(session: AsyncSession, campaign: Campaign, published: bo
         row.published_at = utcnow() if published else None
         session.add(row)
         await session.flush()
+        if published:  # the people who asked hear about it, once (surveys.notify; sent by the bot's process)
+            await page_published(session, row.campaign_id)
     return row, changed
 
 
-async def published_campaign(session: AsyncSession, token: str) -> Campaign | None:
-    """The campaign whose published page has this token; None for unknown and unpublished alike."""
+async def page_by_token(session: AsyncSession, token: str) -> tuple[Campaign, PublicPage] | None:
+    """The campaign whose page has this token, published or not; None for an unknown token."""
     if not token or len(token) > 64:
         return None
     row = (await session.exec(select(PublicPage).where(PublicPage.token == token))).first()
-    if row is None or row.published_at is None:
-        return None
-    return await session.get(Campaign, row.campaign_id)
+    campaign = await session.get(Campaign, row.campaign_id) if row is not None else None
+    return (campaign, row) if campaign is not None and row is not None else None
 
 
 async def _shown(session: AsyncSession, campaign: Campaign) -> tuple[SmallNumbers, list[Theme]]:

@@ -10,6 +10,8 @@ The rules (docs/privacy.md explains them to a municipality):
 - Idempotency keys of processed updates are kept for `UPDATE_KEY_DAYS` (channels redeliver within hours).
 - A conversation without consent (`consent_at IS NULL`) that has been idle for `UNCONSENTED_IDLE_DAYS` is deleted,
   with its respondent when that was all we had of the person: without consent nothing may be kept.
+- The addresses of people who asked to hear what was done (`notify_contact`, surveys.notify) go when the campaign's
+  retention ends, also for a campaign that holds no answers any more.
 - The access log is kept: it holds who, what and when, never answer text.
 
 `purge_due` works in the caller's transaction and does not commit; a dry run does the same deletes inside a
@@ -31,6 +33,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from surveys.access_log import record_access
 from surveys.db import affected_rows
+from surveys.ids import pk
 from surveys.models import (
     Answer,
     AnswerImport,
@@ -39,6 +42,7 @@ from surveys.models import (
     ChannelContact,
     Conversation,
     LoginThrottle,
+    NotifyContact,
     ProcessedUpdate,
     Respondent,
     Theme,
@@ -46,6 +50,7 @@ from surveys.models import (
     as_utc,
     utcnow,
 )
+from surveys.notify import forget_campaign_contacts
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +82,7 @@ class PurgeReport:
     answer_themes: int = 0
     conversations: int = 0
     channel_contacts: int = 0
+    notify_contacts: int = 0  # "tell me what you did" addresses of campaigns whose retention ended
     respondents: int = 0
     theme_runs: int = 0
     themes: int = 0
@@ -92,6 +98,7 @@ class PurgeReport:
         "answer_themes",
         "conversations",
         "channel_contacts",
+        "notify_contacts",
         "respondents",
         "theme_runs",
         "themes",
@@ -244,7 +251,27 @@ async def _purge_campaign(session: AsyncSession, campaign: DueCampaign, report: 
     report.campaigns += 1
 
 
+async def _purge_notify_contacts(session: AsyncSession, now: datetime, report: PurgeReport) -> None:
+    """The addresses kept to tell people what was done go when the campaign's retention ends, whether or not the
+    campaign still holds answers (their deliveries go with them)."""
+    candidates = (
+        (
+            await session.execute(
+                select(Campaign).where(
+                    or_(col(Campaign.closed_at).is_not(None), col(Campaign.closes_at).is_not(None)),
+                    exists().where(col(NotifyContact.campaign_id) == Campaign.id),
+                )
+            )
+        )
+        .scalars()
+        .all()
+    )
+    ended = [pk(c) for c in candidates if (ends := retention_ends(c, now)) is not None and ends <= now]
+    report.notify_contacts += await forget_campaign_contacts(session, ended)
+
+
 async def _purge(session: AsyncSession, now: datetime, report: PurgeReport) -> None:
+    await _purge_notify_contacts(session, now, report)
     for campaign in report.due:
         await _purge_campaign(session, campaign, report)
     idle_since = now - timedelta(days=UNCONSENTED_IDLE_DAYS)

@@ -14,7 +14,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from surveys.access_log import record_access
 from surveys.db import affected_rows
 from surveys.ids import pk
-from surveys.models import Answer, Campaign, ChannelContact, Conversation, Respondent
+from surveys.models import Answer, Campaign, ChannelContact, Conversation, NotifyContact, Respondent
+from surveys.notify import contact_campaigns, forget_contacts
 from surveys.pseudonyms import normalise_reference
 
 
@@ -33,6 +34,7 @@ class RespondentData:
     language: str | None
     conversations: list[ConversationData]
     contacts: list[str]  # channel names only: the address itself is not shown back
+    notify_campaigns: list[str] = field(default_factory=list)  # campaigns the person asked to hear about
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,7 @@ async def respondent_data(session: AsyncSession, respondent: Respondent) -> Resp
             for conversation, campaign in conversations
         ],
         contacts=list(contacts),
+        notify_campaigns=await contact_campaigns(session, pk(respondent)),
     )
 
 
@@ -91,6 +94,7 @@ async def erase_respondent(session: AsyncSession, respondent_id: int) -> Erasure
     contacts = await affected_rows(
         session, delete(ChannelContact).where(col(ChannelContact.respondent_id) == respondent_id)
     )
+    contacts += await forget_contacts(session, respondent_id)  # "tell me what you did" goes too
     respondents = await affected_rows(session, delete(Respondent).where(col(Respondent.id) == respondent_id))
     return ErasureCounts(answers, conversations, contacts, respondents)
 
@@ -135,7 +139,8 @@ async def erasure_scope(session: AsyncSession, respondent: Respondent) -> Erasur
         rid,
         await count(Answer, col(Answer.respondent_id)),
         await count(Conversation, col(Conversation.respondent_id)),
-        await count(ChannelContact, col(ChannelContact.respondent_id)),
+        await count(ChannelContact, col(ChannelContact.respondent_id))
+        + await count(NotifyContact, col(NotifyContact.respondent_id)),
         tuple(int(cid) for cid, _ in campaigns if cid is not None),
         tuple(code for _, code in campaigns),
     )

@@ -48,6 +48,8 @@ class Settings:
     chat_transcript_total_bytes: int = 32 * 1024 * 1024
     # The largest request body, so the largest file of paper cards the dashboard takes (VIKTIG_UPLOAD_MAX_BYTES).
     upload_max_bytes: int = UPLOAD_MAX_BYTES
+    # Messages about what was done with the answers (surveys.notify) one person gets at most in any 30 days.
+    notify_max_per_month: int = 2
     secret_key_is_generated: bool = field(default=False, compare=False)
 
     @classmethod
@@ -97,6 +99,11 @@ class Settings:
         visit_bytes = _byte_count(env, "VIKTIG_CHAT_TRANSCRIPT_VISIT_BYTES", 64 * 1024, minimum=4096)
         total_bytes = _byte_count(env, "VIKTIG_CHAT_TRANSCRIPT_TOTAL_BYTES", 32 * 1024 * 1024, minimum=visit_bytes)
         upload_bytes = _byte_count(env, "VIKTIG_UPLOAD_MAX_BYTES", UPLOAD_MAX_BYTES, minimum=64 * 1024)
+        notify_text = env.get("VIKTIG_NOTIFY_MAX_PER_MONTH", "").strip() or "2"
+        if not notify_text.isdigit() or int(notify_text) > 31:
+            raise SettingsError(
+                f"VIKTIG_NOTIFY_MAX_PER_MONTH must be a whole number from 0 (send none) to 31, not {notify_text!r}."
+            )
         return cls(
             database_url=database_url,
             secret_key=secret_key,
@@ -112,6 +119,7 @@ class Settings:
             chat_transcript_visit_bytes=visit_bytes,
             chat_transcript_total_bytes=total_bytes,
             upload_max_bytes=upload_bytes,
+            notify_max_per_month=int(notify_text),
             secret_key_is_generated=generated,
             **read_security_settings(env),
         )

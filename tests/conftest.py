@@ -25,7 +25,16 @@ from tests.support.databases import TEST_SECRET as TEST_SECRET  # re-exported: t
 from tests.support.databases import create_postgres_database as create_postgres_database
 from tests.support.databases import drop_postgres_database as drop_postgres_database
 from tests.support.factories import CampaignFactory, campaign_factory
+from viktig.logging_setup import remove_logging
 from viktig.migrate import upgrade
+
+
+@pytest.fixture(autouse=True)
+def _no_viktig_logging_left_behind() -> Iterator[None]:
+    """A test that runs `viktig` in-process (viktig.cli.main) gets the production logging set-up; undo it after the
+    test, or its redaction filter stays on pytest's log handlers and rewrites the records of later tests."""
+    yield
+    remove_logging()
 
 
 def _postgres_admin_url() -> str | None:

@@ -9,33 +9,40 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
-import pkgutil
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING
 
-import viktig.commands
 from surveys.errors import ViktigError
 from surveys.settings import Settings, SettingsError
-from viktig.context import AppContext
+from viktig.commands import COMMANDS
+
+if TYPE_CHECKING:
+    from viktig.context import AppContext
 
 
 class UserError(Exception):
     """A problem the person running the command can fix; printed without a traceback."""
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser with every command, or (for a known `command`) with that command's module alone: each module
+    imports what its commands need, and `viktig campaign list` need not load the web server or scikit-learn."""
     parser = argparse.ArgumentParser(
         prog="viktig",
         description='Viktig: ask "Hva er viktig for deg?", keep the answers safe, and turn them into themes.',
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
-    for module_info in sorted(pkgutil.iter_modules(viktig.commands.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"viktig.commands.{module_info.name}")
-        register = getattr(module, "register", None)
-        if register is not None:
-            register(subparsers)
+    modules = [COMMANDS[command]] if command in COMMANDS else sorted(set(COMMANDS.values()))
+    for name in modules:
+        importlib.import_module(f"viktig.commands.{name}").register(subparsers)
     return parser
+
+
+def command_in(argv: Sequence[str]) -> str | None:
+    """The command word of a command line (the top-level parser has no options but --help)."""
+    return argv[0] if argv and not argv[0].startswith("-") else None
 
 
 def configure_logging(settings: Settings) -> None:
@@ -45,7 +52,8 @@ def configure_logging(settings: Settings) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(command_in(argv))
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()
@@ -67,10 +75,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-Handler = Callable[[argparse.Namespace, AppContext], Awaitable[int | None]]
+Handler = Callable[[argparse.Namespace, "AppContext"], Awaitable[int | None]]
 
 
 async def _run(handler: Handler, args: argparse.Namespace, settings: Settings) -> int | None:
+    from viktig.context import AppContext
+
     ensure_schema_is_current(settings)
     ctx = AppContext.create(settings)
     try:

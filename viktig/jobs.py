@@ -336,19 +336,24 @@ def _reminders_unavailable(ctx: AppContext) -> str | None:
     return _module_missing("bot.reminders")
 
 
-async def send_reminders(ctx: AppContext) -> dict[str, int]:
-    """Send the due Telegram reminders through a Bot built from the same settings as `viktig serve`."""
+def _bot(ctx: AppContext) -> Any:
+    """A Bot built from the same settings as `viktig serve` (imported late: the worker runs without bot/ too)."""
     from telegram import Bot
-
-    from bot.reminders import send_due_reminders
 
     settings = ctx.settings
     options: dict[str, Any] = {}
     if settings.telegram_api_base_url:
         options["base_url"] = settings.telegram_api_base_url
     assert settings.telegram_bot_token is not None
+    return Bot(settings.telegram_bot_token, **options)
+
+
+async def send_reminders(ctx: AppContext) -> dict[str, int]:
+    """Send the due Telegram reminders through a Bot built from the same settings as `viktig serve`."""
+    from bot.reminders import send_due_reminders
+
     sent = rounds = 0
-    async with Bot(settings.telegram_bot_token, **options) as bot:
+    async with _bot(ctx) as bot:
         # Batches of REMINDER_BATCH, claimed and marked sent in the database before sending; drain a backlog.
         while rounds < REMINDER_MAX_ROUNDS:
             batch = await send_due_reminders(ctx, bot, limit=REMINDER_BATCH)
@@ -357,6 +362,14 @@ async def send_reminders(ctx: AppContext) -> dict[str, int]:
             if batch < REMINDER_BATCH:
                 break
     return {"sent": sent, "batches": rounds}
+
+
+async def send_notifications(ctx: AppContext) -> dict[str, int]:
+    """Tell the people who asked what was done with the answers (bot.notifications), with its own Bot."""
+    from bot.notifications import send_due_notifications
+
+    async with _bot(ctx) as bot:
+        return {"sent": await send_due_notifications(ctx, bot)}
 
 
 async def campaigns_with_new_answers(ctx: AppContext) -> list[str]:
@@ -419,6 +432,12 @@ def default_jobs(intervals: dict[str, float] | None = None) -> list[Job]:
 
     return [
         Job("reminders", every("reminders", timedelta(minutes=1)), send_reminders, _reminders_unavailable),
+        Job(
+            "notifications",
+            every("notifications", timedelta(minutes=1)),
+            send_notifications,
+            _reminders_unavailable,
+        ),
         Job(
             "analysis",
             every("analysis", timedelta(hours=1)),

@@ -26,6 +26,7 @@ ACTIONS = (
     "unpick_quote",
     *("add_area", "area_rename", "area_move", "area_delete", "area_add_unit", "area_remove_unit"),
     *("area_campaign", "kit"),
+    *("accept_theme", "rename_theme", "reject_theme", "confirm_placement"),
 )
 
 _PATTERNS: list[tuple[re.Pattern[str], Callable[[str, re.Match[str]], str]]] = [
@@ -53,6 +54,11 @@ _PATTERNS: list[tuple[re.Pattern[str], Callable[[str, re.Match[str]], str]]] = [
         ),
     ),
     (re.compile(r"answer (\d+)"), lambda lang, m: dashboard_text(lang, "access_detail.quote", number=m[1])),
+    (re.compile(r"theme (\d+)"), lambda lang, m: dashboard_text(lang, "access_detail.theme", number=m[1])),
+    (
+        re.compile(r"theme (\d+), renamed"),
+        lambda lang, m: dashboard_text(lang, "access_detail.theme_renamed", number=m[1]),
+    ),
 ]
 _FIELDS = {"rows": "access_detail.rows", "format": "access_detail.format"}
 

@@ -33,12 +33,13 @@ class Line:
     who: str  # "bot" | "me"
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()
+    link: str = ""  # a bot line's address to click (the public page); the text holds it without its ?query
 
     @property
     def size(self) -> int:
         """Bytes this line holds, counted as UTF-8 (what a flood of long messages would grow)."""
         labels = sum(len(b.label.encode()) + len(b.payload.encode()) for row in self.buttons for b in row)
-        return LINE_OVERHEAD + len(self.text.encode()) + labels
+        return LINE_OVERHEAD + len(self.text.encode()) + labels + len(self.link.encode())
 
 
 @dataclass

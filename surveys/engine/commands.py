@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from surveys.commands import Command
-from surveys.engine import flow
+from surveys.engine import flow, pending
 from surveys.engine.flow import Pending
 from surveys.engine.turn import Turn
 from surveys.engine.words import date_text
@@ -29,7 +29,7 @@ async def show_help(turn: Turn, argument: str | None) -> None:
 
 
 async def cancel(turn: Turn, argument: str | None) -> None:
-    await flow.cancel(turn)
+    await pending.cancel(turn)
 
 
 async def change_language(turn: Turn, argument: str | None) -> None:
@@ -40,7 +40,7 @@ async def show_data(turn: Turn, argument: str | None) -> None:
     if turn.respondent is None:
         turn.say_key("mydata.none")
         return
-    data = await respondent_data(turn.session, turn.respondent)
+    data = await respondent_data(await turn.orm_session(), turn.respondent)
     lang = turn.language
     lines = [t(lang, "mydata.header", reference=data.reference)]
     if data.language:
@@ -54,6 +54,8 @@ async def show_data(turn: Turn, argument: str | None) -> None:
             )
         for text, created in conversation.answers:
             lines.append(t(lang, "mydata.answer", text=text, date=date_text(created)))
+        if conversation.campaign_name in data.notify_campaigns:
+            lines.append(t(lang, "mydata.notify"))
     turn.say("\n".join(lines))
 
 
@@ -71,11 +73,16 @@ async def ask_delete(turn: Turn, argument: str | None) -> None:
     turn.say(t(lang, "delete.confirm"), buttons)
 
 
+async def stop_notices(turn: Turn, argument: str | None) -> None:
+    await flow.stop_notices(turn)
+
+
 COMMANDS: dict[str, CommandHandler] = {
     Command.start.value: start,
     Command.help.value: show_help,
     Command.cancel.value: cancel,
     Command.language.value: change_language,
     Command.mydata.value: show_data,
+    Command.stop.value: stop_notices,
     Command.delete.value: ask_delete,
 }

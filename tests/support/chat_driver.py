@@ -20,11 +20,13 @@ class ChatDriver:
     language_hint: str | None = "nb"
     campaign_code: str | None = None
     source: str = "self"
+    address: str | None = None  # how the channel could reach the person later (Telegram's chat id)
     last: Reply = field(default_factory=Reply)
     transcript: list[str] = field(default_factory=list)
 
     async def send(self, kind: IncomingKind, **values: Any) -> Reply:
         values.setdefault("update_key", f"{self.channel}:{next(_update_ids)}")
+        values.setdefault("address", self.address)
         incoming = Incoming(
             channel=self.channel,
             user_ref=self.user_ref,

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from surveys.settings import Settings
-from viktig.logging_setup import setup_logging
+from viktig.logging_setup import remove_logging, setup_logging
 
 LIBRARY_LOGGERS = (
     "aiohttp",
@@ -36,16 +36,14 @@ LIBRARY_LOGGERS = (
 
 @contextmanager
 def debug_log_capture(bot_token: str | None = None) -> Iterator[io.StringIO]:
+    remove_logging()  # a set-up left by an earlier in-process command would keep this one from running
     root = logging.getLogger()
-    saved_level, saved_handlers = root.level, list(root.handlers)
-    saved_flag = getattr(root, "_viktig_configured", None)
+    saved_handlers = list(root.handlers)
     levels = {
         name: logger.level
         for name, logger in logging.root.manager.loggerDict.items()
         if isinstance(logger, logging.Logger)
     }
-    if hasattr(root, "_viktig_configured"):
-        del root._viktig_configured
     setup_logging(Settings(secret_key="x" * 16, telegram_bot_token=bot_token, log_level="DEBUG"))
     buffer = io.StringIO()
     for handler in root.handlers:
@@ -56,12 +54,8 @@ def debug_log_capture(bot_token: str | None = None) -> Iterator[io.StringIO]:
     try:
         yield buffer
     finally:
-        for handler in [handler for handler in root.handlers if handler not in saved_handlers]:
-            root.removeHandler(handler)
-        root.setLevel(saved_level)
+        remove_logging()  # its handler, the root level and the redaction filter on pytest's handlers
         for name in LIBRARY_LOGGERS:
             logging.getLogger(name).setLevel(levels.get(name, logging.NOTSET))
         for name, level in levels.items():
             logging.getLogger(name).setLevel(level)
-        if saved_flag is None and hasattr(root, "_viktig_configured"):
-            del root._viktig_configured

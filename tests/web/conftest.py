@@ -1,4 +1,5 @@
-"""A real server (create_app on a free port, SQLite file) and a cookie-keeping HTTP client for the web tests."""
+"""A real server (create_app on a free port, SQLite file), a cookie-keeping HTTP client and the headless Chromium
+for the web tests."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
+import pytest_asyncio
 from aiohttp import web
 
 from surveys.campaigns import add_unit, get_unit_by_name
@@ -93,6 +96,53 @@ async def serve(database_url: str) -> AsyncIterator[Server]:
 
 @pytest.fixture
 async def server(sqlite_url: str) -> AsyncIterator[Server]:
+    async with serve(sqlite_url) as running:
+        yield running
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# The marks of every browser test module: the session's event loop is where the shared Chromium lives (see browser).
+BROWSER_MARKS = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is missing (apt-get install chromium)"),
+    pytest.mark.asyncio(loop_scope="session"),
+]
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def chromium() -> AsyncIterator[Any]:
+    """One headless Chromium per test process (per xdist worker): a launch costs about 2.4 CPU-seconds, a fresh
+    browser context per test (its own cookies, storage and cache) costs milliseconds and isolates as well.
+    Playwright binds it to the event loop it started in, so browser tests run in the session's loop
+    (BROWSER_MARKS) and so does their server (browser_server)."""
+    playwright_api = pytest.importorskip("playwright.async_api")
+    async with playwright_api.async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        yield launched
+        await launched.close()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def browser(chromium: Any) -> AsyncIterator[Any]:
+    """The shared Chromium, with no context left over from an earlier test: each test starts as on a new browser."""
+    for left_over in chromium.contexts:
+        await left_over.close()
+    yield chromium
+    for context in chromium.contexts:
+        await context.close()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def browser_server(sqlite_url: str) -> AsyncIterator[Server]:
+    """`server` for the browser tests, in the event loop they run in (a module says `server = browser_server`)."""
     async with serve(sqlite_url) as running:
         yield running
 

@@ -6,29 +6,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from openpyxl import load_workbook
 from sqlmodel import select
 
 from surveys.importer import import_answers
 from surveys.models import Campaign
-from tests.web.conftest import PASSWORD, Server
+from tests.web.conftest import BROWSER_MARKS, PASSWORD, Server, browser_server
 
-CHROMIUM = Path("/usr/bin/chromium")
 AXE = Path(__file__).parents[1] / "data" / "axe" / "axe.min.js"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is missing (apt-get install chromium)"),
-]
+pytestmark = BROWSER_MARKS
+server = browser_server  # the app in the event loop the shared Chromium lives in
 
 AXE_RUN = """async () => {
   const result = await axe.run(document, {
@@ -38,15 +26,6 @@ AXE_RUN = """async () => {
   return result.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
                                       targets: v.nodes.slice(0, 3).map(n => n.target.join(' '))}));
 }"""
-
-
-@pytest.fixture
-async def browser():
-    playwright_api = pytest.importorskip("playwright.async_api")
-    async with playwright_api.async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        yield launched
-        await launched.close()
 
 
 async def assert_accessible(page, name: str) -> None:

@@ -12,17 +12,12 @@ import pytest
 
 from surveys.ids import pk
 from tests.web import test_browser as shared
-from tests.web.conftest import Server
+from tests.web.conftest import BROWSER_MARKS, Server, browser_server
 from tests.web.test_browser_workflows import logged_in
 from tests.web.theme_data import themes_with_sizes
 
-CHROMIUM = shared.CHROMIUM
-browser = shared.browser  # the same headless Chromium fixture
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is missing (apt-get install chromium)"),
-]
+pytestmark = BROWSER_MARKS
+server = browser_server  # the app in the event loop the shared Chromium lives in
 
 UNIT = "Sjukeheimen Nord"
 CARD = re.compile(r"Kort nummer \d+")

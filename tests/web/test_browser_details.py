@@ -5,17 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.web import test_browser as shared
-from tests.web.conftest import Server
+from tests.web.conftest import BROWSER_MARKS, Server, browser_server
 from tests.web.test_browser_workflows import logged_in
 
-CHROMIUM = shared.CHROMIUM
-browser = shared.browser  # the same headless Chromium fixture
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is missing (apt-get install chromium)"),
-]
+pytestmark = BROWSER_MARKS
+server = browser_server  # the app in the event loop the shared Chromium lives in
 
 # Boxes of every fact (term and value) and of the links column, in page coordinates.
 BOXES = """() => {

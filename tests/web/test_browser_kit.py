@@ -6,25 +6,17 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
-
 from surveys.area_campaigns import create_kit, members_of, parse_day
 from surveys.areas import add_area, set_unit_area
 from surveys.campaigns import add_unit
 from surveys.ids import pk
-from tests.web import test_browser as shared
-from tests.web.conftest import PASSWORD, Server
+from tests.web.conftest import BROWSER_MARKS, PASSWORD, Server, browser_server
 from tests.web.test_browser_workflows import logged_in
 from web.accounts import save_user
 from web.kit import render_kit
 
-CHROMIUM = shared.CHROMIUM
-browser = shared.browser
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is missing (apt-get install chromium)"),
-]
+pytestmark = BROWSER_MARKS
+server = browser_server  # the app in the event loop the shared Chromium lives in
 A4_POINTS = (595.0, 842.0)  # 210 × 297 mm
 PAGE = re.compile(rb"/Type\s*/Page(?![s\w])")
 MEDIA_BOX = re.compile(rb"/MediaBox\s*\[\s*0\s+0\s+([\d.]+)\s+([\d.]+)\s*\]")

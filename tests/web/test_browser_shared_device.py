@@ -10,8 +10,11 @@ from typing import Any
 from surveys.i18n import t
 from tests.e2e.test_privacy_e2e import fodselsnummer
 from tests.support.raw_database import query
-from tests.web.conftest import Server
-from tests.web.test_browser import AXE, assert_accessible, browser, pytestmark  # noqa: F401 - fixture, marks
+from tests.web.conftest import BROWSER_MARKS, Server, browser_server
+from tests.web.test_browser import AXE, assert_accessible
+
+pytestmark = BROWSER_MARKS
+server = browser_server  # the app in the event loop the shared Chromium lives in
 
 FNR = fodselsnummer("020347", 123)
 
@@ -22,7 +25,7 @@ async def send(page, text: str) -> None:
     await page.locator("#log li.me").last.wait_for()
 
 
-async def test_the_next_person_on_a_shared_tablet_starts_fresh(server: Server, browser: Any) -> None:  # noqa: F811 - the imported fixture
+async def test_the_next_person_on_a_shared_tablet_starts_fresh(server: Server, browser: Any) -> None:
     campaign = await server.campaign("Hjemmetjenesten Øst")
     tablet = await browser.new_context(locale="nb-NO")
     await tablet.add_init_script(path=str(AXE))

@@ -6,20 +6,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from surveys.ids import pk
-from tests.web import test_browser as shared
-from tests.web.conftest import Server
+from tests.web.conftest import BROWSER_MARKS, Server, browser_server
 from tests.web.test_browser_workflows import logged_in, run_analysis
 
-CHROMIUM = shared.CHROMIUM
-browser = shared.browser
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is missing (apt-get install chromium)"),
-]
+pytestmark = BROWSER_MARKS
+server = browser_server  # the app in the event loop the shared Chromium lives in
 
 REALISTIC_DEV = Path(__file__).resolve().parents[1] / "data" / "answers" / "realistic_dev.jsonl"
 NOVEL = ("money", "learning", "traditions", "technology", "faith")

@@ -12,13 +12,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.web.conftest import PASSWORD, Server
-from tests.web.test_browser import AXE, CHROMIUM, assert_accessible, browser  # noqa: F401  (fixture)
+from tests.web.conftest import BROWSER_MARKS, PASSWORD, Server, browser_server
+from tests.web.test_browser import AXE, assert_accessible
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is missing (apt-get install chromium)"),
-]
+pytestmark = BROWSER_MARKS
+server = browser_server  # the app in the event loop the shared Chromium lives in
 
 
 async def scan_qr(page) -> str:
@@ -74,7 +72,7 @@ async def complete_enrolment(page, email: str):
     return totp, codes
 
 
-async def test_admin_enrols_totp_logs_in_with_a_code_and_a_recovery_code_once(server: Server, browser) -> None:  # noqa: F811 (the imported pytest fixture)
+async def test_admin_enrols_totp_logs_in_with_a_code_and_a_recovery_code_once(server: Server, browser) -> None:
     await server.user("admin@kommune.no", "admin", None)
     context = await browser.new_context(locale="nb-NO")
     await context.add_init_script(path=str(AXE))

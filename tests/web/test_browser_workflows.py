@@ -9,25 +9,19 @@ import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
+import pytest_asyncio
 from sqlmodel import col, select
 
 from surveys.ids import pk
 from surveys.models import Answer, Question
-from tests.web import test_browser as shared
-from tests.web.conftest import PASSWORD, Server, serve
+from tests.web.conftest import BROWSER_MARKS, PASSWORD, Server, browser_server, serve
 from tests.web.theme_data import themes_with_sizes
 
-CHROMIUM = shared.CHROMIUM
-browser = shared.browser  # the same headless Chromium fixture
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is missing (apt-get install chromium)"),
-]
+pytestmark = BROWSER_MARKS
+server = browser_server  # the app in the event loop the shared Chromium lives in
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(loop_scope="session")
 async def any_server(database_url: str) -> AsyncIterator[Server]:
     """The app over SQLite and, with TEST_DATABASE_URL, over PostgreSQL."""
     async with serve(database_url) as running:

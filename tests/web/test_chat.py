@@ -7,7 +7,11 @@ from typing import Any
 
 from sqlmodel import select
 
-from surveys.models import Answer, Campaign
+from surveys.campaigns import set_status
+from surveys.i18n import t
+from surveys.models import Answer, Campaign, CampaignStatus, PublicPage
+from surveys.public_page import set_published
+from tests.web.chat_visit import ChatVisit
 from tests.web.conftest import Client, Server
 
 NONCE = re.compile(r'name="nonce" value="([^"]+)"')
@@ -79,7 +83,7 @@ async def test_json_mode_returns_new_lines(server: Server, client: Client) -> No
     )
     body = await response.json()
     assert body["duplicate"] is False and body["nonce"]
-    assert body["lines"][0] == {"who": "me", "text": "Ja, jeg vil svare", "buttons": []}
+    assert body["lines"][0] == {"who": "me", "text": "Ja, jeg vil svare", "link": "", "buttons": []}
     assert any("Hva er viktig for deg?" in line["text"] for line in body["lines"][1:])
 
 
@@ -139,3 +143,57 @@ async def test_empty_and_over_long_texts_get_a_clear_answer_and_long_ones_are_ke
     long_answer = "Å ha det fint hjemme. " * 700  # about 15 000 characters: more than the old 8 000 limit
     await send(long_answer, 3)
     assert [a.text for a in await answers_of(server, campaign)] == [long_answer.strip()]
+
+
+async def test_the_thanks_give_the_public_page_address_and_the_closed_chat_leads_there(
+    server: Server, make_client
+) -> None:
+    """Issue 16, item 3: the address exists from the start, the thanks show it, the poster's chat link ends there."""
+    campaign = await server.campaign("Hjemmetjenesten Øst")
+    async with server.ctx.sessions() as session:
+        row = await session.get(PublicPage, campaign.id)
+    assert row is not None and row.published_at is None  # made with the campaign, unpublished
+    address = f"{server.url}/p/{row.token}"
+
+    visit = ChatVisit(make_client(), campaign.code)
+    await visit.open()
+    await visit.answer_everything("Å gå tur med hunden", "Kaffe med de andre")
+    thanks = visit.last["lines"][-1]
+    assert thanks == {
+        "who": "bot",
+        "text": t("nb", "done.public_page", address=address),  # "Her kan du se hva vi gjør med svarene: <address>"
+        "link": f"{address}?lang=nb",
+        "buttons": [],
+    }
+    # Without the script (plain forms: the page after the last post shows the thanks) the address is a link too.
+    plain = ChatVisit(make_client(), campaign.code)
+    await plain.open()
+    await plain.press(t("nb", "consent.yes"))
+    await plain.send("Å synge")
+    await plain.press(t("nb", "question.no_more"))
+    await plain.press(t("nb", "question.skip"))
+    await plain.client.post(f"/s/{campaign.code}", {"payload": plain.buttons[t("nb", "summary.send")], "nonce": "x"})
+    assert f'<a href="{address}?lang=nb" class="public-link">{address}</a>' in plain.client.last_html
+
+    # Saying no to consent stores nothing and gets no address.
+    declined = ChatVisit(make_client(), campaign.code)
+    await declined.open()
+    await declined.press(t("nb", "consent.no"))
+    assert declined.last["lines"] and all(line["link"] == "" for line in declined.last["lines"])
+
+    # Closed, not yet published: the chat link says so and gives the address; once published it leads there.
+    async with server.ctx.sessions() as session, session.begin():
+        stored = await session.get(Campaign, campaign.id)
+        assert stored is not None
+        await set_status(session, stored, CampaignStatus.closed)
+    later = make_client()
+    response = await later.get(f"/s/{campaign.code}")
+    assert response.status == 410 and f'href="{address}?lang=nb"' in later.last_html
+    async with server.ctx.sessions() as session, session.begin():
+        stored = await session.get(Campaign, campaign.id)
+        assert stored is not None
+        await set_published(session, stored, True)
+    response = await later.get(f"/s/{campaign.code}", allow_redirects=False)
+    assert response.status == 303 and response.headers["Location"] == f"/p/{row.token}"
+    response = await later.get(f"/s/{campaign.code}")
+    assert response.status == 200 and response.url.path == f"/p/{row.token}"

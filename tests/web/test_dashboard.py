@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 from sqlmodel import col, select
 
 from surveys.ids import pk
-from surveys.models import AccessLogEntry, Answer, AnswerTheme, Campaign, Theme, ThemeRun
+from surveys.models import AccessLogEntry, Answer, AnswerTheme, Campaign, PublicPage, Theme, ThemeRun
 from tests.web.conftest import PASSWORD, Client, Server
 from web.i18n import LOCALES, catalogue_keys
 
@@ -84,6 +84,10 @@ async def test_staff_entry_answers_list_filters_export_and_access_log(
         f"/campaigns/{campaign.id}/entry", {"lines": "Å bo hjemme lenge\n\nRing meg på 912 34 567", "language": "nb"}
     )
     assert "2 svar er lagret" in client.last_html
+    # Staff typing for a person can tell them where the public page will be (the chat's thanks, in their language).
+    async with server.ctx.sessions() as session:
+        token = (await session.get_one(PublicPage, campaign.id)).token
+    assert f'Her kan du se hva vi gjør med svarene: <a href="{server.url}/p/{token}?lang=nb"' in client.last_html
     # A bad paper-card file stores nothing and names the rows.
     bad = b"text,language\nFin dag,nb\nSvar,xx\n"
     import aiohttp

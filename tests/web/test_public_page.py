@@ -21,6 +21,15 @@ UNIT = "Hjemmetjenesten Øst"
 CARD = re.compile(r"Kort nummer \d+")
 
 
+def _assert_reveals_nothing(html: str, message: str) -> None:
+    """The page before publishing: its message, and no theme, action, picked quote or number."""
+    visible = re.sub(r"<[^>]+>", " ", html)
+    assert message in visible, visible
+    for word in ("Selskap", "Trygghet", "Hagen", "Fuglekassar", "Kaffeprat", "Benk", "Aktivitetsgruppa", "%"):
+        assert word not in html, word
+    assert CARD.search(html) is None and re.search(r"\d", visible) is None, visible  # no quote, no count
+
+
 async def _two_campaigns(
     server: Server, *, suggested: int = 0
 ) -> tuple[Campaign, dict[str, int], Campaign, dict[str, int]]:
@@ -133,7 +142,6 @@ async def test_public_page_shows_only_shown_themes_picked_quotes_and_actions(ser
     await _add(manager, pk(campaign), now["selskap"], what="Kaffeprat kvar onsdag", responsible="Aktivitetsgruppa")
     await _add(manager, pk(campaign), now["hagen"], what="Benk i hagen")  # a hidden theme: its action stays hidden
     token = await _token(manager, pk(campaign))
-    assert (await citizen.get(f"/p/{token}")).status == 404  # off by default
 
     # Pick one answer of selskap; an answer of hagen (2 people) cannot be picked.
     async with server.ctx.sessions() as session:
@@ -150,6 +158,16 @@ async def test_public_page_shows_only_shown_themes_picked_quotes_and_actions(ser
         f"/campaigns/{campaign.id}/public/quotes", {"answer_id": str(by_theme[now["hagen"]][0]), "pick": "1"}
     )
     assert response.status == 400 and "kan ikke vises offentlig" in manager.last_html
+
+    # Off by default: the address (the web chat gives it from the first answer on) says "come back later" in the
+    # campaign's language, and shows nothing of the answers: no theme, action, quote or number, on any of its forms.
+    for path in (f"/p/{token}", f"/p/{token}?lettlest=1", f"/p/{token}/plakat"):
+        response = await citizen.get(path)
+        assert response.status == 200 and response.headers["Cache-Control"] == "no-store"
+        _assert_reveals_nothing(citizen.last_html, "Svara blir samla inn no.")
+    await citizen.get(f"/p/{token}?lang=sv")
+    _assert_reveals_nothing(citizen.last_html, "Svaren samlas in nu.")
+
     await manager.post(f"/campaigns/{campaign.id}/public/publish", {"publish": "1"})
 
     response = await citizen.get(f"/p/{token}")
@@ -184,6 +202,10 @@ async def test_public_page_shows_only_shown_themes_picked_quotes_and_actions(ser
         assert (await session.exec(select(PublicQuote))).all() == []
     await manager.get(f"/campaigns/{campaign.id}/public")
     await manager.post(f"/campaigns/{campaign.id}/public/publish", {"publish": "0"})
-    assert (await citizen.get(f"/p/{token}")).status == 404
+    await citizen.get(f"/p/{token}")
+    _assert_reveals_nothing(citizen.last_html, "Svara blir samla inn no.")
+    await manager.post(f"/campaigns/{campaign.id}/status", {"status": "closed"})
+    await citizen.get(f"/p/{token}")
+    _assert_reveals_nothing(citizen.last_html, "Svara er samla inn. No les vi dei.")
     assert await _token(manager, pk(campaign)) == token
     assert (await citizen.get("/p/AAAAAAAAAAAAAAAAAAAAAAAA")).status == 404

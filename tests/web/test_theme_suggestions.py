@@ -1,14 +1,15 @@
 """The themes page's suggested themes and uncertain placements over the real server: small-number protection,
-accept (into the unit's taxonomy, renamed), reject (remembered), confirm (fixed like a move)."""
+accept (into the unit's taxonomy, renamed), reject (remembered), confirm (fixed like a move); each is written to the
+access log without answer text or theme names."""
 
 from __future__ import annotations
 
 import re
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from surveys.ids import pk
-from surveys.models import AnswerTheme, Theme, UnitTheme
+from surveys.models import AccessLogEntry, Answer, AnswerTheme, Theme, UnitTheme
 from tests.web.conftest import Client, Server
 from tests.web.theme_data import themes_with_sizes
 
@@ -19,7 +20,7 @@ def section(html: str, element_id: str) -> str:
 
 
 async def test_suggestions_respect_small_numbers_and_can_be_accepted_or_rejected(
-    server: Server, client: Client
+    server: Server, client: Client, make_client
 ) -> None:
     campaign = await server.campaign("Hjemmetjenesten Øst")
     ids = await themes_with_sizes(
@@ -81,6 +82,29 @@ async def test_suggestions_respect_small_numbers_and_can_be_accepted_or_rejected
     async with server.ctx.sessions() as session:
         row = await session.get(AnswerTheme, confirmed)
     assert row is not None and row.manual and row.theme_id == ids["kaffe"]
+
+    # a rename of any theme, and every decision above, is in the access log: who, which campaign, ids only
+    await client.post(f"/campaigns/{campaign.id}/themes/{ids['kaffe']}/rename", {"label": "Kaffe og prat"})
+    async with server.ctx.sessions() as session:
+        logged = [
+            (entry.actor, entry.action, entry.campaign_id, entry.detail)
+            for entry in (await session.exec(select(AccessLogEntry).order_by(col(AccessLogEntry.id)))).all()
+            if entry.action != "view_themes"
+        ]
+        texts = [text for text in (await session.exec(select(Answer.text))).all()]
+    assert logged == [
+        ("leder@kommune.no", "accept_theme", campaign.id, f"theme {ids['bingo']}, renamed"),
+        ("leder@kommune.no", "reject_theme", campaign.id, f"theme {ids['hagen']}"),
+        ("leder@kommune.no", "confirm_placement", campaign.id, f"answer {confirmed}"),
+        ("leder@kommune.no", "rename_theme", campaign.id, f"theme {ids['kaffe']}"),
+    ]
+    assert not any(text.lower() in detail.lower() for *_, detail in logged for text in texts)
+    await server.user("admin@kommune.no", "admin", None)
+    admin: Client = make_client()
+    await admin.login("admin@kommune.no")
+    await admin.get("/admin/access-log")
+    assert "Godtok et foreslått tema" in admin.last_html and f"tema {ids['bingo']}, med nytt navn" in admin.last_html
+    assert "Bekreftet plasseringen av et svar" in admin.last_html
 
 
 async def test_another_units_manager_cannot_accept(server: Server, client: Client) -> None:

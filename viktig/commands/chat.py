@@ -7,8 +7,11 @@ import sys
 import uuid
 from typing import TextIO
 
+from surveys.campaigns import find_campaign
+from surveys.i18n import t
 from surveys.messages import Incoming, IncomingKind, OutgoingMessage
 from surveys.models import AnswerSource, Channel
+from surveys.public_page import page_address, page_of
 from viktig.context import AppContext
 
 
@@ -36,6 +39,15 @@ def render(message: OutgoingMessage, out: TextIO = sys.stdout) -> list[str]:
     return payloads
 
 
+async def _public_line_text(ctx: AppContext, code: str, language: str) -> str:
+    """The web chat's last line of thanks: where the public page "Dette sa dere – dette gjør vi" will be."""
+    async with ctx.sessions() as session, session.begin():
+        campaign = await find_campaign(session, code)
+        assert campaign is not None  # the conversation just ended in it
+        token = (await page_of(session, campaign)).token
+    return t(language, "done.public_page", address=page_address(ctx.settings.web_base_url, token))
+
+
 async def _chat(args: argparse.Namespace, ctx: AppContext) -> int:
     person = f"terminal-{uuid.uuid4()}"
     engine = ctx.conversations
@@ -52,6 +64,8 @@ async def _chat(args: argparse.Namespace, ctx: AppContext) -> int:
         payloads: list[str] = []
         for message in reply.messages:
             payloads = render(message)  # only the last message's buttons can be chosen by number
+        if finished and step == "done":  # completed, not declined: staff can tell the person where to look later
+            print(await _public_line_text(ctx, args.campaign, reply.language), end="\n\n")
         return payloads
 
     base = dict(

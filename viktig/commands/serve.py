@@ -6,7 +6,6 @@ import argparse
 
 from viktig.cli import UserError, ensure_database_writable
 from viktig.context import AppContext
-from viktig.jobs import ProcessLockHeld, single_sqlite_process
 
 SQLITE_ONE_PROCESS = (
     "SQLite supports one `viktig serve` process. To run several (behind a load balancer, or --processes N), "
@@ -56,7 +55,9 @@ async def _serve(args: argparse.Namespace, ctx: AppContext) -> int:
         return await supervise(
             args.processes, ["serve", "--reuse-port", "--host", settings.host, "--port", str(settings.port)]
         )
-    from viktig.server import run_server  # here, not at the top: it imports the web and Telegram stacks
+    # Here, not at the top: `viktig --help` needs neither the job stack nor the web and Telegram stacks.
+    from viktig.jobs import ProcessLockHeld, single_sqlite_process
+    from viktig.server import run_server
 
     await ensure_database_writable(ctx)
     try:

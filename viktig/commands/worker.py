@@ -12,12 +12,13 @@ import logging
 import signal
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from typing import TYPE_CHECKING
 
 from viktig.cli import UserError, ensure_database_writable
 from viktig.context import AppContext
-from viktig.jobs import ProcessLockHeld, Scheduler, default_jobs, single_sqlite_process
-from viktig.metrics_access import MetricsAccess
-from viktig.observability import metrics_server
+
+if TYPE_CHECKING:  # imported when the worker runs: `viktig --help` need not load aiohttp and the job stack
+    from viktig.metrics_access import MetricsAccess
 
 log = logging.getLogger(__name__)
 JOB_NAMES = ("reminders", "analysis", "retention")
@@ -55,6 +56,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 @asynccontextmanager
 async def _metrics(host: str, port: int | None, access: MetricsAccess) -> AsyncIterator[None]:
     """The worker's /metrics while it runs, when --metrics-port is given; a port that is taken is a clear error."""
+    from viktig.observability import metrics_server
+
     async with AsyncExitStack() as stack:
         if port is not None:
             if not 0 <= port < 65536:
@@ -77,6 +80,9 @@ def _intervals(pairs: list[str]) -> dict[str, float]:
 
 
 async def _worker(args: argparse.Namespace, ctx: AppContext) -> int:
+    from viktig.jobs import ProcessLockHeld, Scheduler, default_jobs, single_sqlite_process
+    from viktig.metrics_access import MetricsAccess
+
     jobs = [job for job in default_jobs(_intervals(args.every)) if not args.job or job.name in args.job]
     await ensure_database_writable(ctx)
     scheduler = Scheduler(ctx, jobs)

@@ -38,6 +38,18 @@
     return form;
   }
 
+  /* A bot line that holds an address (the public page) gets it as a link, as the page without script does. */
+  function linked(element, value, link) {
+    var shown = (link || "").split("?")[0];
+    var at = shown ? value.indexOf(shown) : -1;
+    if (at < 0) { element.textContent = value; return; }
+    var anchor = document.createElement("a");
+    anchor.href = link; anchor.className = "public-link"; anchor.textContent = shown;
+    element.appendChild(document.createTextNode(value.slice(0, at)));
+    element.appendChild(anchor);
+    element.appendChild(document.createTextNode(value.slice(at + shown.length)));
+  }
+
   function append(line) {
     var item = document.createElement("li");
     item.className = "line " + line.who;
@@ -46,7 +58,7 @@
     who.textContent = (line.who === "me" ? log.dataset.you : log.dataset.bot) + ":";
     var text = document.createElement("p");
     text.className = "text";
-    text.textContent = line.text;
+    linked(text, line.text, line.link);
     item.appendChild(who);
     item.appendChild(text);
     if (line.buttons && line.buttons.length) { item.appendChild(buttonsForm(line.buttons)); }

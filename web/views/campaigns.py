@@ -13,6 +13,7 @@ from surveys.actions import campaign_actions
 from surveys.campaigns import CampaignError, CampaignLinks, answer_stats, create_campaign, links_for, set_status
 from surveys.ids import pk
 from surveys.models import Campaign, CampaignStatus, PublicPage, StaffUser, Unit
+from surveys.public_page import page_address
 from surveys.settings import LANGUAGES
 from web.access import load_campaign, require_user, role_at_least, sessions_of, unit_scope
 from web.client_info import public_base_url
@@ -153,7 +154,7 @@ async def campaign_page(request: web.Request) -> web.Response:
             "qr": qr_svg(links.web_link, scale=5, title=dashboard_text(language_of(request), "campaign.qr_caption")),
             "can_read": role_at_least(user, "manager"),
             "actions": actions,
-            "public_link": f"{public_base_url(request).rstrip('/')}/p/{public.token}" if public and published else None,
+            "public_link": page_address(public_base_url(request), public.token) if public and published else None,
         },
     )
 

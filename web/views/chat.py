@@ -1,5 +1,9 @@
 """The citizens' web chat at /s/<code>: the same conversation engine as Telegram, in plain HTML forms.
 
+The thanks end with the address of the campaign's public page "Dette sa dere – dette gjør vi" (it says "come back
+later" until a manager publishes it), and once a closed campaign's page is out, its chat link (the poster's QR code)
+leads there instead of to a chat that takes no answers.
+
 A long-lived HttpOnly cookie holds a random visitor id (only its keyed pseudonym reaches the database). Each
 rendered form carries a fresh nonce that becomes the engine's update_key, so a double click or a resubmitted
 form is processed once. With JavaScript the forms post by fetch and get JSON back; without it, POST-redirect-GET.
@@ -19,6 +23,7 @@ from surveys.engine import MAX_ANSWER_CHARS
 from surveys.i18n import normalise_language, t
 from surveys.messages import Incoming, IncomingKind, Reply
 from surveys.models import Campaign, Channel
+from surveys.public_page import page_of
 from surveys.text import clean_answer_text
 from web.access import sessions_of
 from web.chat_limits import CHAT_LIMITS, ChatLimits, refuse_if_flooding
@@ -28,6 +33,7 @@ from web.i18n import chat_text
 from web.keys import CONVERSATIONS, SETTINGS
 from web.security import SECURE, SESSION, chat_csrf
 from web.transcript import Line, Transcript, TranscriptStore
+from web.views.public import thanks_link
 
 TRANSCRIPTS = web.AppKey("web_chat_transcripts", TranscriptStore)
 STEP_SUMMARY, STEP_DONE = "summary", "done"  # the engine's stored step names
@@ -73,9 +79,14 @@ def _page(
 
 
 async def _refusal_page(request: web.Request, code: str) -> tuple[web.Response | None, Campaign | None]:
-    """A clear page for an unknown, closed or not yet open campaign, before the engine is asked anything."""
-    async with sessions_of(request)() as session:
+    """A clear page for an unknown, closed or not yet open campaign, before the engine is asked anything.
+
+    A closed campaign whose public page is out sends the person there; until then its page gives that address.
+    """
+    async with sessions_of(request)() as session, session.begin():
         campaign = await find_campaign(session, code)
+        reason = accepts_answers(campaign) if campaign is not None else None
+        page = await page_of(session, campaign) if campaign is not None and reason == "campaign.closed" else None
     hint = _accept_language(request)
     if campaign is None:
         language = normalise_language(hint) or "nb"
@@ -83,12 +94,28 @@ async def _refusal_page(request: web.Request, code: str) -> tuple[web.Response |
             _page(request, "chat/closed.html", language, {"message": t(language, "campaign.unknown_code")}, 404),
             None,
         )
-    reason = accepts_answers(campaign)
     if reason is None:
         return None, campaign
+    if page is not None and page.published_at is not None:
+        raise web.HTTPSeeOther(f"/p/{page.token}", headers={"Cache-Control": "no-store"})
     language = normalise_language(hint, campaign.language_list) or campaign.language_list[0]
-    title = campaign.name
-    return _page(request, "chat/closed.html", language, {"message": t(language, reason), "title": title}, 410), None
+    context: dict[str, Any] = {"message": t(language, reason), "title": campaign.name}
+    if page is not None:
+        context["public"] = _public_line(request, page.token, language)
+    return _page(request, "chat/closed.html", language, context, 410), None
+
+
+def _public_line(request: web.Request, token: str, language: str) -> Line:
+    text, link = thanks_link(request, token, language)
+    return Line("bot", text, link=link)
+
+
+async def _public_line_for(request: web.Request, code: str, language: str) -> Line | None:
+    """The thanks' public-page line for this campaign (its address is made now for a campaign older than that)."""
+    async with sessions_of(request)() as session, session.begin():
+        campaign = await find_campaign(session, code)
+        token = (await page_of(session, campaign)).token if campaign is not None else None
+    return _public_line(request, token, language) if token else None
 
 
 async def chat_page(request: web.Request) -> web.Response:
@@ -202,6 +229,8 @@ async def chat_post(request: web.Request) -> web.StreamResponse:
     )
     reply = await request.app[CONVERSATIONS].handle(incoming)
     new: list[Line] = []
+    completed = not reply.duplicate and reply.finished and reply.step == STEP_DONE  # not a declined consent
+    public = await _public_line_for(request, code, reply.language) if completed else None
     if not reply.duplicate:
         said = _button_label(transcript, payload) if payload else _as_stored(text, reply.language)
         if said:  # an empty send still gets the engine's answer ("write a few words"), but no empty bubble
@@ -210,12 +239,14 @@ async def chat_post(request: web.Request) -> web.StreamResponse:
             new.append(Line("bot", reply.notice))
         if transcript is None:  # no visit in this process (a restart): answer, but keep nothing
             new.extend(Line("bot", message.text, message.buttons) for message in reply.messages)
+            new.extend([public] if public else [])
         else:
             if _erased(reply):
                 store.clear(transcript)  # nothing of what was erased may be shown again, not even after a reload
             else:
                 new = [store.add_line(transcript, line) for line in new]
             new.extend(store.add_reply(transcript, reply))
+            new.extend([store.add_line(transcript, public)] if public else [])
             if transcript.finished and "application/json" not in request.headers.get("Accept", ""):
                 transcript.show_finished_once = True  # the redirect that follows shows the thanks
             store.touch(transcript)
@@ -272,6 +303,7 @@ def _respond(
                 {
                     "who": line.who,
                     "text": line.text,
+                    "link": line.link,
                     "buttons": [[{"label": b.label, "payload": b.payload} for b in row] for row in line.buttons],
                 }
                 for line in new

@@ -24,11 +24,13 @@ from surveys.import_batches import CHUNK_ROWS, STALE_AFTER, begin_import, store_
 from surveys.import_columns import ImportProblem
 from surveys.importer import AnswerImportError, PreparedImport, import_targets, prepare_import
 from surveys.models import AnswerImport, AnswerSource, Campaign, Channel, ImportStatus, Question, as_utc, utcnow
+from surveys.public_page import page_of
 from surveys.settings import LANGUAGES
 from web.access import load_campaign, require_user, sessions_of
 from web.keys import SESSIONS, SETTINGS
 from web.render import language_of, page
 from web.security import Handler
+from web.views.public import thanks_link
 
 log = logging.getLogger(__name__)
 
@@ -105,11 +107,19 @@ async def _entry_context(request: web.Request, session: AsyncSession, campaign: 
 
 async def entry_form(request: web.Request) -> web.Response:
     user = await require_user(request)
-    async with sessions_of(request)() as session:
+    saved = request.query.get("saved", "")
+    typed_for = request.query.get("lang", "")  # set after typed answers: the person is here
+    async with sessions_of(request)() as session, session.begin():
         campaign = await load_campaign(session, user, request.match_info["id"])
         context = await _entry_context(request, session, campaign)
-    saved = request.query.get("saved", "")
-    return page(request, "entry.html", {**context, "saved": int(saved) if saved.isdigit() else None})
+        token = (await page_of(session, campaign)).token if saved.isdigit() and typed_for else None
+    context["saved"] = int(saved) if saved.isdigit() else None
+    if token is not None:
+        # The chat's thanks, in the language the answers were typed in, for staff to pass on.
+        language = typed_for if typed_for in campaign.language_list else campaign.language_list[0]
+        text, link = thanks_link(request, token, language)
+        context["public"] = {"text": text, "link": link, "lang": language}
+    return page(request, "entry.html", context)
 
 
 async def entry_post(request: web.Request) -> web.Response:
@@ -127,6 +137,7 @@ async def entry_post(request: web.Request) -> web.Response:
         return page(request, "entry.html", {**context, "error": "entry.closed"}, status=409)
     if isinstance(upload, web.FileField):
         raw, filename, source = upload.file.read(), upload.filename or "upload.csv", AnswerSource.paper
+        typed_for = ""
     else:
         lines = [line.strip() for line in str(form.get("lines", "")).splitlines() if line.strip()]
         if not lines:
@@ -137,6 +148,7 @@ async def entry_post(request: web.Request) -> web.Response:
             json.dumps({"text": line, "language": language, "question": question}) for line in lines
         ).encode()
         filename, source = "entry.jsonl", AnswerSource.staff
+        typed_for = f"&lang={language}"  # staff typed for a person who is here: the page gives them the address
     sessions = sessions_of(request)
     try:
         # No transaction is open while the file is checked: on SQLite that would hold the only write lock.
@@ -153,7 +165,7 @@ async def entry_post(request: web.Request) -> web.Response:
     if record.warnings:
         warnings = _warnings(record, language_of(request))
         return page(request, "entry.html", {**context, "saved": len(prepared.rows), "warnings": warnings})
-    raise web.HTTPSeeOther(f"/campaigns/{campaign.id}/entry?saved={len(prepared.rows)}")
+    raise web.HTTPSeeOther(f"/campaigns/{campaign.id}/entry?saved={len(prepared.rows)}{typed_for}")
 
 
 def _store_in_background(app: web.Application, prepared: PreparedImport, import_id: int) -> None:

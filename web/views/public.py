@@ -1,9 +1,11 @@
 """The public page "Dette sa dere – dette gjør vi" at /p/<token> (no login), its A4 poster, and the manager's page.
 
 What the page may show is decided in surveys.public_page; here it is rendered in the campaign's languages (the
-chooser offers only those), plain or lettlest (`?lettlest=1`). An unknown token and an unpublished page both answer
-404. Managers of the unit (and admins) publish and withdraw it and pick the quotes at /campaigns/<id>/public, and see
-a preview there before publishing. Staff see its address on the campaign page once it is published.
+chooser offers only those), plain or lettlest (`?lettlest=1`). The address exists from the campaign's start (the web
+chat's thanks give it), so before publishing it answers a friendly "come back later" in the reader's language that
+shows nothing of the answers: no theme, no count, no quote. An unknown token is 404. Managers of the unit (and
+admins) publish and withdraw it and pick the quotes at /campaigns/<id>/public, and see a preview there before
+publishing. Staff see its address on the campaign page once it is published.
 """
 
 from __future__ import annotations
@@ -15,17 +17,19 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from surveys.access_log import record_access
-from surveys.i18n import normalise_language
+from surveys.campaigns import accepts_answers
+from surveys.i18n import normalise_language, t
 from surveys.ids import pk
-from surveys.models import Campaign, utcnow
+from surveys.models import Campaign, Unit, utcnow
 from surveys.public_page import (
     QUOTES_PER_THEME,
     PublicPageError,
     PublicView,
+    page_address,
+    page_by_token,
     page_of,
     pick_quote,
     public_view,
-    published_campaign,
     quote_candidates,
     set_published,
     unpick_quote,
@@ -44,12 +48,36 @@ PUBLIC_HEADERS = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex, nofollo
 
 
 def public_address(request: web.Request, token: str) -> str:
-    return f"{public_base_url(request).rstrip('/')}/p/{token}"
+    return page_address(public_base_url(request), token)
+
+
+def thanks_link(request: web.Request, token: str, language: str) -> tuple[str, str]:
+    """ "Her kan du se hva vi gjør med svarene: <address>" and the link to the page in the person's language.
+
+    The text shows the bare address (short enough to write down); the link adds ?lang= so a person who answered in
+    nynorsk reads the page in nynorsk.
+    """
+    address = public_address(request, token)
+    return t(language, "done.public_page", address=address), f"{address}?lang={language}"
+
+
+def page_languages(campaign: Campaign) -> list[str]:
+    """The languages the page is offered in: the campaign's, main language first."""
+    return [code for code in campaign.language_list if code in CHAT_LANGUAGES] or ["nb"]
+
+
+def _reader_context(language: str, campaign: Campaign) -> dict[str, Any]:
+    """What every public template needs: its texts in the reader's language and the language chooser."""
+    return {
+        "c": lambda key, **kw: chat_text(language, key, **kw),
+        "lang": language,
+        "languages": [(code, LANGUAGE_NAMES[code]) for code in page_languages(campaign)],
+    }
 
 
 def reader_language(request: web.Request, campaign: Campaign) -> str:
     """?lang= when the campaign has it, else the browser's language when it has that, else its main language."""
-    allowed = [code for code in campaign.language_list if code in CHAT_LANGUAGES] or ["nb"]
+    allowed = page_languages(campaign)
     return (
         normalise_language(request.query.get("lang"), allowed)
         or normalise_language(request.headers.get("Accept-Language", "").split(",")[0].split(";")[0], allowed)
@@ -63,14 +91,11 @@ def local_date(language: str, day: date) -> str:
 
 
 def _context(request: web.Request, view: PublicView, language: str, token: str, *, easy: bool) -> dict[str, Any]:
-    allowed = [code for code in view.campaign.language_list if code in CHAT_LANGUAGES] or ["nb"]
     return {
-        "c": lambda key, **kw: chat_text(language, key, **kw),
-        "lang": language,
+        **_reader_context(language, view.campaign),
         "view": view,
         "easy": easy,
         "token": token,
-        "languages": [(code, LANGUAGE_NAMES[code]) for code in allowed],
         "tenths": lambda share: round(share * 10),
         "when": lambda day: local_date(language, day),
         "address": public_address(request, token),
@@ -91,22 +116,47 @@ async def _render(
     return response
 
 
-async def _published(request: web.Request) -> tuple[Campaign, str]:
+async def _published(request: web.Request) -> tuple[Campaign, str] | web.Response:
+    """The campaign of a published page, or the "come back later" page when it is not out yet (404: unknown)."""
     token = request.match_info["token"]
     async with sessions_of(request)() as session:
-        campaign = await published_campaign(session, token)
-    if campaign is None:
+        found = await page_by_token(session, token)
+        unit = await session.get(Unit, found[0].unit_id) if found is not None else None
+    if found is None:
         raise web.HTTPNotFound(text="404", headers=PUBLIC_HEADERS)
-    return campaign, token
+    campaign, row = found
+    if row.published_at is not None:
+        return campaign, token
+    return pending_page(request, campaign, unit.name if unit else "")
+
+
+def pending_page(request: web.Request, campaign: Campaign, unit_name: str) -> web.Response:
+    """Before publishing: what the page will be and when, in plain words; nothing that comes from the answers."""
+    language = reader_language(request, campaign)
+    collecting = accepts_answers(campaign) != "campaign.closed"
+    context = {
+        **_reader_context(language, campaign),
+        "unit_name": unit_name,
+        "message": "public.pending.collecting" if collecting else "public.pending.reading",
+    }
+    response = aiohttp_jinja2.render_template("public/pending.html", request, context)
+    response.headers.update(PUBLIC_HEADERS)
+    return response
 
 
 async def public_page(request: web.Request) -> web.Response:
-    campaign, token = await _published(request)
+    published = await _published(request)
+    if isinstance(published, web.Response):
+        return published
+    campaign, token = published
     return await _render(request, campaign, token, "public/page.html")
 
 
 async def public_poster(request: web.Request) -> web.Response:
-    campaign, token = await _published(request)
+    published = await _published(request)
+    if isinstance(published, web.Response):
+        return published
+    campaign, token = published
     language = reader_language(request, campaign)
     address = public_address(request, token)
     qr = qr_svg(address, scale=7, title=chat_text(language, "public.qr"))

@@ -117,6 +117,9 @@ async def rename(request: web.Request) -> web.Response:
         campaign, theme = await _theme(session, user, request)
         if label:
             await rename_theme(session, theme, label)
+            await record_access(
+                session, actor=user.email, action="rename_theme", campaign_id=campaign.id, detail=_ref(theme)
+            )
     raise web.HTTPSeeOther(f"/campaigns/{campaign.id}/themes#theme-{theme.id}")
 
 
@@ -145,9 +148,12 @@ async def accept(request: web.Request) -> web.Response:
     async with sessions_of(request)() as session, session.begin():
         campaign, theme = await _theme(session, user, request)
         try:
+            proposed = theme.label
             learned = await accept_suggestion(session, theme, str(form.get("label", "")), actor=user.email)
         except ThemeError as error:
             raise web.HTTPBadRequest(text=error.message(language_of(request))) from None
+        detail = _ref(theme) + (", renamed" if learned.label != proposed else "")
+        await record_access(session, actor=user.email, action="accept_theme", campaign_id=campaign.id, detail=detail)
     query = urlencode({"done": "accepted", "label": learned.label})
     raise web.HTTPSeeOther(f"/campaigns/{campaign.id}/themes?{query}#theme-{theme.id}")
 
@@ -160,6 +166,9 @@ async def reject(request: web.Request) -> web.Response:
             await reject_suggestion(session, theme)
         except ThemeError as error:
             raise web.HTTPBadRequest(text=error.message(language_of(request))) from None
+        await record_access(
+            session, actor=user.email, action="reject_theme", campaign_id=campaign.id, detail=_ref(theme)
+        )
     raise web.HTTPSeeOther(f"/campaigns/{campaign.id}/themes?done=rejected#suggestions")
 
 
@@ -169,10 +178,23 @@ async def confirm(request: web.Request) -> web.Response:
     async with sessions_of(request)() as session, session.begin():
         campaign = await load_campaign(session, user, request.match_info["id"])
         try:
-            await confirm_answer(session, pk(campaign), int(request.match_info["answer"]))
+            row = await confirm_answer(session, pk(campaign), int(request.match_info["answer"]))
         except ThemeError as error:
             raise web.HTTPNotFound(text=error.message(language_of(request))) from None
+        await record_access(
+            session,
+            actor=user.email,
+            action="confirm_placement",
+            campaign_id=campaign.id,
+            detail=f"answer {row.answer_id}",
+        )
     raise web.HTTPSeeOther(f"/campaigns/{campaign.id}/themes?done=confirmed#uncertain")
+
+
+def _ref(theme: Theme) -> str:
+    """A theme in the access log: its id only. Proposed names are phrases taken from answers, and a manager's name
+    may quote one, so neither is logged."""
+    return f"theme {theme.id}"
 
 
 def add_routes(app: web.Application) -> None:

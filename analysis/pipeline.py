@@ -159,32 +159,26 @@ class ThemePipeline:
         if missing:
             matrix[missing] = self.embedder.embed([prepared.originals[row] for row in missing])
         plain = self.metric_space(matrix, learned=False)
-        grouped = self.metric_space(matrix)
-        if self.centre_vectors and len(matrix) > 1:
-            # All answers share the question's frame and much of the model's common direction; without it, cosines
-            # spread from about 0.85-0.99 to -0.2-0.9 and the calibrated thresholds separate themes far better.
-            self.plain_centre_ = np.average(plain, axis=0, weights=prepared.weights)
-            self.centre_ = np.average(grouped, axis=0, weights=prepared.weights)
-        else:
-            self.centre_ = self.plain_centre_ = None
+        del matrix  # 100 000 answers are 150 MB a copy: keep two spaces, not four
+        metric = self._metric(dim)
+        grouped = _unit(plain @ metric) if metric is not None else plain
+        centre = self.centre_vectors and len(plain) > 1
+        # All answers share the question's frame and much of the model's common direction; without it, cosines
+        # spread from about 0.85-0.99 to -0.2-0.9 and the calibrated thresholds separate themes far better.
+        self.plain_centre_ = np.average(plain, axis=0, weights=prepared.weights) if centre else None
+        self.centre_ = np.average(grouped, axis=0, weights=prepared.weights) if centre else None
         self.votes_ = _moved(plain, self.plain_centre_)  # the model's own space: where known themes are joined
-        return _moved(grouped, self.centre_)
+        return self.votes_ if grouped is plain else _moved(grouped, self.centre_)
 
     def metric_space(self, matrix: np.ndarray, *, learned: bool = True) -> np.ndarray:
         """Unit vectors in the space themes are compared in: the embedder's, through the learned metric when one
         ships for its model (analysis/metric.py), so directions of language and form count less than topic."""
-        matrix = np.array(matrix, dtype=np.float32)
-        norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-        norms[norms == 0] = 1.0
-        matrix /= norms
-        use = learned and self.learned_metric and len(matrix)
-        metric = for_model(self.embedder.name, matrix.shape[1]) if use else None
-        if metric is not None:
-            matrix = matrix @ metric
-            norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-            norms[norms == 0] = 1.0
-            matrix /= norms
-        return matrix
+        matrix = _unit(np.array(matrix, dtype=np.float32))
+        metric = self._metric(matrix.shape[1]) if learned and len(matrix) else None
+        return _unit(matrix @ metric) if metric is not None else matrix
+
+    def _metric(self, dim: int) -> np.ndarray | None:
+        return for_model(self.embedder.name, dim) if self.learned_metric else None
 
     def centred(self, matrix: np.ndarray, *, learned: bool = True) -> np.ndarray:
         """Unit vectors moved by the campaign's centre (as vectors_for did to the campaign's own answers), in the
@@ -399,14 +393,20 @@ class ThemePipeline:
         return themes
 
 
-def _moved(matrix: np.ndarray, centre: np.ndarray | None) -> np.ndarray:
-    """Unit rows less the campaign's centre, made unit again."""
-    if centre is None:
-        return matrix
-    matrix = matrix - centre
+def _unit(matrix: np.ndarray) -> np.ndarray:
+    """Rows made unit length, in place (callers pass a fresh array)."""
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
-    return np.asarray(matrix / norms, dtype=np.float32)
+    matrix /= norms
+    return matrix
+
+
+def _moved(matrix: np.ndarray, centre: np.ndarray | None) -> np.ndarray:
+    """Unit rows less the campaign's centre, made unit again, in place (callers pass a fresh array)."""
+    if centre is None:
+        return matrix
+    matrix -= centre.astype(matrix.dtype)
+    return _unit(matrix)
 
 
 def _unique(key: str, used: set[str]) -> str:

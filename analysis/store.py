@@ -140,8 +140,9 @@ async def persist_analysis(
         row_for[result.key] = row
     if OTHER not in row_for and (suppressed or any(key == OTHER for key, _ in analysis.assignments.values())):
         row_for[OTHER] = await other_theme(session, campaign_id)
-    for key in suppressed:
-        row_for[key] = row_for[OTHER]
+    found_in = {result.key: result.found_in for result in analysis.themes if result.found_in}
+    for key in suppressed:  # a rejected group split off a taxonomy theme goes back to it, others to "other"
+        row_for[key] = row_for.get(found_in.get(key) or OTHER) or row_for[OTHER]
     await session.flush()
     by_id = {pk(theme): theme for theme in await campaign_themes(session, campaign_id)}
     members: dict[int, list[int]] = {}
@@ -163,10 +164,12 @@ async def persist_analysis(
                 and pk(earlier) in continuing
                 and analysis.how.get(key_of_answer) != "seed"
                 and pk(earlier) != pk(target)
+                and not (key in found_in and earlier.taxonomy_key == found_in[key] and key not in suppressed)
             ):
                 # Placement by meaning shifts a little when answers are added; an answer stays in the theme it
                 # was in (unless that was "other" or merged away), so a manager's themes, renamed or not, do not
-                # reshuffle on every run. Seed evidence (a word of a theme) still moves it.
+                # reshuffle on every run. Seed evidence (a word of a theme) still moves it, and so does a group
+                # found inside its theme (analysis/weak.py), so that it can be suggested.
                 target = earlier
             if current is None:
                 current = AnswerTheme(answer_id=answer_id, theme_id=pk(target))

@@ -97,6 +97,18 @@ class CountingEmbedder:
         return self.inner.embed(texts)
 
 
+def waited_for_cpu() -> float:
+    """Seconds this process's threads spent runnable but waiting for a core (Linux /proc/<pid>/task/*/schedstat,
+    second field): on a shared machine this, not the analysis, is what separates wall from CPU time."""
+    total = 0
+    for stat in Path("/proc/self/task").glob("*/schedstat"):
+        try:
+            total += int(stat.read_text().split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    return total / 1e9
+
+
 def run_one(n: int) -> dict[str, float]:
     from analysis.embedding import default_embedder
     from analysis.pipeline import AnswerText, ThemePipeline
@@ -107,9 +119,9 @@ def run_one(n: int) -> dict[str, float]:
     del vectors
     counting = CountingEmbedder(default_embedder("nb"), set(texts))
     languages = ["nb", "nn", "sv", "en"]
-    started, cpu = time.perf_counter(), time.process_time()
+    started, cpu, waited = time.perf_counter(), time.process_time(), waited_for_cpu()
     result = ThemePipeline(languages=languages, embedder=counting).fit_transform(answers, vectors=cached)
-    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    seconds, cpu, waited = time.perf_counter() - started, time.process_time() - cpu, waited_for_cpu() - waited
     warm = warm_cpu = float("nan")
     if n <= 1000:  # again in the same process: the themes page's pool process, where everything is loaded
         started, warm_cpu = time.perf_counter(), time.process_time()
@@ -121,6 +133,7 @@ def run_one(n: int) -> dict[str, float]:
         "distinct": len({a.text.lower() for a in answers}),
         "seconds": round(seconds, 2),
         "cpu": round(cpu, 2),
+        "waited": round(waited, 2),
         "warm": round(warm, 2),
         "warm_cpu": round(warm_cpu, 2),
         "peak_mb": round(peak_mb, 1),
@@ -179,7 +192,7 @@ def main() -> int:
     if args.ingest:
         print(*ingest_rate(args.ingest), sep="\n")
     print(
-        f"{'answers':>8} {'distinct':>8} {'wall s':>7} {'CPU s':>7} {'warm s':>7} {'peak MB':>8} "
+        f"{'answers':>8} {'distinct':>8} {'wall s':>7} {'CPU s':>7} {'waited':>7} {'warm s':>7} {'peak MB':>8} "
         f"{'themes':>6} {'other':>6} {'re-embedded':>11}"
     )
     for n in args.sizes:
@@ -188,10 +201,12 @@ def main() -> int:
         ).stdout
         row = json.loads(output.strip().splitlines()[-1])
         print(
-            f"{row['n']:8d} {row['distinct']:8d} {row['seconds']:7.2f} {row['cpu']:7.2f} {row['warm']:7.2f} "
+            f"{row['n']:8d} {row['distinct']:8d} {row['seconds']:7.2f} {row['cpu']:7.2f} {row['waited']:7.2f} "
+            f"{row['warm']:7.2f} "
             f"{row['peak_mb']:8.1f} {row['themes']:6d} {row['other_share']:6.3f} {row['answers_embedded']:11d}"
         )
     print("wall s / CPU s: a fresh process (`viktig analyse`); warm s: again in that process (the server's pool)")
+    print("waited: seconds the run was ready to run but waited for a core (other processes); wall ≈ CPU + waited")
     print("re-embedded: answers the run embedded although their vectors were stored (must be 0)")
     return 0
 

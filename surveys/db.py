@@ -6,7 +6,6 @@ import contextlib
 import hashlib
 import os
 import sqlite3
-from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
 
@@ -151,25 +150,9 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
 
 
-def _lock_number(key: str) -> int:
+def lock_number(key: str) -> int:
+    """The PostgreSQL advisory-lock number of a key (a respondent's pseudonym, an import)."""
     return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
-
-
-_LOCK_AND_CLAIM = text(
-    "INSERT INTO processed_update (key, processed_at) "
-    "SELECT :key, :now FROM (SELECT pg_advisory_xact_lock(:lock)) AS held"
-)
-
-
-def on_postgresql(session: AsyncSession) -> bool:
-    bind = session.bind
-    return bind is not None and bind.dialect.name == "postgresql"
-
-
-async def lock_and_claim(session: AsyncSession, key: str, update_key: str, now: datetime) -> None:
-    """PostgreSQL: take the key's lock and insert the update's key in one statement (one round trip); a key seen
-    before fails the primary key once the lock is held."""
-    await session.execute(_LOCK_AND_CLAIM, {"key": update_key, "now": now, "lock": _lock_number(key)})
 
 
 async def lock_key(session: AsyncSession, key: str) -> None:
@@ -180,7 +163,7 @@ async def lock_key(session: AsyncSession, key: str) -> None:
     """
     bind = session.bind
     if bind is not None and bind.dialect.name == "postgresql":
-        await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _lock_number(key)})
+        await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": lock_number(key)})
 
 
 async def ping(engine: AsyncEngine) -> None:

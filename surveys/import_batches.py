@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import update
@@ -73,6 +74,58 @@ async def begin_import(
         return unfinished
 
 
+@dataclass(frozen=True)
+class _Chunk:
+    stored: int  # rows of the file stored after this chunk (or, when not owned, what the record says)
+    total: int
+    owned: bool  # False: another worker took the import over, or it was stopped; nothing was stored
+
+
+async def _store_next_chunk(
+    sessions: async_sessionmaker[AsyncSession], prepared: PreparedImport, import_id: int, chunk_rows: int
+) -> _Chunk:
+    """One chunk's answers and the record's counter, in one short transaction."""
+    async with sessions() as session, session.begin():
+        record = await session.get_one(AnswerImport, import_id)
+        start = record.stored_rows
+        chunk = prepared.rows[start : start + chunk_rows]
+        stored = start + len(chunk)
+        finished = stored >= len(prepared.rows)
+        now = utcnow()
+        moved = await affected_rows(
+            session,
+            update(AnswerImport)
+            .where(
+                col(AnswerImport.id) == import_id,
+                col(AnswerImport.stored_rows) == start,
+                col(AnswerImport.status) == ImportStatus.running.value,
+            )
+            .values(
+                stored_rows=stored,
+                updated_at=now,
+                status=(ImportStatus.done if finished else ImportStatus.running).value,
+                finished_at=now if finished else None,
+            ),
+        )
+        if moved != 1:
+            return _Chunk(record.stored_rows, record.total_rows, owned=False)
+        await insert_answers(session, chunk)
+    return _Chunk(stored, len(prepared.rows), owned=True)
+
+
+async def _let_chunk_end(step: asyncio.Future[_Chunk]) -> bool:
+    """Wait for a chunk cut short by Ctrl-C or shutdown to end on its own; whether this worker still owns the import.
+
+    A chunk cancelled half-way loses its connection with its transaction still open (SQLAlchemy invalidates a
+    connection whose statement was cancelled), and on SQLite that transaction keeps the file's write lock until the
+    process ends: marking the import interrupted then waited the whole busy timeout and failed, and the record said
+    "running". A chunk takes well under a second, so Ctrl-C now waits for it.
+    """
+    with contextlib.suppress(Exception):
+        return (await step).owned
+    return True  # the chunk failed and rolled back: the import is still this worker's to mark
+
+
 async def store_chunks(
     sessions: async_sessionmaker[AsyncSession],
     prepared: PreparedImport,
@@ -83,42 +136,26 @@ async def store_chunks(
 ) -> AnswerImport:
     """Store the rows the record does not have yet, `chunk_rows` a transaction; the finished record at the end.
 
-    If this stops half-way (an error, a cancelled task, Ctrl-C), the record is marked interrupted and says how
-    many rows are stored; the same file uploaded again continues from there.
+    If this stops (an error, a cancelled task, Ctrl-C), it stops between chunks: a chunk under way is finished
+    first, then the record is marked interrupted and says how many rows are stored; the same file uploaded again
+    continues from there.
     """
     owned = True
     try:
         while True:
-            async with sessions() as session, session.begin():
-                record = await session.get_one(AnswerImport, import_id)
-                start = record.stored_rows
-                chunk = prepared.rows[start : start + chunk_rows]
-                stored = start + len(chunk)
-                finished = stored >= len(prepared.rows)
-                now = utcnow()
-                moved = await affected_rows(
-                    session,
-                    update(AnswerImport)
-                    .where(
-                        col(AnswerImport.id) == import_id,
-                        col(AnswerImport.stored_rows) == start,
-                        col(AnswerImport.status) == ImportStatus.running.value,
-                    )
-                    .values(
-                        stored_rows=stored,
-                        updated_at=now,
-                        status=(ImportStatus.done if finished else ImportStatus.running).value,
-                        finished_at=now if finished else None,
-                    ),
-                )
-                if moved != 1:  # another worker took the import over, or it was stopped
-                    owned = False
-                    values = {"stored": record.stored_rows, "total": record.total_rows}
-                    raise AnswerImportError([ImportProblem("import_running", None, values)])
-                await insert_answers(session, chunk)
-            if on_progress is not None and (pending := on_progress(stored, len(prepared.rows))) is not None:
+            step = asyncio.ensure_future(_store_next_chunk(sessions, prepared, import_id, chunk_rows))
+            try:
+                chunk = await asyncio.shield(step)
+            except asyncio.CancelledError:
+                owned = await _let_chunk_end(step)
+                raise
+            if not chunk.owned:  # another worker took the import over, or it was stopped
+                owned = False
+                values = {"stored": chunk.stored, "total": chunk.total}
+                raise AnswerImportError([ImportProblem("import_running", None, values)])
+            if on_progress is not None and (pending := on_progress(chunk.stored, chunk.total)) is not None:
                 await pending
-            if finished:
+            if chunk.stored >= chunk.total:
                 break
             await asyncio.sleep(0)  # the web chat's turns queue for the connection; let them have it first
     except BaseException:

@@ -8,8 +8,11 @@ import segno
 
 
 def qr_svg(link: str, *, scale: int = 6, title: str = "") -> str:
+    """An SVG with both its own size and a viewBox: CSS may resize it (the A4 posters set it in mm) and it scales
+    instead of being cropped; without CSS it keeps the size `scale` gives."""
+    code = segno.make(link, error="m")
     buffer = io.BytesIO()
-    segno.make(link, error="m").save(
+    code.save(
         buffer,
         kind="svg",
         scale=scale,
@@ -21,8 +24,10 @@ def qr_svg(link: str, *, scale: int = 6, title: str = "") -> str:
         lineclass=None,
         dark="#000",
         light="#fff",
+        omitsize=True,  # segno writes a viewBox only when it leaves out width and height; they are added below
     )
-    return buffer.getvalue().decode()
+    width, height = code.symbol_size(scale=scale, border=2)
+    return buffer.getvalue().decode().replace("<svg ", f'<svg width="{width}" height="{height}" ', 1)
 
 
 def qr_png(link: str, *, scale: int = 12) -> bytes:

@@ -8,6 +8,7 @@ nothing that was acknowledged.
     core.py      the transaction and the routing          steps.py     the table of steps
     commands.py  the table of commands                    kinds.py     the table of question kinds
     flow.py      the moves the steps and commands share   turn.py      one message's state, reads and writes
+    pending.py   /avbryt, confirmations, the erasure      store.py     the turn's SQL (Core statements built once)
     payloads.py  a button's meaning, encoded and decoded  words.py     typed words that mean yes, no, a language
 """
 

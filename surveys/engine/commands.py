@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from surveys.commands import Command
-from surveys.engine import flow
+from surveys.engine import flow, pending
 from surveys.engine.flow import Pending
 from surveys.engine.turn import Turn
 from surveys.engine.words import date_text
@@ -29,7 +29,7 @@ async def show_help(turn: Turn, argument: str | None) -> None:
 
 
 async def cancel(turn: Turn, argument: str | None) -> None:
-    await flow.cancel(turn)
+    await pending.cancel(turn)
 
 
 async def change_language(turn: Turn, argument: str | None) -> None:
@@ -40,7 +40,7 @@ async def show_data(turn: Turn, argument: str | None) -> None:
     if turn.respondent is None:
         turn.say_key("mydata.none")
         return
-    data = await respondent_data(turn.session, turn.respondent)
+    data = await respondent_data(await turn.orm_session(), turn.respondent)
     lang = turn.language
     lines = [t(lang, "mydata.header", reference=data.reference)]
     if data.language:

@@ -9,25 +9,24 @@ import time
 import weakref
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import cast
 
 from prometheus_client import Counter, Histogram
-from sqlalchemy import insert
 from sqlalchemy import update as sa_update
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel import SQLModel, col, select
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from surveys.campaigns import accepts_answers
 from surveys.commands import parse_command
-from surveys.db import lock_and_claim, lock_key, on_postgresql
+from surveys.db import lock_number
 from surveys.deidentify import redact as default_redact
-from surveys.engine import flow
+from surveys.engine import flow, pending, store
 from surveys.engine.commands import COMMANDS
 from surveys.engine.payloads import Payload
 from surveys.engine.sqlite_turns import SQLiteTurns, one_hop_engine
 from surveys.engine.steps import STEPS, Said, StepSpec
+from surveys.engine.store import ConnectionDb, TurnDb
 from surveys.engine.turn import Turn
 from surveys.messages import Incoming, IncomingKind, Reply
 from surveys.models import (
@@ -86,8 +85,11 @@ class ConversationEngine:
         self.steps = steps
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self.question_cache: dict[int, tuple[Question, ...]] = {}
+        bind = sessions.kw.get("bind")
+        assert isinstance(bind, AsyncEngine), "the engine's turns run on the sessions' engine"
+        self._bind = bind
         # SQLite through aiosqlite: the whole turn in one hop to the database thread (`sqlite_turns`).
-        sqlite = one_hop_engine(sessions.kw.get("bind")) if one_hop_sqlite else None
+        sqlite = one_hop_engine(bind) if one_hop_sqlite else None
         self._sqlite_turns = SQLiteTurns(sqlite) if sqlite is not None else None
 
     def pseudonym_for(self, channel: str, user_ref: str) -> str:
@@ -116,8 +118,8 @@ class ConversationEngine:
         async with self._lock_for(key):
             try:
                 if self._sqlite_turns is not None:
-                    reply, started = await self._sqlite_turns.run_session(
-                        lambda facade: self._turn(cast(AsyncSession, facade), incoming, key, queued)
+                    reply, started = await self._sqlite_turns.run_connection(
+                        lambda facade: self._turn(facade, incoming, key, queued)
                     )
                 else:
                     reply, started = await self._in_transaction(incoming, key, queued)
@@ -137,27 +139,39 @@ class ConversationEngine:
         transaction committed nothing, so it is run once more on a fresh connection."""
         for attempt in (1, 2):
             try:
-                async with self._sessions() as session, session.begin():
-                    return await self._turn(session, incoming, key, queued)
+                async with self._bind.connect() as connection, connection.begin():
+                    return await self._turn(ConnectionDb(connection), incoming, key, queued)
             except DBAPIError as error:
                 if attempt == 2 or not error.connection_invalidated:
                     raise
                 log.warning("database connection was dead; turn retried on a new one")
         raise AssertionError("unreachable")
 
-    async def _turn(self, session: AsyncSession, incoming: Incoming, key: str, queued: float) -> tuple[Reply, float]:
-        """The turn inside its transaction: the database lock, the update's key, then the conversation."""
-        if incoming.update_key and on_postgresql(session):
+    async def _turn(self, db: TurnDb, incoming: Incoming, key: str, queued: float) -> tuple[Reply, float]:
+        """The turn inside its transaction: the database lock, the update's key, then the conversation; Core
+        statements only (`store`), the changed rows written back at the end."""
+        postgresql = db.dialect.name == "postgresql"
+        if incoming.update_key and postgresql:
+            # The key's lock and the update's key in one statement (one round trip); a key seen before fails the
+            # primary key once the lock is held (IntegrityError, caught in `handle`).
             try:
-                await lock_and_claim(session, key, incoming.update_key, self.clock())
+                params = {"key": incoming.update_key, "now": self.clock(), "lock": lock_number(key)}
+                await db.execute(store.LOCK_AND_CLAIM, params)
             finally:
                 started = _turn_taken(incoming.channel, queued)  # the lock is held, also when the key was seen
         else:
-            await lock_key(session, key)
+            if postgresql:
+                await db.execute(store.LOCK, {"lock": lock_number(key)})
+            # On SQLite the transaction already holds the single write lock (BEGIN IMMEDIATE).
             started = _turn_taken(incoming.channel, queued)
             if incoming.update_key:
-                await _claim_update(session, incoming.update_key, self.clock())
-        return await route(Turn(self, session, incoming, key, self.steps)), started
+                # Inserted first thing: a key seen before fails the primary key, so a duplicate costs no extra
+                # read and a new update no look-up before its insert.
+                await db.execute(store.CLAIM, {"key": incoming.update_key, "processed_at": self.clock()})
+        turn = Turn(self, db, incoming, key, self.steps)
+        reply = await route(turn)
+        await turn.finish()
+        return reply, started
 
     async def _update_seen(self, update_key: str) -> ProcessedUpdate | None:
         async with self._sessions() as session:
@@ -169,8 +183,8 @@ class ConversationEngine:
         The current step's prompt (answers shown as stored, i.e. redacted), or for a completed conversation the
         thanks with the erasure reference. Without a conversation there is nothing to rebuild.
         """
-        async with self._sessions() as session:
-            turn = Turn(self, session, incoming, key, self.steps)
+        async with self._bind.connect() as connection:
+            turn = Turn(self, ConnectionDb(connection), incoming, key, self.steps)
             await turn.load_respondent()
             conversation = await turn.load_conversation()
             if conversation is not None:
@@ -182,7 +196,7 @@ class ConversationEngine:
                 else:
                     await turn.prompt()
             step = conversation.step if conversation is not None else None
-        # Nothing was changed, and closing the session ends its transaction without a commit.
+            await connection.rollback()  # nothing was changed, and nothing is committed
         reply = turn.reply
         reply.duplicate, reply.language, reply.step = True, turn.language, step
         if reply.messages:
@@ -225,16 +239,6 @@ class ConversationEngine:
                 session.add(conversation)
 
 
-_CLAIM = insert(SQLModel.metadata.tables[ProcessedUpdate.__tablename__])  # Core, not the ORM
-
-
-async def _claim_update(session: AsyncSession, update_key: str, now: datetime) -> None:
-    """Insert the update's key first thing: a key seen before fails the primary key (IntegrityError, caught in
-    `handle`), so a duplicate costs no extra read and a new update no look-up before its insert. A Core INSERT of
-    a statement built once: no unit of work for a row nobody reads in this turn."""
-    await session.execute(_CLAIM, {"key": update_key, "processed_at": now})
-
-
 async def route(turn: Turn) -> Reply:
     """Hand the message to its command, or to the current step's handler."""
     incoming = turn.incoming
@@ -274,12 +278,12 @@ async def on_message(turn: Turn, kind: IncomingKind) -> None:
     respondent = turn.respondent
     if button is not None and button.respondent_level:
         if respondent is not None and respondent.pending_action:
-            await flow.on_pending_choice(turn, button)
+            await pending.on_pending_choice(turn, button)
         else:
             turn.stale()
         return
-    pending = respondent is not None and respondent.pending_action and kind is IncomingKind.text
-    if pending and await flow.on_pending_text(turn, turn.incoming.text):
+    awaiting = respondent is not None and respondent.pending_action and kind is IncomingKind.text
+    if awaiting and await pending.on_pending_text(turn, turn.incoming.text):
         return
     conversation = await turn.load_conversation()
     if conversation is None:

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import logging
 
-from surveys.campaigns import accepts_answers, find_campaign
+from surveys.campaigns import accepts_answers
 from surveys.engine.kinds import kind_of
 from surveys.engine.payloads import Payload
 from surveys.engine.turn import Turn
-from surveys.engine.words import NO, YES, language_from_words, norm
 from surveys.i18n import normalise_language, t
 from surveys.ids import pk
 from surveys.models import Campaign, Conversation, ConversationStatus, Question, QuestionKind
 from surveys.notify import NOTIFY_CHANNELS, forget_contacts, has_contact, keep_contact
-from surveys.rights import erase_respondent
 from surveys.settings import DEFAULT_LANGUAGE, LANGUAGES
 
 log = logging.getLogger("surveys.engine")
@@ -48,7 +46,7 @@ def channel_permission(channel: str) -> str:
 # ------------------------------------------------------------------ welcome
 async def start(turn: Turn, code: str | None) -> None:
     """/start with a campaign code: welcome a new person, or take a returning one back to where they were."""
-    campaign = await find_campaign(turn.session, code) if code else None
+    campaign = await turn.find_campaign(code) if code else None
     if code and campaign is None:
         turn.say_key("campaign.unknown_code")
         return
@@ -245,7 +243,7 @@ async def on_edit(turn: Turn) -> None:
     answer = await turn.answer_to_message()
     if answer is None:
         return  # the edited message was not an answer (a command, or something refused): nothing to update
-    campaign = await turn.session.get(Campaign, answer.campaign_id)
+    campaign = await turn.campaign_by_id(answer.campaign_id)
     refusal = accepts_answers(campaign, turn.now) if campaign else "campaign.closed"
     if refusal is not None:
         turn.say_key(refusal)
@@ -295,7 +293,7 @@ async def notify_offered(turn: Turn) -> bool:
     if turn.incoming.channel not in NOTIFY_CHANNELS or not turn.incoming.address:
         return False
     assert turn.respondent is not None and turn.campaign is not None
-    return not await has_contact(turn.session, pk(turn.respondent), pk(turn.campaign))
+    return not await has_contact(await turn.orm_session(), pk(turn.respondent), pk(turn.campaign))
 
 
 def offer_notify(turn: Turn, before: str = "") -> None:
@@ -314,7 +312,9 @@ async def answer_notify(turn: Turn, wanted: bool) -> None:
     turn.touch()
     if wanted and turn.respondent is not None and turn.incoming.address:
         sealed = turn.engine.seal_address(turn.incoming.address)
-        await keep_contact(turn.session, pk(turn.respondent), pk(turn.campaign), turn.incoming.channel, sealed)
+        await keep_contact(
+            await turn.orm_session(), pk(turn.respondent), pk(turn.campaign), turn.incoming.channel, sealed
+        )
         turn.say_key("notify.saved")
     else:
         turn.say_key("notify.declined")
@@ -322,7 +322,9 @@ async def answer_notify(turn: Turn, wanted: bool) -> None:
 
 async def stop_notices(turn: Turn) -> None:
     """/stopp: no more messages about what was done; the kept addresses are deleted."""
-    forgotten = await forget_contacts(turn.session, pk(turn.respondent)) if turn.respondent is not None else 0
+    forgotten = (
+        await forget_contacts(await turn.orm_session(), pk(turn.respondent)) if turn.respondent is not None else 0
+    )
     turn.say_key("notify.stopped" if forgotten else "notify.none")
 
 
@@ -333,76 +335,6 @@ async def add_more(turn: Turn) -> None:
     conversation.status = ConversationStatus.active.value
     conversation.completed_at = None
     await turn.advance_to(Step.more if (await turn.questions())[0].repeat else Step.question, 0)
-
-
-# ------------------------------------------------- cancel, pending, erase
-async def cancel(turn: Turn) -> None:
-    conversation = await turn.load_conversation()
-    if turn.respondent is not None and turn.respondent.pending_action:
-        turn.respondent.pending_action = None
-        turn.save(turn.respondent)
-    if conversation is None or conversation.status != ConversationStatus.active.value:
-        turn.say_key("cancel.nothing")
-        return
-    if conversation.consent_at is None:
-        await turn.drop_conversation(conversation)
-        turn.say_key("consent.declined")
-        return
-    conversation.status = ConversationStatus.cancelled.value
-    conversation.reminder_due_at = None
-    turn.touch()
-    turn.say_key("cancel.done")
-
-
-async def on_pending_choice(turn: Turn, payload: Payload) -> None:
-    assert turn.respondent is not None
-    pending = turn.respondent.pending_action
-    turn.respondent.pending_action = None
-    turn.save(turn.respondent)
-    if pending == Pending.confirm_delete and payload.action == "del" and payload.value in ("yes", "no"):
-        if payload.value == "yes":
-            await erase(turn)
-        else:
-            turn.say_key("delete.kept")
-            if await turn.load_conversation() is not None:
-                await turn.prompt()
-    elif pending == Pending.choose_language and payload.action == "lang":
-        await set_language(turn, payload.value)
-    else:
-        turn.stale()
-
-
-async def on_pending_text(turn: Turn, text: str) -> bool:
-    """Typed words while a confirmation is pending; True when they settled it."""
-    respondent = turn.respondent
-    assert respondent is not None
-    words, lang = norm(text), turn.language
-    if respondent.pending_action == Pending.confirm_delete:
-        if words in YES or words == norm(t(lang, "delete.yes")):
-            await on_pending_choice(turn, Payload("del", "yes"))
-            return True
-        if words in NO or words == norm(t(lang, "delete.no")):
-            await on_pending_choice(turn, Payload("del", "no"))
-            return True
-    elif respondent.pending_action == Pending.choose_language:
-        language = language_from_words(words)
-        if language:
-            await on_pending_choice(turn, Payload("lang", language))
-            return True
-    respondent.pending_action = None  # anything else: forget the question and treat it as an answer
-    turn.save(respondent)
-    return False
-
-
-async def erase(turn: Turn) -> None:
-    assert turn.respondent is not None and turn.respondent.id is not None
-    counts = await erase_respondent(turn.session, turn.respondent.id)
-    log.info(
-        "erasure by respondent %s: %d answers, %d conversations", turn.key[:10], counts.answers, counts.conversations
-    )
-    turn.respondent = None
-    turn.conversation = None
-    turn.say_key("delete.done")
 
 
 def reopened(conversation: Conversation) -> None:

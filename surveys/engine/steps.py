@@ -27,7 +27,6 @@ from surveys.engine.turn import Turn
 from surveys.engine.words import NO, NO_MORE, YES, language_from_words, norm
 from surveys.i18n import catalogue, pick, t
 from surveys.messages import Button
-from surveys.models import Unit
 
 SUMMARY_ANSWER_CHARS = 400
 
@@ -92,8 +91,8 @@ async def prompt_consent(turn: Turn) -> None:
     survey_purpose = pick(campaign.purpose, lang) or t(lang, "welcome.purpose_default")
     privacy = pick(campaign.privacy_text, lang)
     if not privacy:
-        unit = await turn.session.get(Unit, campaign.unit_id)
-        privacy = default_privacy(lang, unit.name if unit else "", campaign.retention_months)
+        unit = await turn.unit_name(campaign.unit_id)
+        privacy = default_privacy(lang, unit or "", campaign.retention_months)
     if campaign.anonymous:
         privacy += "\n\n" + t(lang, "privacy.anonymous")
     actions = [("yes", t(lang, "consent.yes")), ("no", t(lang, "consent.no"))]

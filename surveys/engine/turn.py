@@ -5,19 +5,19 @@ Everything the steps store or read goes through these methods, so the steps stay
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from prometheus_client import Counter
-from sqlalchemy import and_, bindparam, delete, func
-from sqlalchemy.orm import aliased
-from sqlmodel import col, select
+from sqlalchemy import Executable, Result
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from surveys.campaigns import find_campaign, normalise_code
+from surveys.campaigns import normalise_code
 from surveys.deidentify import all_placeholders
+from surveys.engine import store
 from surveys.engine.payloads import Payload
+from surveys.engine.store import TurnDb, columns_of
 from surveys.i18n import catalogue, normalise_language, t
 from surveys.ids import pk
 from surveys.messages import Button, Incoming, OutgoingMessage, Reply
@@ -31,7 +31,7 @@ from surveys.models import (
     Respondent,
 )
 from surveys.pseudonyms import reference_for
-from surveys.rights import erase_respondent
+from surveys.rights import ErasureCounts, erase_respondent
 from surveys.settings import DEFAULT_LANGUAGE
 from surveys.text import clean_answer_text
 
@@ -40,38 +40,8 @@ if TYPE_CHECKING:
     from surveys.engine.steps import StepSpec
 
 Rows = tuple[tuple[Button, ...], ...]
+M = TypeVar("M", bound=Respondent | Conversation | Answer | ChannelContact)
 
-# Built once: a statement object reused keeps its compiled form and its cache key.
-_latest = aliased(Conversation)
-_LATEST_CONVERSATION = (
-    select(_latest.id)
-    .where(
-        _latest.respondent_id == Respondent.id,
-        col(_latest.status).in_([ConversationStatus.active.value, ConversationStatus.completed.value]),
-    )
-    # The active conversation, else a completed one (so "add more" works); a cancelled one stays closed.
-    .order_by(col(_latest.status) == ConversationStatus.completed.value, col(_latest.updated_at).desc())
-    .limit(1)
-    .correlate(Respondent)
-    .scalar_subquery()
-)
-_STATE = (
-    select(Respondent, Conversation, Campaign)
-    .select_from(Respondent)
-    .outerjoin(Conversation, col(Conversation.id) == _LATEST_CONVERSATION)
-    .outerjoin(Campaign, col(Campaign.id) == col(Conversation.campaign_id))
-    .where(Respondent.pseudonym == bindparam("key"))
-)
-_STATE_IN_CAMPAIGN = (
-    select(Respondent, Conversation, Campaign)
-    .select_from(Respondent)
-    .outerjoin(Campaign, col(Campaign.code) == bindparam("code"))
-    .outerjoin(
-        Conversation,
-        and_(col(Conversation.respondent_id) == col(Respondent.id), col(Conversation.campaign_id) == col(Campaign.id)),
-    )
-    .where(Respondent.pseudonym == bindparam("key"))
-)
 ANSWERS = Counter("viktig_answers_stored_total", "Answers stored, by channel.", ("channel",))
 
 
@@ -81,13 +51,15 @@ class Turn:
     def __init__(
         self,
         engine: ConversationEngine,
-        session: AsyncSession,
+        db: TurnDb,
         incoming: Incoming,
         key: str,
         steps: Mapping[str, StepSpec],
     ) -> None:
         self.engine = engine
-        self.session = session
+        self.db = db
+        self.rows = store.Rows(db)
+        self._session: AsyncSession | None = None
         self.incoming = incoming
         self.key = key
         self.steps = steps
@@ -149,22 +121,56 @@ class Turn:
         self.touch()
         await self.prompt()
 
+    # ------------------------------------------------------------ the database
+    async def execute(self, statement: Executable, parameters: Mapping[str, Any] | None = None) -> Result[Any]:
+        """Run one Core statement in the turn's transaction, after writing what the turn changed so far (so it
+        sees the turn's own changes, as the ORM's autoflush did)."""
+        await self.rows.write()
+        return await self.db.execute(statement, parameters)
+
+    async def add(self, row: M) -> M:
+        """Store a new row now (one INSERT; its id is set); later changes to it are written back."""
+        await self.rows.write()
+        return await self.rows.insert(row)
+
+    async def orm_session(self) -> AsyncSession:
+        """An ORM session in this turn's transaction, for the helpers off the hot path that take one (an erasure,
+        a respondent's data); what the turn changed so far is written first, so the session sees it."""
+        await self.rows.write()
+        if self._session is None:
+            self._session = cast(AsyncSession, self.db.session())
+        return self._session
+
+    async def finish(self) -> None:
+        """The end of the turn: write back what changed (the caller commits)."""
+        await self.rows.write()
+
     # --------------------------------------------------------------- reading
     async def load_respondent(self) -> None:
         """The respondent and the conversation and campaign this message most likely belongs to, in one query;
         the first `load_conversation` takes the latter two from here instead of asking again."""
         code = self.incoming.campaign_code
-        statement = _STATE_IN_CAMPAIGN if code else _STATE
+        statement = store.STATE_IN_CAMPAIGN if code else store.STATE
         params = {"key": self.key, "code": normalise_code(code)} if code else {"key": self.key}
-        row = (await self.session.exec(statement, params=params)).first()
+        row = (await self.execute(statement, params)).first()
         if row is not None:
-            self.respondent, conversation, campaign = row
+            self.respondent = self.rows.load(Respondent, columns_of(row, 0, store.R_KEYS))
+            at = len(store.R_KEYS)
+            conversation = self._conversation_at(row, at)
+            campaign = self._campaign_at(row, at + len(store.C_KEYS))
             self._preloaded = (code, conversation, campaign)
         self.language = (
             (self.respondent.language if self.respondent else None)
             or normalise_language(self.incoming.language_hint)
             or DEFAULT_LANGUAGE
         )
+
+    def _conversation_at(self, row: Sequence[Any], at: int) -> Conversation | None:
+        return None if row[at] is None else self.rows.load(Conversation, columns_of(row, at, store.C_KEYS))
+
+    @staticmethod
+    def _campaign_at(row: Sequence[Any], at: int) -> Campaign | None:
+        return None if row[at] is None else store.detached(Campaign, columns_of(row, at, store.K_KEYS))
 
     async def load_conversation(self, campaign_code: str | None = None) -> Conversation | None:
         """The conversation this message belongs to: the campaign bound to the channel, else the latest active one."""
@@ -177,53 +183,48 @@ class Turn:
                 return None
             self.conversation, self.campaign = preloaded[1], preloaded[2]
             return self.conversation
-        query = (
-            select(Conversation, Campaign)
-            .join(Campaign, col(Campaign.id) == col(Conversation.campaign_id))
-            .where(Conversation.respondent_id == self.respondent.id)
-        )
         if code:
-            campaign = await find_campaign(self.session, code)
+            campaign = await self.find_campaign(code)
             if campaign is None:
                 return None
-            query = query.where(Conversation.campaign_id == campaign.id)
+            statement, params = store.CONVERSATION_IN_CAMPAIGN, {"campaign": campaign.id}
         else:
-            # The active conversation, else a completed one (so "add more" works); a cancelled one stays closed.
-            query = query.where(
-                col(Conversation.status).in_([ConversationStatus.active.value, ConversationStatus.completed.value])
-            )
-            query = query.order_by(col(Conversation.status) == ConversationStatus.completed.value)
-        row = (await self.session.exec(query.order_by(col(Conversation.updated_at).desc()).limit(1))).first()
+            statement, params = store.LATEST_OPEN_CONVERSATION, {}
+        row = (await self.execute(statement, {"respondent": self.respondent.id, **params})).first()
         if row is None:
             return None
-        self.conversation, self.campaign = row
+        self.conversation = self._conversation_at(row, 0)
+        self.campaign = self._campaign_at(row, len(store.C_KEYS))
         return self.conversation
+
+    async def find_campaign(self, code: str) -> Campaign | None:
+        row = (await self.execute(store.CAMPAIGN_BY_CODE, {"code": normalise_code(code)})).first()
+        return self._campaign_at(row, 0) if row is not None else None
+
+    async def campaign_by_id(self, campaign_id: int) -> Campaign | None:
+        row = (await self.execute(store.CAMPAIGN_BY_ID, {"id": campaign_id})).first()
+        return self._campaign_at(row, 0) if row is not None else None
+
+    async def unit_name(self, unit_id: int) -> str | None:
+        name: str | None = (await self.execute(store.UNIT_NAME, {"id": unit_id})).scalar()
+        return name
 
     async def conversation_in(self, campaign: Campaign) -> Conversation | None:
         assert self.respondent is not None
-        return (
-            await self.session.exec(
-                select(Conversation).where(
-                    Conversation.respondent_id == self.respondent.id, Conversation.campaign_id == campaign.id
-                )
-            )
-        ).first()
+        params = {"respondent": self.respondent.id, "campaign": campaign.id}
+        row = (await self.execute(store.CONVERSATION_OF, params)).first()
+        return self._conversation_at(row, 0) if row is not None else None
 
     async def questions(self) -> list[Question]:
         """A survey's questions never change once installed (a changed survey gets a new key), so each engine
-        reads them once per survey; they are detached from the session and only read."""
+        reads them once per survey; they belong to no session and are only read."""
         assert self.campaign is not None
         survey_id = self.campaign.survey_id
         cached = self.engine.question_cache.get(survey_id)
         if cached is None:
-            rows = (
-                await self.session.exec(
-                    select(Question).where(Question.survey_id == survey_id).order_by(col(Question.position))
-                )
-            ).all()
-            for question in rows:
-                self.session.expunge(question)
-            cached = self.engine.question_cache[survey_id] = tuple(rows)
+            rows = (await self.execute(store.QUESTIONS, {"survey": survey_id})).all()
+            cached = tuple(store.detached(Question, columns_of(row, 0, store.Q_KEYS)) for row in rows)
+            self.engine.question_cache[survey_id] = cached
         return list(cached)
 
     async def current_question(self) -> Question:
@@ -233,61 +234,53 @@ class Turn:
 
     async def answers(self) -> list[Answer]:
         assert self.conversation is not None
-        return list(
-            (
-                await self.session.exec(
-                    select(Answer)
-                    .where(Answer.conversation_id == self.conversation.id)
-                    .order_by(col(Answer.position), col(Answer.id))
-                )
-            ).all()
-        )
+        rows = (await self.execute(store.ANSWERS, {"conversation": self.conversation.id})).all()
+        return [self.rows.load(Answer, columns_of(row, 0, store.A_KEYS)) for row in rows]
 
     async def answer_being_edited(self) -> Answer | None:
         assert self.conversation is not None
         answer_id = self.conversation.editing_answer_id
-        return await self.session.get(Answer, answer_id) if answer_id else None
+        return await self._answer(store.ANSWER_BY_ID, {"id": answer_id}) if answer_id else None
 
     async def answer_to_message(self) -> Answer | None:
         assert self.respondent is not None
-        return (
-            await self.session.exec(
-                select(Answer).where(
-                    Answer.respondent_id == self.respondent.id, Answer.message_key == self.incoming.message_key
-                )
-            )
-        ).first()
+        params = {"respondent": self.respondent.id, "message_key": self.incoming.message_key}
+        return await self._answer(store.ANSWER_TO_MESSAGE, params)
+
+    async def _answer(self, statement: Executable, params: Mapping[str, Any]) -> Answer | None:
+        row = (await self.execute(statement, params)).first()
+        return self.rows.load(Answer, columns_of(row, 0, store.A_KEYS)) if row is not None else None
 
     # --------------------------------------------------------------- writing
     async def ensure_respondent(self) -> Respondent:
         if self.respondent is None:
-            self.respondent = Respondent(
-                pseudonym=self.key,
-                reference=reference_for(self.key),
-                channel=self.incoming.channel,
-                language=normalise_language(self.incoming.language_hint),
+            self.respondent = await self.add(
+                Respondent(
+                    pseudonym=self.key,
+                    reference=reference_for(self.key),
+                    channel=self.incoming.channel,
+                    language=normalise_language(self.incoming.language_hint),
+                )
             )
-            self.session.add(self.respondent)
-            await self.session.flush()
         return self.respondent
 
     def save(self, row: Respondent | Conversation | Answer | ChannelContact) -> None:
-        self.session.add(row)
+        """Kept for the steps' readability: a row the turn read or added is written back when it changed."""
 
     async def start_conversation(self, campaign: Campaign, step: str) -> Conversation:
         assert self.respondent is not None and campaign.id is not None
         self._preloaded = None
-        self.conversation = Conversation(
-            respondent_id=self.respondent.id,
-            campaign_id=pk(campaign),
-            channel=self.incoming.channel,
-            source=self.incoming.source,
-            step=step,
-            started_at=self.now,
-            updated_at=self.now,
+        self.conversation = await self.add(
+            Conversation(
+                respondent_id=self.respondent.id,
+                campaign_id=pk(campaign),
+                channel=self.incoming.channel,
+                source=self.incoming.source,
+                step=step,
+                started_at=self.now,
+                updated_at=self.now,
+            )
         )
-        self.session.add(self.conversation)
-        await self.session.flush()
         return self.conversation
 
     async def acceptable(self, text: str, *, reprompt: bool = True) -> bool:
@@ -310,47 +303,39 @@ class Turn:
         assert self.campaign.id is not None and question.id is not None
         if not await self.acceptable(text):
             return False
-        # The next position is computed by the INSERT itself: one statement instead of a read and a write.
-        next_position = (
-            select(func.coalesce(func.max(Answer.position), 0) + 1)
-            .where(Answer.conversation_id == self.conversation.id)
-            .scalar_subquery()
-        )
         stored = self.answer_text(text)
         if stored != clean_answer_text(text) and not await self.told_about_hidden_numbers():
             # Once per conversation, the first answer that lost something; it opens the next message.
             self.preface = t(self.language, "privacy.numbers_hidden")
-        self.session.add(
-            Answer(
-                campaign_id=pk(self.campaign),
-                question_id=pk(question),
-                conversation_id=self.conversation.id,
-                respondent_id=self.conversation.respondent_id,
-                position=next_position,  # type: ignore[arg-type]  # a scalar subquery: the INSERT computes it
-                text=stored,
-                language=self.language,
-                channel=self.incoming.channel,
-                source=self.conversation.source,
-                message_key=self.incoming.message_key,
-                created_at=self.now,
-            )
+        answer = Answer(
+            campaign_id=pk(self.campaign),
+            question_id=pk(question),
+            conversation_id=self.conversation.id,
+            respondent_id=self.conversation.respondent_id,
+            text=stored,
+            language=self.language,
+            channel=self.incoming.channel,
+            source=self.conversation.source,
+            message_key=self.incoming.message_key,
+            created_at=self.now,
         )
-        await self.session.flush()
+        await self.rows.write()
+        # The INSERT computes the next position itself: one statement instead of a read and a write.
+        await self.rows.insert(
+            answer, store.INSERT_ANSWER, computed=("position",), for_conversation=self.conversation.id
+        )
         ANSWERS.labels(self.incoming.channel).inc()
         return True
 
     async def told_about_hidden_numbers(self) -> bool:
         """Whether an earlier answer in this conversation already holds a placeholder (so the person was told)."""
         assert self.conversation is not None
-        texts = (
-            await self.session.exec(select(Answer.text).where(Answer.conversation_id == self.conversation.id))
-        ).all()
+        texts = (await self.execute(store.ANSWER_TEXTS, {"conversation": self.conversation.id})).scalars()
         return any(placeholder in text for text in texts for placeholder in all_placeholders())
 
     async def replace_text(self, answer: Answer, text: str) -> None:
         answer.text = self.answer_text(text)
         answer.edited_at = self.now
-        self.session.add(answer)
 
     def touch(self) -> None:
         conversation = self.conversation
@@ -362,65 +347,50 @@ class Turn:
             conversation.reminder_due_at = self.now + timedelta(hours=hours)
         elif conversation.status != ConversationStatus.active.value:
             conversation.reminder_due_at = None
-        self.session.add(conversation)
 
     async def unlink_anonymous(self, conversation: Conversation) -> None:
         """An anonymous campaign's answers lose every link to the person once the conversation is done."""
-        for answer in await self.answers():
-            answer.respondent_id = None
-            answer.conversation_id = None
-            answer.message_key = None
-            self.session.add(answer)
-        await self.session.flush()
+        await self.execute(store.UNLINK_ANSWERS, {"conversation": conversation.id})
         await self.drop_conversation(conversation)
 
     async def drop_conversation(self, conversation: Conversation) -> None:
         """Delete the conversation, and the pseudonym with it when the person has no other conversation."""
         self._preloaded = None
-        await self.session.delete(conversation)
-        await self.session.flush()
+        await self.execute(store.DELETE_CONVERSATION, {"id": conversation.id})
+        self.rows.forget(conversation)
         self.conversation = None
         assert self.respondent is not None and self.respondent.id is not None
-        others = await self.session.scalar(
-            select(func.count()).select_from(Conversation).where(Conversation.respondent_id == self.respondent.id)
-        )
+        others = (await self.execute(store.CONVERSATIONS_OF, {"respondent": self.respondent.id})).scalar()
         if not others:
-            await erase_respondent(self.session, self.respondent.id)
-            self.respondent = None
+            await self.erase_respondent()
+
+    async def erase_respondent(self) -> ErasureCounts:
+        """Delete everything of the respondent (`surveys.rights`, in this transaction); the turn forgets them."""
+        assert self.respondent is not None and self.respondent.id is not None
+        counts = await erase_respondent(await self.orm_session(), self.respondent.id)
+        self.rows.forget(self.respondent)
+        self.respondent = None
+        return counts
 
     async def remember_contact(self) -> None:
         """Keep the channel address only when the campaign will need it (reminders)."""
         if not (self.incoming.address and self.campaign and self.campaign.reminder_after_hours and self.respondent):
             return
-        contact = (
-            await self.session.exec(
-                select(ChannelContact).where(
-                    ChannelContact.respondent_id == self.respondent.id, ChannelContact.channel == self.incoming.channel
-                )
+        params = {"respondent": self.respondent.id, "channel": self.incoming.channel}
+        row = (await self.execute(store.CONTACT_OF, params)).first()
+        if row is None:
+            contact = ChannelContact(
+                respondent_id=pk(self.respondent), channel=self.incoming.channel, address=self.incoming.address
             )
-        ).first()
-        if contact is None:
-            assert self.respondent.id is not None
-            self.session.add(
-                ChannelContact(
-                    respondent_id=pk(self.respondent), channel=self.incoming.channel, address=self.incoming.address
-                )
-            )
-        elif contact.address != self.incoming.address or contact.unreachable:
+            await self.add(contact)
+            return
+        contact = self.rows.load(ChannelContact, columns_of(row, 0, store.CONTACT_KEYS))
+        if contact.address != self.incoming.address or contact.unreachable:
             contact.address, contact.unreachable = self.incoming.address, False
-            self.session.add(contact)
 
     async def drop_contact_if_unneeded(self) -> None:
         if self.respondent is None or self.respondent.id is None:
             return
-        active = await self.session.scalar(
-            select(func.count())
-            .select_from(Conversation)
-            .where(
-                Conversation.respondent_id == self.respondent.id, Conversation.status == ConversationStatus.active.value
-            )
-        )
+        active = (await self.execute(store.ACTIVE_CONVERSATIONS_OF, {"respondent": self.respondent.id})).scalar()
         if not active:
-            await self.session.execute(
-                delete(ChannelContact).where(col(ChannelContact.respondent_id) == self.respondent.id)
-            )
+            await self.execute(store.DELETE_CONTACTS, {"respondent": self.respondent.id})

@@ -216,9 +216,17 @@ def test_area_commands_build_the_tree_and_refuse_a_cycle(in_process) -> None:
         ("area", "add", "Helse og omsorg"),
         ("area", "add", "Hjemmetjenesten", "--parent", "Helse og omsorg"),
         ("unit", "add", "Hjemmetjenesten Øst"),
-        ("area", "unit", "Hjemmetjenesten Øst", "--area", "Hjemmetjenesten"),
     ):
         assert in_process(*args)[0] == 0, args
+    assert in_process("area", "unit", "Hjemmetjenesten Øst", "--none") == (
+        0,
+        "Hjemmetjenesten Øst is now in no area\n",
+        "",
+    )
+    placed = in_process("area", "unit", "Hjemmetjenesten Øst", "--area", "Hjemmetjenesten")
+    assert placed == (0, "Hjemmetjenesten Øst is now in Hjemmetjenesten\n", "")
+    moved = in_process("area", "move", "Hjemmetjenesten", "--parent", "Helse og omsorg")
+    assert moved == (0, "Hjemmetjenesten now lies under Helse og omsorg\n", "")
     code, _, err = in_process("area", "move", "Helse og omsorg", "--parent", "Hjemmetjenesten")
     assert code == 1 and "cannot go under" in err
     code, out, _ = in_process("area", "list", "--json")

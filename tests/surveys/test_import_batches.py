@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import event, update
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 
 from surveys.deidentify import redact
@@ -76,6 +79,39 @@ async def test_an_import_stopped_half_way_resumes_and_stores_nothing_twice(sessi
     record, earlier = await run_import(sessions, again, actor="test", chunk_rows=500)
     assert (record.id, record.status, earlier) == (stopped.id, "done", 1_000)
     assert await texts(sessions) == [f"Svar nummer {n}" for n in range(1, 1_201)]
+
+
+async def test_ctrl_c_in_the_middle_of_a_chunk_lets_it_end_and_marks_the_import_at_once(
+    sessions, db_engine: AsyncEngine, make_campaign
+) -> None:
+    """Cancelled half-way, a chunk's connection kept SQLite's write lock: the record stayed "running" after a 30 s
+    wait. Now the chunk under way ends first, and the record says "interrupted" with exactly what is stored."""
+    campaign = await make_campaign()
+    prepared = await prepared_file(sessions, campaign, cards(2_000))
+    record = await begin_import(sessions, prepared, actor="test")
+    assert record.id is not None
+    task = asyncio.ensure_future(store_chunks(sessions, prepared, record.id, chunk_rows=500))
+    inserts = 0
+
+    def ctrl_c_at_the_second_insert(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        nonlocal inserts
+        if statement.lstrip().upper().startswith("INSERT INTO ANSWER "):
+            inserts += 1
+            if inserts == 2:
+                task.cancel()  # delivered at the statement's own await: in the middle of the transaction
+
+    event.listen(db_engine.sync_engine, "before_cursor_execute", ctrl_c_at_the_second_insert)
+    started = time.monotonic()
+    try:
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    finally:
+        event.remove(db_engine.sync_engine, "before_cursor_execute", ctrl_c_at_the_second_insert)
+    assert time.monotonic() - started < 10  # not the busy timeout (30 s)
+    async with sessions() as session:
+        stopped = await session.get_one(AnswerImport, record.id)
+    assert stopped.status == ImportStatus.interrupted.value and 0 < stopped.stored_rows < 2_000
+    assert await count(sessions, Answer) == stopped.stored_rows
 
 
 async def test_a_killed_import_is_taken_over_only_once_it_has_gone_quiet(sessions, make_campaign) -> None:

@@ -50,6 +50,9 @@ async def test_login_create_campaign_and_see_qr(server: Server, client: Client) 
     assert png.status == 200 and (await png.read()).startswith(b"\x89PNG")
     poster = await client.get(f"/campaigns/{campaign.id}/poster")
     assert "Hva er viktig for deg?" in client.last_html and "Skann koden" in client.last_html and poster.status == 200
+    # The poster's CSS sets the QR code's size in mm: with a viewBox it scales to that size instead of being cropped.
+    size = re.search(r'<svg width="(\d+)" height="\1" [^>]*viewBox="0 0 \1 \1" class="qr"', client.last_html)
+    assert size is not None, client.last_html
     # Editing the privacy text bumps its version; editing other things does not.
     await client.get(f"/campaigns/{campaign.id}/edit")
     form = {

@@ -22,7 +22,7 @@ from surveys.campaigns import require_campaign
 from surveys.ids import pk
 from surveys.models import Campaign, Theme, Unit
 from surveys.small_numbers import small_numbers, theme_people
-from surveys.themes import theme_identity, visible_themes
+from surveys.themes import previous_campaign, theme_identity, visible_themes
 from viktig.context import AppContext
 
 if TYPE_CHECKING:
@@ -202,16 +202,3 @@ async def report_actions(
         return current, None
     after = await unit_actions(session, campaign, up_to=previous.id)
     return current, {theme.key: [line(s) for s in after.get(theme_identity(theme), [])] for theme in previous_themes}
-
-
-async def previous_campaign(session: AsyncSession, campaign: Campaign) -> Campaign | None:
-    """The latest other campaign of the same unit, created before this one, that has themes."""
-    query = (
-        select(Campaign)
-        .where(
-            Campaign.unit_id == campaign.unit_id, Campaign.id != campaign.id, Campaign.created_at <= campaign.created_at
-        )
-        .where(col(Campaign.id).in_(select(Theme.campaign_id)))
-        .order_by(col(Campaign.created_at).desc(), col(Campaign.id).desc())
-    )
-    return (await session.exec(query)).first()

@@ -11,12 +11,17 @@ import argparse
 import getpass
 import json
 import re
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
+
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from surveys.area_campaigns import AreaCampaignResult, create_area_campaign, create_kit, members_of, parse_day
 from surveys.areas import add_area, area_tree, find_area, move_area, rename_area, set_unit_area, units_under
 from surveys.campaigns import find_unit
 from surveys.ids import pk
+from surveys.models import Area, Unit
 from surveys.rollup import rollup
 from viktig.context import AppContext
 
@@ -111,22 +116,35 @@ async def _rename(args: argparse.Namespace, ctx: AppContext) -> int:
     return 0
 
 
-async def _move(args: argparse.Namespace, ctx: AppContext) -> int:
+Placed = TypeVar("Placed", Area, Unit)
+
+
+async def _place(
+    ctx: AppContext,
+    find: Callable[[AsyncSession, str], Awaitable[Placed]],
+    place: Callable[[AsyncSession, Placed, Area | None], Awaitable[object]],
+    name: str,
+    target: str | None,
+    said: tuple[str, str],
+) -> int:
+    """`area move` and `area unit`: find it, find the area it goes in (None: none), put it there, and say so
+    (`said`: the sentence with an area, and the one without)."""
     async with ctx.sessions() as session, session.begin():
-        area = await find_area(session, args.name)
-        parent = None if args.top else await find_area(session, args.parent)
-        await move_area(session, area, parent)
-    print(f"{area.name} now lies under {parent.name}" if parent else f"{area.name} is now a top area")
+        item = await find(session, name)
+        area = await find_area(session, target) if target is not None else None
+        await place(session, item, area)
+    print(said[0].format(name=item.name, area=area.name) if area else said[1].format(name=item.name))
     return 0
+
+
+async def _move(args: argparse.Namespace, ctx: AppContext) -> int:
+    said = ("{name} now lies under {area}", "{name} is now a top area")
+    return await _place(ctx, find_area, move_area, args.name, None if args.top else args.parent, said)
 
 
 async def _unit(args: argparse.Namespace, ctx: AppContext) -> int:
-    async with ctx.sessions() as session, session.begin():
-        unit = await find_unit(session, args.unit)
-        area = None if args.none else await find_area(session, args.area)
-        await set_unit_area(session, unit, area)
-    print(f"{unit.name} is now in {area.name}" if area else f"{unit.name} is now in no area")
-    return 0
+    said = ("{name} is now in {area}", "{name} is now in no area")
+    return await _place(ctx, find_unit, set_unit_area, args.unit, None if args.none else args.area, said)
 
 
 def _summary(result: AreaCampaignResult, ctx: AppContext) -> dict[str, object]:

@@ -28,7 +28,8 @@ def assign_to_existing(
     known = [key for key in sorted(members) if key != OTHER and members[key]]
     old_answers = [AnswerText(("old", key, i), text) for key in known for i, text in enumerate(members[key])]
     prepared = pipeline.prepare(old_answers + list(new))
-    vectors = pipeline.vectors_for(prepared, None)
+    grouped = pipeline.vectors_for(prepared, None)
+    vectors = pipeline.votes_ if pipeline.votes_ is not None else grouped  # joining is decided in the voting space
     labels: list[int] = []
     for group in prepared.ids:
         olds = [answer_id[1] for answer_id in group if isinstance(answer_id, tuple) and answer_id[0] == "old"]

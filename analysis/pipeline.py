@@ -21,6 +21,7 @@ from analysis.labels import ForbiddenWords, clean_keywords, phrase_label
 from analysis.language import LANGUAGES, LanguageDetector
 from analysis.learned import LearnedTheme, anchor_rows, join_learned, with_learned
 from analysis.meaning import MeaningClusterer
+from analysis.metric import for_model
 from analysis.normalise import Normaliser, is_non_answer
 from analysis.seeds import SeedMatcher, primary_theme, seed_vocabulary
 from analysis.taxonomy import Taxonomy, load_taxonomy
@@ -91,6 +92,7 @@ class ThemePipeline:
         vectoriser: AnswerVectoriser | None = None,
         embedder: Embedder | None = None,
         centre_vectors: bool = True,
+        learned_metric: bool = True,
         min_theme_share: float = 0.002,
         random_state: int = 0,
         learned: Sequence[LearnedTheme] = (),
@@ -100,6 +102,8 @@ class ThemePipeline:
         self.learned = tuple(learned)
         self.taxonomy = with_learned(base, self.learned)  # the unit's accepted themes anchor like the file's
         self.centre_: np.ndarray | None = None  # the campaign's mean vector of the last vectors_for
+        self.plain_centre_: np.ndarray | None = None  # the same without the learned metric
+        self.votes_: np.ndarray | None = None  # the last vectors_for's answers in the voting space
         self.label_language = label_language
         self.min_seed_score = min_seed_score
         self.min_theme_share = min_theme_share
@@ -112,6 +116,7 @@ class ThemePipeline:
         self.vectoriser = vectoriser or AnswerVectoriser()
         self._embedder = embedder
         self.centre_vectors = centre_vectors
+        self.learned_metric = learned_metric
         self.weak_groups = weak_groups  # suggest groups found inside weak taxonomy themes (analysis/weak.py)
 
     @property
@@ -153,30 +158,32 @@ class ThemePipeline:
                 missing.append(row)
         if missing:
             matrix[missing] = self.embedder.embed([prepared.originals[row] for row in missing])
-        norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-        norms[norms == 0] = 1.0
-        matrix /= norms
-        if self.centre_vectors and len(matrix) > 1:
-            # All answers share the question's frame and much of the model's common direction; without it, cosines
-            # spread from about 0.85-0.99 to -0.2-0.9 and the calibrated thresholds separate themes far better.
-            self.centre_ = np.average(matrix, axis=0, weights=prepared.weights)
-            matrix = self.centred(matrix)
-        else:
-            self.centre_ = None
-        return matrix
+        plain = self.metric_space(matrix, learned=False)
+        del matrix  # 100 000 answers are 150 MB a copy: keep two spaces, not four
+        metric = self._metric(dim)
+        grouped = _unit(plain @ metric) if metric is not None else plain
+        centre = self.centre_vectors and len(plain) > 1
+        # All answers share the question's frame and much of the model's common direction; without it, cosines
+        # spread from about 0.85-0.99 to -0.2-0.9 and the calibrated thresholds separate themes far better.
+        self.plain_centre_ = np.average(plain, axis=0, weights=prepared.weights) if centre else None
+        self.centre_ = np.average(grouped, axis=0, weights=prepared.weights) if centre else None
+        self.votes_ = _moved(plain, self.plain_centre_)  # the model's own space: where known themes are joined
+        return self.votes_ if grouped is plain else _moved(grouped, self.centre_)
 
-    def centred(self, matrix: np.ndarray) -> np.ndarray:
-        """Unit vectors moved by the campaign's centre (as vectors_for did to the campaign's own answers)."""
-        matrix = np.array(matrix, dtype=np.float32)
-        norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-        norms[norms == 0] = 1.0
-        matrix /= norms
-        if self.centre_ is not None:
-            matrix -= self.centre_
-            norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-            norms[norms == 0] = 1.0
-            matrix /= norms
-        return matrix
+    def metric_space(self, matrix: np.ndarray, *, learned: bool = True) -> np.ndarray:
+        """Unit vectors in the space themes are compared in: the embedder's, through the learned metric when one
+        ships for its model (analysis/metric.py), so directions of language and form count less than topic."""
+        matrix = _unit(np.array(matrix, dtype=np.float32))
+        metric = self._metric(matrix.shape[1]) if learned and len(matrix) else None
+        return _unit(matrix @ metric) if metric is not None else matrix
+
+    def _metric(self, dim: int) -> np.ndarray | None:
+        return for_model(self.embedder.name, dim) if self.learned_metric else None
+
+    def centred(self, matrix: np.ndarray, *, learned: bool = True) -> np.ndarray:
+        """Unit vectors moved by the campaign's centre (as vectors_for did to the campaign's own answers), in the
+        grouping space (`learned`) or the voting space."""
+        return _moved(self.metric_space(matrix, learned=learned), self.centre_ if learned else self.plain_centre_)
 
     def seed_themes(self, prepared: PreparedAnswers) -> tuple[list[str | None], list[float]]:
         anchors: list[str | None] = []
@@ -211,7 +218,9 @@ class ThemePipeline:
         report("clusters", 0.6)
         empty = [not doc or is_non_answer(text) for doc, text in zip(prepared.features, prepared.texts, strict=False)]
         examples, example_keys = anchor_rows(self.learned, meaning.shape[1])
+        example_votes = self.centred(examples, learned=False) if len(examples) else examples
         examples = self.centred(examples) if len(examples) else examples
+        votes = self.votes_ if self.votes_ is not None else meaning
         n = len(prepared.texts)
         # The unit's learned themes: their example answers join as extra anchored rows, cut off again below.
         placement = self.clusterer.fit_predict(
@@ -220,6 +229,7 @@ class ThemePipeline:
             [*anchor_scores, *([1.0] * len(example_keys))],
             np.concatenate([prepared.weights, np.ones(len(example_keys), dtype=prepared.weights.dtype)]),
             empty=[*empty, *([False] * len(example_keys))],
+            votes=np.vstack([votes, example_votes]) if len(examples) else votes,
         )
         placement.keys, placement.how = placement.keys[:n], placement.how[:n]
         placement.confidence = placement.confidence[:n]
@@ -255,7 +265,9 @@ class ThemePipeline:
         for row, key in enumerate(keys):
             for answer_id in prepared.ids[row]:
                 assignments[answer_id] = (key if key in renamed else OTHER, float(placement.confidence[row]))
-                how[answer_id] = placement.how[row] if key in renamed else OTHER
+                # a discovered group ("new:<n>") is always described, under its readable key (set just below)
+                kept = key in renamed or key.startswith("new:")
+                how[answer_id] = placement.how[row] if kept else OTHER
         for theme in themes:  # discovered themes are stored under their readable key
             for answer_id in theme.members:
                 assignments[answer_id] = (theme.key, assignments[answer_id][1])
@@ -272,6 +284,7 @@ class ThemePipeline:
             "label_language": self.label_language,
             "min_seed_score": self.min_seed_score,
             "embedder": self._embedder.name if self._embedder is not None else "default",
+            "learned_metric": self.learned_metric,
             "neighbours": clusterer.k,
             "precision": clusterer.precision,
             "min_size": clusterer.min_size,
@@ -378,6 +391,22 @@ class ThemePipeline:
             )
         themes.sort(key=lambda theme: (theme.is_other, -theme.size, theme.key))
         return themes
+
+
+def _unit(matrix: np.ndarray) -> np.ndarray:
+    """Rows made unit length, in place (callers pass a fresh array)."""
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    matrix /= norms
+    return matrix
+
+
+def _moved(matrix: np.ndarray, centre: np.ndarray | None) -> np.ndarray:
+    """Unit rows less the campaign's centre, made unit again, in place (callers pass a fresh array)."""
+    if centre is None:
+        return matrix
+    matrix -= centre.astype(matrix.dtype)
+    return _unit(matrix)
 
 
 def _unique(key: str, used: set[str]) -> str:

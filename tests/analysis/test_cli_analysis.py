@@ -43,14 +43,16 @@ def campaign_with_answers(tmp_path: Path, name: str, texts: list[str]) -> str:
 
 
 @pytest.fixture(scope="module")
-def analysed_spring(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, list[dict[str, Any]]]:
+def analysed_spring(
+    tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path
+) -> tuple[Path, str, list[dict[str, Any]]]:
     """A CLI database whose campaign "Våren" (every third development answer) was analysed once, by the CLI.
 
-    Both tests start from this state; building it (five CLI processes, one of them a full analysis) costs more than
+    Both tests start from this state; building it (four CLI processes, one of them a full analysis) costs more than
     either test's own steps, so it is built once per module and each test works on its own copy of the file.
     """
     folder = tmp_path_factory.mktemp("spring")
-    viktig(folder, "db", "upgrade")
+    shutil.copyfile(sqlite_template, folder / "cli.db")  # migrated to head once per session
     viktig(folder, "unit", "add", "Sykehjemmet")
     code = campaign_with_answers(folder, "Våren", TEXTS[::3])
     themes = json.loads(viktig(folder, "analyse", "--campaign", code, "--json").stdout)

@@ -7,9 +7,7 @@ must be stored exactly once, in each person's order, with nothing lost (Telegram
 from __future__ import annotations
 
 import asyncio
-import os
 from collections import defaultdict
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +17,9 @@ from sqlmodel import col, select
 from surveys.db import create_engine, session_factory
 from surveys.models import Answer
 from tests.bot.fixtures import campaign_in
-from tests.conftest import TEST_SECRET, create_postgres_database, drop_postgres_database
+from tests.conftest import TEST_SECRET
 from tests.support.fake_bot_api import FakeBotApi
 from tests.support.serve_cluster import ServeCluster, answer_survey
-from viktig.migrate import upgrade
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -35,19 +32,6 @@ def _answers(chat_id: int) -> list[str]:
     return [f"Svar {number} fra person {chat_id}: å være med familien" for number in range(1, ANSWERS_EACH + 1)]
 
 
-@pytest.fixture
-def fresh_postgres() -> Iterator[str]:
-    admin_url = os.environ.get("TEST_DATABASE_URL")
-    if not admin_url:
-        pytest.skip("TEST_DATABASE_URL is not set (PostgreSQL tests run in CI)")
-    url = create_postgres_database(admin_url)
-    try:
-        upgrade(url)
-        yield url
-    finally:
-        drop_postgres_database(admin_url, url)
-
-
 async def _stored_answers(url: str) -> dict[int | None, list[str]]:
     engine = create_engine(url)
     by_conversation: dict[int | None, list[str]] = defaultdict(list)
@@ -58,14 +42,14 @@ async def _stored_answers(url: str) -> dict[int | None, list[str]]:
     return by_conversation
 
 
-async def test_two_processes_300_respondents_duplicates_and_a_kill(fresh_postgres: str, tmp_path: Path) -> None:
-    code = (await campaign_in(fresh_postgres, languages="nb")).code
+async def test_two_processes_300_respondents_duplicates_and_a_kill(postgres_url: str, tmp_path: Path) -> None:
+    code = (await campaign_in(postgres_url, languages="nb")).code
     fake = FakeBotApi(
         retry_delay=0.05, max_retry_delay=0.5, max_delivery_attempts=200, duplicate_probability=0.1, seed=4
     )
     async with fake:
         # Telegram's 30 messages/s per bot would make this a test of patience; it tests correctness under load.
-        cluster = ServeCluster(fresh_postgres, fake, 2, tmp_path, TEST_SECRET, extra_env={"TELEGRAM_SEND_RATE": "2000"})
+        cluster = ServeCluster(postgres_url, fake, 2, tmp_path, TEST_SECRET, extra_env={"TELEGRAM_SEND_RATE": "2000"})
         try:
             await cluster.start()
             chats = [FIRST_CHAT + index for index in range(RESPONDENTS)]
@@ -93,7 +77,7 @@ async def test_two_processes_300_respondents_duplicates_and_a_kill(fresh_postgre
         finally:
             codes = await cluster.stop()
 
-    stored = await _stored_answers(fresh_postgres)
+    stored = await _stored_answers(postgres_url)
     expected = sorted(_answers(chat) for chat in chats)
     # Exactly once and in order: each conversation holds exactly its person's answers, in the order sent.
     assert sorted(stored.values()) == expected
@@ -174,17 +158,17 @@ async def test_one_respondents_burst_split_over_two_processes_is_serialised(post
 
 
 async def test_sigterm_finishes_in_flight_updates_and_a_new_process_takes_over(
-    fresh_postgres: str, tmp_path: Path
+    postgres_url: str, tmp_path: Path
 ) -> None:
     """A deploy: SIGTERM while 100 people are mid-survey. In-flight updates finish (answer stored and reply sent), so
     nobody misses a reply; the next process receives what Telegram still holds, and nothing is stored twice."""
-    code = (await campaign_in(fresh_postgres, languages="nb")).code
+    code = (await campaign_in(postgres_url, languages="nb")).code
     async with FakeBotApi(retry_delay=0.05, max_retry_delay=0.5, max_delivery_attempts=400) as fake:
         old = ServeCluster(
-            fresh_postgres, fake, 1, tmp_path / "old", TEST_SECRET, extra_env={"TELEGRAM_SEND_RATE": "2000"}
+            postgres_url, fake, 1, tmp_path / "old", TEST_SECRET, extra_env={"TELEGRAM_SEND_RATE": "2000"}
         )
         new = ServeCluster(
-            fresh_postgres, fake, 1, tmp_path / "new", TEST_SECRET, extra_env={"TELEGRAM_SEND_RATE": "2000"}
+            postgres_url, fake, 1, tmp_path / "new", TEST_SECRET, extra_env={"TELEGRAM_SEND_RATE": "2000"}
         )
         chats = [FIRST_CHAT + 10_000 + index for index in range(100)]
         try:
@@ -208,5 +192,5 @@ async def test_sigterm_finishes_in_flight_updates_and_a_new_process_takes_over(
             await new.stop()
     assert exit_code == 0
     assert sum(run.missing_replies for run in results) == 0
-    stored = await _stored_answers(fresh_postgres)
+    stored = await _stored_answers(postgres_url)
     assert sorted(stored.values()) == sorted(_answers(chat) for chat in chats)

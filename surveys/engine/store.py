@@ -233,6 +233,11 @@ ACTIVE_CONVERSATIONS_OF = CONVERSATIONS_OF.where(CONVERSATION.c.status == Conver
 CONTACT_OF = select(*CONTACT.c).where(
     CONTACT.c.respondent_id == bindparam("respondent"), CONTACT.c.channel == bindparam("channel")
 )
+MARK_REPLIED = (
+    update(PROCESSED)
+    .where(PROCESSED.c.key.in_(bindparam("keys", expanding=True)), PROCESSED.c.replied_at.is_(None))
+    .values(replied_at=bindparam("now"))
+)
 DELETE_CONTACTS = CONTACT.delete().where(CONTACT.c.respondent_id == bindparam("respondent"))
 
 configure_mappers()  # `detached` builds instances through the mappers' class managers

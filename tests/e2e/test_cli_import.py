@@ -53,6 +53,13 @@ def database(tmp_path: Path) -> sqlite3.Connection:
     return sqlite3.connect(tmp_path / "cli.db", timeout=30)
 
 
+def as_from_a_terminal() -> None:
+    """In the child before exec: Ctrl-C as a terminal delivers it, whatever an earlier test in this worker process
+    left in its signal mask or dispositions (a blocked or ignored SIGINT is inherited across exec)."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def stop_half_way(tmp_path: Path, code: str, cards: Path, how: signal.Signals) -> tuple[int, float, int, str]:
     """Start the import, and send `how` once some chunks, but not all, are stored; the rows stored then, the seconds
     from the signal to the process's end, its exit code and its stderr."""
@@ -63,6 +70,7 @@ def stop_half_way(tmp_path: Path, code: str, cards: Path, how: signal.Signals) -
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=as_from_a_terminal,
     )
     signalled = time.monotonic()
     try:
@@ -85,7 +93,9 @@ def stop_half_way(tmp_path: Path, code: str, cards: Path, how: signal.Signals) -
     with database(tmp_path) as connection:
         (stored,) = connection.execute("SELECT stored_rows FROM answer_import").fetchone()
         (answers,) = connection.execute("SELECT count(*) FROM answer").fetchone()
-    assert 0 < stored < ROWS and answers == stored  # the record says exactly what is in the database
+    # The record says exactly what is in the database. (Once, in a fresh-clone CI run under pytest-xdist, the import
+    # stored all rows after the signal; not reproduced alone or under load since: the message keeps what it said.)
+    assert 0 < stored < ROWS and answers == stored, (stored, answers, process.returncode, stderr[-2000:])
     return int(stored), stopped_in, process.returncode, stderr
 
 

@@ -14,7 +14,10 @@ import contextlib
 import importlib.util
 import logging
 import multiprocessing
+import os
 import signal
+import threading
+import time
 from collections.abc import AsyncGenerator, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -102,8 +105,32 @@ class AnalysisPool:
         return len(themes)
 
 
+PARENT_CHECK_SECONDS = 1.0
+
+
 def _new_executor() -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    return ProcessPoolExecutor(
+        max_workers=1,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=stop_with_parent,
+        initargs=(os.getpid(),),
+    )
+
+
+def stop_with_parent(parent: int) -> None:
+    """Pool initializer: the worker ends when the server that started it is gone.
+
+    A server killed with SIGKILL (the OOM killer, `kill -9`, a crashed container runtime) never shuts its pool down,
+    and the worker does not notice by itself: it holds both ends of its own task queue, so it waits for work forever,
+    and with it the multiprocessing resource tracker. A restarted server starts a new worker, so the old ones piled up.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="viktig-parent-watch", daemon=True).start()
 
 
 @contextlib.contextmanager

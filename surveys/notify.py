@@ -172,6 +172,8 @@ async def claim_due(
     what each should read; deliveries over a person's monthly cap become `capped`. A delivery whose page was taken
     down again waits (it goes if the page comes back: the link must work). Runs in the caller's transaction; on
     PostgreSQL the rows are locked with SKIP LOCKED."""
+    from surveys.public_page import page_address  # here, not at the top: surveys.public_page imports this module
+
     moment = now or utcnow()
     query = (
         select(NotifyDelivery, NotifyContact, col(Respondent.language), col(Campaign.name), PublicPage)
@@ -203,7 +205,7 @@ async def claim_due(
             delivery.status, delivery.sent_at = DeliveryStatus.sent, moment
             delivery.attempts += 1
             lang = language if language in LANGUAGES else DEFAULT_LANGUAGE
-            link = f"{base_url.rstrip('/')}/p/{page.token}"
+            link = page_address(base_url, page.token)
             what = actions.get(delivery.change)
             text = (
                 t(lang, "notify.action_done", campaign=campaign_name, action=what, link=link)

@@ -65,6 +65,17 @@ async def send(server: RunningServer, fake: FakeBotApi, people: list[Person]) ->
     return [dict(call.params, time=call.time, status=call.status) for call in calls]
 
 
+async def action_done(server: RunningServer, campaign: Campaign, key: str, label: str, what: str) -> None:
+    """A manager adds an action marked gjennomført to a new theme of the campaign (as the themes page does)."""
+    async with server.ctx.sessions() as session, session.begin():
+        row = await session.get(Campaign, campaign.id)
+        assert row is not None and row.id is not None
+        theme = Theme(campaign_id=row.id, key=key, label=label)
+        session.add(theme)
+        await session.flush()
+        await add_action(session, row, theme, read_action(what, status="done"))
+
+
 async def test_twelve_yes_of_twenty_hear_once_per_change_and_stop_when_they_say_so(
     fake_bot_api: FakeBotApi, sqlite_url: str
 ) -> None:
@@ -101,13 +112,7 @@ async def test_twelve_yes_of_twenty_hear_once_per_change_and_stop_when_they_say_
             assert await person.press(t(lang, "delete.yes")) == [t(lang, "delete.done")]
         fake_bot_api.block_chat(blocked.chat_id)
 
-        async with server.ctx.sessions() as session, session.begin():
-            row = await session.get(Campaign, campaign.id)
-            assert row is not None and row.id is not None
-            theme = Theme(campaign_id=row.id, key="kaffe", label="Kaffe og prat")
-            session.add(theme)
-            await session.flush()
-            await add_action(session, row, theme, read_action("Kaffe hver fredag", status="done"))
+        await action_done(server, campaign, "kaffe", "Kaffe og prat", "Kaffe hver fredag")
         done = await send(server, fake_bot_api, people)
         still = yes[5:]
         assert sorted(int(str(call["chat_id"])) for call in done if call["status"] == 200) == [
@@ -118,13 +123,7 @@ async def test_twelve_yes_of_twenty_hear_once_per_change_and_stop_when_they_say_
         assert nb_text in [call["text"] for call in done]
         assert await count(server.ctx.sessions, NotifyContact) == len(still)  # the blocked one is gone too
 
-        async with server.ctx.sessions() as session, session.begin():
-            row = await session.get(Campaign, campaign.id)
-            assert row is not None and row.id is not None
-            theme = Theme(campaign_id=row.id, key="tur", label="Turer")
-            session.add(theme)
-            await session.flush()
-            await add_action(session, row, theme, read_action("Tur hver tirsdag", status="done"))
+        await action_done(server, campaign, "tur", "Turer", "Tur hver tirsdag")
         assert await send(server, fake_bot_api, people) == []  # two this month already: over the cap
         capped = NotifyDelivery.status == DeliveryStatus.capped
         assert await count(server.ctx.sessions, NotifyDelivery, capped) == len(still)
